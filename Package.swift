@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+// gui-agent: screen understanding and GUI automation on Linux/X11.
+// Dependencies point one way: gui-agent -> Agent -> Grounding -> Engine; Agent -> ScreenCapture;
+// ScreenCapture and Grounding share the image type and PNG codec from Imaging.
+import PackageDescription
+
+// Numeric modules: FMA and AVX2 (Haswell and later, every x86-64 laptop of the last decade).
+// Checked arithmetic stays on: these modules also parse untrusted files.
+let optimized: [SwiftSetting] = [
+  .unsafeFlags(["-target-cpu", "haswell"]),
+]
+
+let package = Package(
+  name: "gui-agent",
+  products: [
+    .executable(name: "gui-agent", targets: ["gui-agent"]),
+    .library(name: "Engine", targets: ["Engine"]),
+    .library(name: "Grounding", targets: ["Grounding"]),
+    .library(name: "ScreenCapture", targets: ["ScreenCapture"]),
+    .library(name: "Agent", targets: ["Agent"]),
+  ],
+  targets: [
+    // C libraries from Debian packages (scripts/install-deps installs them).
+    .systemLibrary(name: "CXCB", path: "Sources/CXCB", pkgConfig: "xcb",
+                   providers: [.apt(["libxcb1-dev", "libxcb-shm0-dev", "libxcb-xtest0-dev",
+                                     "libxcb-randr0-dev", "libxcb-keysyms1-dev"])]),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                   providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+    .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
+    .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
+    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized),
+    .target(name: "Grounding", dependencies: ["Engine", "Imaging"], swiftSettings: optimized),
+    .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite"]),
+    .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging"]),
+
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB"]),
+    .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+    .testTarget(name: "CLITests", dependencies: []),
+  ],
+  swiftLanguageModes: [.v6]
+)
