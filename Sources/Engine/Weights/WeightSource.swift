@@ -1,0 +1,28 @@
+/// Element types of stored tensors: plain floats and the GGML block quantizations.
+public enum TensorDType: String, Sendable, Equatable, CaseIterable {
+  case f32, f16, bf16
+  case q8_0, q4_0, q4_1, q5_0, q5_1, q4_K, q5_K, q6_K, q8_K
+}
+
+/// What a loader knows of one stored tensor before reading it.
+public struct TensorInfo: Sendable, Equatable {
+  public let name: String
+  public let dtype: TensorDType
+  /// Row-major shape as the file's framework writes it (PyTorch order: `[out, in]` for a Linear).
+  public let shape: [Int]
+  public init(name: String, dtype: TensorDType, shape: [Int]) {
+    self.name = name; self.dtype = dtype; self.shape = shape
+  }
+  public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A set of named tensors from one checkpoint, whatever the file format.
+/// One architecture, several loaders: model code asks for names, loaders answer.
+public protocol WeightSource: Sendable {
+  /// Every tensor name, sorted.
+  var tensorNames: [String] { get }
+  func info(_ name: String) -> TensorInfo?
+  /// The tensor converted to float32, row-major in `info(name).shape`.
+  /// Throws `EngineError.missingTensor` when absent.
+  func floats(_ name: String) throws(EngineError) -> [Float]
+}
