@@ -1,0 +1,34 @@
+# gui-agent: the two commands of the README are `make demo` and `make test`.
+SWIFT ?= swift
+SWIFT_FLAGS ?= -c release
+BIN = .build/release/gui-agent
+
+.PHONY: all deps build demo test bench clean help
+
+all: build
+
+help:
+	@echo "make demo   install what is missing, build, run the demo (an X11 app under Xvfb)"
+	@echo "make test   install what is missing, build and run every test in release mode"
+	@echo "make build  build the gui-agent binary ($(BIN))"
+	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS) --product gui-agent
+
+demo: build
+	scripts/demo
+
+# Numeric code is only meaningful optimized: every test runs in release mode.
+test: deps
+	scripts/with-xvfb $(SWIFT) test $(SWIFT_FLAGS)
+
+bench: build
+	scripts/with-xvfb $(BIN) bench capture
+	$(BIN) bench engine
+
+clean:
+	rm -rf .build out
