@@ -1,5 +1,6 @@
 # gui-agent: the two commands of the README are `make demo` and `make test`.
-SWIFT ?= swift
+# The toolchain lives in /opt/swift on this kind of machine; a login shell may not have it on PATH.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
