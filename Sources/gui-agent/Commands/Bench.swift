@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import ScreenCapture
 
 /// `gui-agent bench …`: benchmarks with their anchors run side by side in the same run.
