@@ -20,8 +20,10 @@ extension AnyResGrid {
   /// Candidates are every `r` x `c` with r <= max_rows, c <= max_cols, r*c <= max_tiles, visited
   /// rows outer (r = 1...max_rows), columns inner; with s = min(cT/W, rT/H), the one with the
   /// highest effective resolution min(W*H*s^2, W*H) wins, ties go to the least wasted canvas
-  /// area (cT*rT - effective), and a remaining tie keeps the first candidate visited (so 1x2
-  /// comes before 2x1).
+  /// area (cT*rT - effective); a remaining tie would keep the first candidate visited, but none
+  /// can occur: two grids with equal effective resolution and equal area have the same shape
+  /// (a smaller grid with the same scale always exists otherwise). AnyResGridTests checks this
+  /// by brute force, and the Python reference visits candidates in the same order.
   public static func select(width: Int, height: Int, config: AnyResConfig) throws(GroundingError) -> AnyResGrid {
     try checkImageSize(width, height)
     var best: (grid: AnyResGrid, effective: ExactFraction, area: Int)?
