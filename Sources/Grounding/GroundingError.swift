@@ -1,12 +1,31 @@
 import Foundation
+import Imaging
 
 /// Errors of the Grounding module; each case carries the value that was wrong.
 public enum GroundingError: Error, LocalizedError, Equatable {
   case invalidArgument(String)
+  /// A field of the `anyres` configuration is out of range, e.g. `tile_size` 0.
+  case invalidAnyResConfig(field: String, value: String)
+  /// An image too large for exact grid arithmetic (either side above 2^30 pixels).
+  case imageTooLarge(width: Int, height: Int)
+  /// The tile size is not a whole number of vision patches.
+  case tileNotMultipleOfPatch(tileSize: Int, patchSize: Int)
+  /// A token sequence holds a different number of `image_pad` placeholders than images given.
+  case imagePlaceholderMismatch(placeholders: Int, images: Int)
+  /// An image size that no coordinate can be mapped into (a side of 0 or less).
+  case invalidImageSize(width: Int, height: Int)
+  /// Resizing an image for the vision tower failed.
+  case imaging(ImagingError)
 
   public var errorDescription: String? {
     switch self {
     case let .invalidArgument(message): message
+    case let .invalidAnyResConfig(field, value): "invalid anyres.\(field): \(value)"
+    case let .imageTooLarge(w, h): "image \(w)x\(h) is too large (each side must be at most 2^30 pixels)"
+    case let .tileNotMultipleOfPatch(t, p): "tile size \(t) is not a multiple of the patch size \(p)"
+    case let .imagePlaceholderMismatch(p, i): "the token sequence holds \(p) image placeholders for \(i) images"
+    case let .invalidImageSize(w, h): "invalid image size \(w)x\(h)"
+    case let .imaging(e): "image resize failed: \(e.localizedDescription)"
     }
   }
 }
