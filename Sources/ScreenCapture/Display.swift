@@ -59,9 +59,9 @@ public final class X11Display: @unchecked Sendable {
     }
     self.name = name
     self.connection = conn
-    self.root = screen.root
-    self.screenWidth = Int(screen.width_in_pixels)
-    self.screenHeight = Int(screen.height_in_pixels)
+    self.root = screen.pointee.root
+    self.screenWidth = Int(screen.pointee.width_in_pixels)
+    self.screenHeight = Int(screen.pointee.height_in_pixels)
     self.pixelFormat = format
     self.minKeycode = setup.pointee.min_keycode
     self.maxKeycode = setup.pointee.max_keycode
@@ -72,11 +72,12 @@ public final class X11Display: @unchecked Sendable {
     xcb_disconnect(connection)
   }
 
-  private static func screen(_ setup: UnsafePointer<xcb_setup_t>, number: Int) -> xcb_screen_t? {
+  /// A pointer into the setup data: the screen's depth and visual lists follow it in memory.
+  private static func screen(_ setup: UnsafePointer<xcb_setup_t>, number: Int) -> UnsafeMutablePointer<xcb_screen_t>? {
     var it = xcb_setup_roots_iterator(setup)
     var i = 0
     while it.rem > 0 {
-      if i == number, let s = it.data { return s.pointee }
+      if i == number { return it.data }
       xcb_screen_next(&it)
       i += 1
     }

@@ -33,8 +33,8 @@ struct PixelFormat: Sendable, Equatable {
   }
 
   /// Reads the root window's format from the connection setup.
-  init(setup: UnsafePointer<xcb_setup_t>, screen: xcb_screen_t) throws(ScreenCaptureError) {
-    let depth = screen.root_depth
+  init(setup: UnsafePointer<xcb_setup_t>, screen: UnsafeMutablePointer<xcb_screen_t>) throws(ScreenCaptureError) {
+    let depth = screen.pointee.root_depth
     var bpp = 0, pad = 0
     if let formats = xcb_setup_pixmap_formats(setup) {
       for i in 0..<Int(xcb_setup_pixmap_formats_length(setup)) where formats[i].depth == depth {
@@ -43,17 +43,17 @@ struct PixelFormat: Sendable, Equatable {
       }
     }
     guard bpp > 0 else { throw .unsupportedPixelFormat("no pixmap format for root depth \(depth)") }
-    guard let visual = Self.visual(screen, id: screen.root_visual) else {
-      throw .unsupportedPixelFormat("root visual 0x\(String(screen.root_visual, radix: 16)) not listed")
+    let visualID = screen.pointee.root_visual
+    guard let visual = Self.visual(screen, id: visualID) else {
+      throw .unsupportedPixelFormat("root visual 0x\(String(visualID, radix: 16)) not listed")
     }
     try self.init(depth: Int(depth), bitsPerPixel: bpp, scanlinePad: pad,
                   msbFirst: setup.pointee.image_byte_order == UInt8(XCB_IMAGE_ORDER_MSB_FIRST.rawValue),
                   redMask: visual.red_mask, greenMask: visual.green_mask, blueMask: visual.blue_mask)
   }
 
-  private static func visual(_ screen: xcb_screen_t, id: xcb_visualid_t) -> xcb_visualtype_t? {
-    var screen = screen
-    var depths = xcb_screen_allowed_depths_iterator(&screen)
+  private static func visual(_ screen: UnsafeMutablePointer<xcb_screen_t>, id: xcb_visualid_t) -> xcb_visualtype_t? {
+    var depths = xcb_screen_allowed_depths_iterator(screen)
     while depths.rem > 0 {
       var visuals = xcb_depth_visuals_iterator(depths.data)
       while visuals.rem > 0 {

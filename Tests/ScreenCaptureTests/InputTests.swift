@@ -1,0 +1,132 @@
+import Foundation
+import Imaging
+import Testing
+@testable import ScreenCapture
+
+/// An event-recording window: the test client's own view of what XTest delivered.
+private let inputMask = XEvent.maskKeyPress | XEvent.maskKeyRelease | XEvent.maskButtonPress
+  | XEvent.maskButtonRelease | XEvent.maskPointerMotion
+private let area = PixelRect(x: 300, y: 300, width: 400, height: 300)
+
+extension XServerTests {
+  @Test func clickArrivesAtItsPointWithItsButton() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    _ = try client.window(area, events: inputMask)
+
+    try x.click(at: ScreenPoint(x: 350, y: 420), button: .right)
+    let events = try client.waitFor(timeout: 5) { $0.type == XEvent.buttonRelease }
+    let press = try #require(events.first { $0.type == XEvent.buttonPress })
+    #expect(press.detail == 3)
+    #expect((press.x, press.y) == (50, 120))
+    #expect((press.rootX, press.rootY) == (350, 420))
+    #expect(events.last?.detail == 3)
+    #expect(try x.pointerPosition() == ScreenPoint(x: 350, y: 420))
+
+    try x.click(at: ScreenPoint(x: 301, y: 599), button: .middle)
+    try x.click(button: .left, count: 2)
+    let more = client.drain().filter { $0.type == XEvent.buttonPress || $0.type == XEvent.buttonRelease }
+    #expect(more.map(\.type) == [4, 5, 4, 5, 4, 5])
+    #expect(more.map(\.detail) == [2, 2, 1, 1, 1, 1])
+    #expect(more.allSatisfy { ($0.x, $0.y) == (1, 299) })
+    #expect(throws: ScreenCaptureError.self) { try x.click(at: ScreenPoint(x: -1, y: 10)) }
+  }
+
+  @Test func dragPressesMovesAlongThePathAndReleases() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    _ = try client.window(area, events: inputMask)
+    try x.movePointer(to: ScreenPoint(x: 10, y: 10))
+    _ = client.drain(quiet: 0.1)
+
+    let path = [ScreenPoint(x: 310, y: 310), ScreenPoint(x: 500, y: 310), ScreenPoint(x: 500, y: 450)]
+    try x.drag(along: path, stepPixels: 10, stepDelay: 0.002)
+    let events = try client.waitFor(timeout: 5) { $0.type == XEvent.buttonRelease }
+    let presses = events.filter { $0.type == XEvent.buttonPress }
+    #expect(presses.count == 1)
+    #expect(presses.first.map { ($0.rootX, $0.rootY, $0.detail) } ?? (0, 0, 0) == (310, 310, 1))
+    #expect(events.last.map { ($0.rootX, $0.rootY) } ?? (0, 0) == (500, 450))
+    // Motion between press and release, with button 1 held, on the path, never going back.
+    guard let p = events.firstIndex(where: { $0.type == XEvent.buttonPress }) else { return }
+    let moves = events[p...].filter { $0.type == XEvent.motionNotify }
+    #expect(moves.count >= 30)  // 190 px + 140 px in steps of at most 10
+    #expect(moves.allSatisfy { $0.state & XEvent.button1Mask != 0 })
+    #expect(moves.allSatisfy { ($0.rootY == 310 && (310...500).contains($0.rootX)) || ($0.rootX == 500 && (310...450).contains($0.rootY)) })
+    let progress = moves.map { $0.rootX - 310 + $0.rootY - 310 }
+    #expect(progress == progress.sorted())
+    #expect(moves.contains { ($0.rootX, $0.rootY) == (500, 310) })
+  }
+
+  @Test func scrollClicksButtonsFourToSeven() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    _ = try client.window(area, events: inputMask)
+    try x.scroll(.down, clicks: 3, at: ScreenPoint(x: 400, y: 400))
+    try x.scroll(.up, clicks: 2)
+    try x.scroll(.left, clicks: 1)
+    try x.scroll(.right, clicks: 4)
+    let presses = client.drain().filter { $0.type == XEvent.buttonPress }.map(\.detail)
+    #expect(presses == [5, 5, 5, 4, 4, 6, 7, 7, 7, 7])
+  }
+
+  @Test func keyCombinationArrivesWithItsModifiers() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    let w = try client.window(area, events: inputMask)
+    client.focus(w)
+
+    try x.key("ctrl+shift+s")
+    let events = try client.waitFor(timeout: 5) { $0.type == XEvent.keyPress && $0.keysyms.first == 0x73 }
+    let s = try #require(events.last)
+    #expect(s.state & XEvent.shiftMask != 0)
+    #expect(s.state & XEvent.controlMask != 0)
+    #expect(events.filter { $0.type == XEvent.keyPress }.map { $0.keysyms.first ?? 0 } == [0xffe3, 0xffe1, 0x73])
+
+    try x.key("Return")
+    try x.key("alt+F4")
+    let later = client.drain().filter { $0.type == XEvent.keyPress }.map { $0.keysyms.first ?? 0 }
+    #expect(later == [0xff0d, 0xffe9, 0xffc1])
+
+    #expect(throws: ScreenCaptureError.unknownKey("nosuchkey")) { try x.key("ctrl+nosuchkey") }
+    #expect(client.drain(quiet: 0.2).isEmpty)  // nothing was pressed
+  }
+
+  @Test func typedUnicodeTextArrivesAsThoseCharacters() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    let w = try client.window(area, events: inputMask)
+    client.focus(w)
+    let before = client.fullMapping()
+    let text = "Grüße €5"
+    // The test reads each KeyPress and its keycode's mapping while the typing runs, so borrowed
+    // keycodes are still mapped; 40 ms per key leaves ample time between events.
+    x.keyDelay = 0.04
+    let typing = Thread { _ = try? x.type(text) }
+    typing.start()
+    var typed = ""
+    var keycodes: [UInt8] = []
+    let deadline = Date().addingTimeInterval(20)
+    while typed.count < text.count, Date() < deadline, let e = client.next(timeout: 5) {
+      guard e.type == XEvent.keyPress, let ks = e.keysyms.first, !isModifierKeysym(ks) else { continue }
+      typed.append(decodeCharacter(keysyms: e.keysyms, state: e.state).map(String.init) ?? "<\(e.keysyms)>")
+      keycodes.append(e.detail)
+    }
+    #expect(typed == text)
+    // ü, ß and € are not on the default keymap: they came through keycodes that were empty.
+    let perKeycode = before.count / 248  // keycodes 8...255
+    let borrowed = Set(keycodes.filter { kc in
+      let row = before[(Int(kc) - 8) * perKeycode..<(Int(kc) - 7) * perKeycode]
+      return row.allSatisfy { $0 == 0 }
+    })
+    #expect(borrowed.count == 3)
+    // The borrowed keycodes are given back once the call returns.
+    while !typing.isFinished { usleep(1000) }
+    x.keyDelay = 0.012
+    #expect(client.fullMapping() == before)
+  }
+}
