@@ -10,7 +10,7 @@ struct PNGDecoder {
 
   func decode(_ data: Data) throws(ImagingError) -> RGBImage {
     guard !data.isEmpty else { throw .pngDecodeFailed(reason: "no data (0 bytes)") }
-    // PIL ignores gAMA/sRGB/iCCP; libpng would convert samples by them. Without them libpng
+    // PIL ignores gAMA/sRGB/iCCP/cHRM; libpng would convert samples by them. Without them libpng
     // takes 8-bit samples as sRGB (its output space) and 16-bit ones as linear (ours, below).
     let colourChunks = PNGChunks.colourSpaceChunks(in: data)
     let source = colourChunks.isEmpty ? data : PNGChunks.removing(colourChunks, from: data)

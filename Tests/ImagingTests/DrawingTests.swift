@@ -21,13 +21,7 @@ struct PILShape: Decodable, Sendable, CustomTestStringConvertible {
   let mask: [String]
   var testDescription: String { "\(op) \(args)" }
 
-  static let all: [PILShape] = {
-    guard let url = Bundle.module.url(forResource: "pil_shapes", withExtension: "json", subdirectory: "Fixtures/drawing"),
-          let data = try? Data(contentsOf: url),
-          let list = try? JSONDecoder().decode([PILShape].self, from: data)
-    else { return [] }
-    return list
-  }()
+  static let all: [PILShape] = fixtureList("pil_shapes.json", in: "Fixtures/drawing")
 }
 
 @Suite struct DrawingTests {
