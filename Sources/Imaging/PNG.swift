@@ -17,6 +17,8 @@ import Foundation
 /// - 16-bit samples become `round(v / 257)` (libpng's `png_set_scale_16`); PIL keeps the high
 ///   byte (`v >> 8`), at most 1 level away. 16-bit alpha is composited at 16 bits and rounded
 ///   once (see `PNGDecoder.narrow`), within 2 levels of PIL's 8-bit compositing.
+///
+/// libpng warnings (an ancillary chunk with a bad CRC, which it skips) do not fail a decode.
 public enum PNG {
   /// The default cap on `width * height`: 200 megapixels (about 600 MB of RGB).
   public static let defaultMaxPixels = 200_000_000

@@ -10,18 +10,18 @@ struct PNGDecoder {
 
   func decode(_ data: Data) throws(ImagingError) -> RGBImage {
     guard !data.isEmpty else { throw .pngDecodeFailed(reason: "no data (0 bytes)") }
-    // PIL ignores gAMA/sRGB/iCCP; libpng would convert samples by them. Without them libpng
+    // PIL ignores gAMA/sRGB/iCCP/cHRM; libpng would convert samples by them. Without them libpng
     // takes 8-bit samples as sRGB (its output space) and 16-bit ones as linear (ours, below).
-    let colourChunks = PNGChunks.colourSpaceChunks(in: data)
-    let source = colourChunks.isEmpty ? data : PNGChunks.removing(colourChunks, from: data)
+    let chunks = PNGChunks(data)
+    let source = chunks.removingColourSpace(from: data)
     // Data.withUnsafeBytes rethrows untyped errors; carry the typed one out in a Result.
     let result = source.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-      Result { () throws(ImagingError) in try decode(bytes) }
+      Result { () throws(ImagingError) in try decode(bytes, chunks: chunks) }
     }
     return try result.get()
   }
 
-  private func decode(_ bytes: UnsafeRawBufferPointer) throws(ImagingError) -> RGBImage {
+  private func decode(_ bytes: UnsafeRawBufferPointer, chunks: PNGChunks) throws(ImagingError) -> RGBImage {
     var image = png_image()
     image.version = png_uint_32(PNG_IMAGE_VERSION)
     // Frees libpng's state on every path (a no-op once finish_read or an error has freed it).
@@ -38,6 +38,11 @@ struct PNGDecoder {
     guard width > 0, height > 0 else { throw .badDimensions(width: width, height: height) }
     guard !overflow, pixelCount <= maxPixels else {
       throw .pngTooLarge(width: width, height: height, maxPixels: maxPixels)
+    }
+    // A header may promise far more than the file holds: refuse what deflate cannot produce.
+    guard chunks.idatCanFillImage else {
+      throw .pngDecodeFailed(reason: "\(chunks.idatBytes) bytes of image data cannot inflate to \(width)x\(height) "
+                             + "pixels (deflate expands at most \(PNGChunks.maxInflateRatio)-fold)")
     }
     let fileFormat = image.format
     // Alpha (an alpha channel or a tRNS chunk) is read unflattened and composited below, in

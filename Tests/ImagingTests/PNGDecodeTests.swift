@@ -25,13 +25,17 @@ struct PNGFixture: Decodable, CustomTestStringConvertible, Sendable {
 
   static func data(_ name: String) throws -> Data { try Data(contentsOf: url(name)) }
 
-  static let all: [PNGFixture] = {
-    guard let url = Bundle.module.url(forResource: "manifest", withExtension: "json", subdirectory: "Fixtures/png"),
-          let data = try? Data(contentsOf: url),
-          let list = try? JSONDecoder().decode([PNGFixture].self, from: data)
-    else { return [] }
-    return list
-  }()
+  static let all: [PNGFixture] = fixtureList("manifest.json", in: "Fixtures/png")
+}
+
+/// A JSON list of test cases from the bundle; empty when missing (a count test catches that,
+/// since test arguments cannot throw).
+func fixtureList<Case: Decodable>(_ name: String, in subdirectory: String) -> [Case] {
+  guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: subdirectory),
+        let data = try? Data(contentsOf: url),
+        let list = try? JSONDecoder().decode([Case].self, from: data)
+  else { return [] }
+  return list
 }
 
 /// Largest absolute difference between two byte buffers of equal length.

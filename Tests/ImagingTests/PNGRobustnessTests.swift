@@ -24,6 +24,27 @@ import Testing
     }
   }
 
+  @Test func headerPromisingMoreThanTheDataHoldsIsRejected() throws {
+    // Without a pixel cap, 10^10 pixels would mean a 30 GB buffer; 64 bytes of IDAT inflate to at
+    // most 66 KB, so the header is refused before anything is allocated.
+    let data = try PNGFixture.data("broken_huge_header.png")
+    #expect {
+      _ = try PNG.decode(data, maxPixels: .max)
+    } throws: { error in
+      guard case let ImagingError.pngDecodeFailed(reason) = error else { return false }
+      return reason.contains("cannot inflate to 100000x100000")
+    }
+  }
+
+  @Test func idatBoundIsNotTooStrict() throws {
+    // A flat 3000x3000 image compresses over 800-fold (libpng, default level), near deflate's
+    // 1032-fold limit, and must pass.
+    let flat = try RGBImage(width: 3000, height: 3000, fill: RGB(7, 7, 7))
+    let data = try PNG.encode(flat)
+    #expect(PNGChunks(data).idatBytes * 800 < 3000 * 3000 * 3)
+    #expect(try PNG.decode(data) == flat)
+  }
+
   @Test func maxPixelsIsInclusive() throws {
     let data = try PNGFixture.data("rgb8.png")  // 33 x 17 = 561 pixels
     #expect(throws: ImagingError.pngTooLarge(width: 33, height: 17, maxPixels: 560)) {
