@@ -41,7 +41,7 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AgentTests", dependencies: ["Agent"]),
-    .testTarget(name: "CLITests", dependencies: []),
+    .testTarget(name: "CLITests", dependencies: ["Imaging"]),
   ],
   swiftLanguageModes: [.v6]
 )
