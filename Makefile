@@ -27,9 +27,9 @@ demo: build
 test: deps
 	scripts/with-xvfb $(SWIFT) test $(SWIFT_FLAGS)
 
+# Benchmarks with their anchors side by side (python-mss for capture); see BENCHMARKS.md.
 bench: build
-	scripts/with-xvfb $(BIN) bench capture
-	$(BIN) bench engine
+	scripts/with-xvfb $(BIN) bench capture --anchor-cmd "$$(scripts/pyenv mss) scripts/bench/capture_mss.py --rgb -n \$$BENCH_ITERATIONS"
 
 clean:
 	rm -rf .build out
