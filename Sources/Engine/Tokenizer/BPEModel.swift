@@ -5,8 +5,8 @@ import Synchronization
 /// Byte-pair encoding of one pre-tokenized word; tokenizers' `models::bpe::BPE`
 /// (`merge_word` + `Word::merge_all`), with its word cache.
 public final class BPEModel: Sendable {
-  /// token -> id. Ids need not be dense.
-  public let vocab: [String: Int]
+  /// token -> id, by exact bytes. Ids need not be dense.
+  private let vocab: [TokenKey: Int]
   /// id -> token.
   let idToToken: [Int: String]
   /// (left id, right id) packed in 64 bits -> (rank, merged id).
@@ -19,33 +19,51 @@ public final class BPEModel: Sendable {
   private let fuseUnk: Bool
   /// Llama-3: a word found whole in the vocabulary is one token, whatever the merges say.
   private let ignoreMerges: Bool
-  private let cache = Mutex<[String: [Int]]>([:])
+  private let cache = Mutex<[TokenKey: [Int]]>([:])
   /// tokenizers' DEFAULT_CACHE_CAPACITY; words are cached while the cache is below it.
   private static let cacheCapacity = 10_000
 
+  /// A model from a token list where a token's id is its index (GGUF's `tokenizer.ggml.tokens`).
+  public convenience init(tokens: [String], merges: [(String, String)], unkToken: String? = nil, fuseUnk: Bool = false,
+                          byteFallback: Bool = false, ignoreMerges: Bool = false) throws {
+    try self.init(entries: tokens.enumerated().map { ($1, $0) }, merges: merges, unkToken: unkToken, fuseUnk: fuseUnk,
+                  byteFallback: byteFallback, ignoreMerges: ignoreMerges)
+  }
+
+  /// A model from a token -> id dictionary (tokenizer.json's `model.vocab`).
+  public convenience init(vocab: [String: Int], merges: [(String, String)], unkToken: String? = nil, fuseUnk: Bool = false,
+                          byteFallback: Bool = false, ignoreMerges: Bool = false) throws {
+    try self.init(entries: vocab.map { ($0.key, $0.value) }, merges: merges, unkToken: unkToken, fuseUnk: fuseUnk,
+                  byteFallback: byteFallback, ignoreMerges: ignoreMerges)
+  }
+
   /// - Parameters:
+  ///   - entries: (token, id) pairs; tokens are told apart by their exact bytes.
   ///   - merges: in rank order; a later duplicate overrides an earlier one, as in tokenizers.
   ///   - unkToken: the token for characters absent from the vocabulary (none: they are dropped).
   ///   - byteFallback: spell absent characters as `<0xNN>` byte tokens (Llama-2 / SentencePiece).
   /// - Throws: when a merge names a token absent from the vocabulary, or unkToken is absent.
-  public init(vocab: [String: Int], merges: [(String, String)], unkToken: String? = nil, fuseUnk: Bool = false,
+  public init(entries: [(String, Int)], merges: [(String, String)], unkToken: String? = nil, fuseUnk: Bool = false,
               byteFallback: Bool = false, ignoreMerges: Bool = false) throws {
-    self.vocab = vocab
+    var vocab: [TokenKey: Int] = [:]
+    vocab.reserveCapacity(entries.count)
     var reverse: [Int: String] = [:]
     var chars: [Unicode.Scalar: Int] = [:]
-    for (token, id) in vocab {
+    for (token, id) in entries {
+      vocab[TokenKey(token)] = id
       reverse[id] = token
       var it = token.unicodeScalars.makeIterator()
       if let first = it.next(), it.next() == nil { chars[first] = id }
     }
+    self.vocab = vocab
     idToToken = reverse
     charIds = chars
     var table: [UInt64: (rank: Int32, id: Int32)] = [:]
     table.reserveCapacity(merges.count)
     for (rank, (a, b)) in merges.enumerated() {
-      guard let ia = vocab[a] else { throw EngineError.tokenizer("merge \(rank) '\(a) \(b)': '\(a)' is not in the vocabulary") }
-      guard let ib = vocab[b] else { throw EngineError.tokenizer("merge \(rank) '\(a) \(b)': '\(b)' is not in the vocabulary") }
-      guard let merged = vocab[a + b] else {
+      guard let ia = vocab[TokenKey(a)] else { throw EngineError.tokenizer("merge \(rank) '\(a) \(b)': '\(a)' is not in the vocabulary") }
+      guard let ib = vocab[TokenKey(b)] else { throw EngineError.tokenizer("merge \(rank) '\(a) \(b)': '\(b)' is not in the vocabulary") }
+      guard let merged = vocab[TokenKey(a + b)] else {
         throw EngineError.tokenizer("merge \(rank) '\(a) \(b)': '\(a + b)' is not in the vocabulary")
       }
       guard let ria = Int32(exactly: ia), let rib = Int32(exactly: ib), let rm = Int32(exactly: merged) else {
@@ -55,12 +73,12 @@ public final class BPEModel: Sendable {
     }
     self.merges = table
     if byteFallback {
-      byteIds = (0..<256).map { vocab["<0x" + Self.hex2($0) + ">"] ?? -1 }
+      byteIds = (0..<256).map { vocab[TokenKey("<0x" + Self.hex2($0) + ">")] ?? -1 }
     } else {
       byteIds = nil
     }
     if let unkToken {
-      guard let id = vocab[unkToken] else { throw EngineError.tokenizer("unk_token '\(unkToken)' is not in the vocabulary") }
+      guard let id = vocab[TokenKey(unkToken)] else { throw EngineError.tokenizer("unk_token '\(unkToken)' is not in the vocabulary") }
       unkId = id
     } else {
       unkId = nil
@@ -78,14 +96,18 @@ public final class BPEModel: Sendable {
     return String([digits[b >> 4], digits[b & 15]])
   }
 
+  /// The id of a token (exact bytes).
+  public func id(of token: String) -> Int? { vocab[TokenKey(token)] }
+
+  /// Number of tokens in the model's vocabulary.
+  public var count: Int { vocab.count }
+
   // MARK: - Tokenize
 
   /// The ids of one word (a piece after pre-tokenization).
   public func tokenize(_ word: [Unicode.Scalar]) -> [Int] {
     if word.isEmpty { return [] }
-    var view = String.UnicodeScalarView()
-    view.append(contentsOf: word)
-    let key = String(view)
+    let key = TokenKey(word)
     if ignoreMerges, let id = vocab[key] { return [id] }
     if let hit = cache.withLock({ $0[key] }) { return hit }
     let ids = mergeWord(word)

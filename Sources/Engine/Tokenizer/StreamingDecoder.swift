@@ -23,7 +23,7 @@ public struct StreamingDecoder: Sendable {
   public mutating func step(_ id: Int) -> String? {
     ids.append(id)
     let text = tokenizer.decode(ids, skipSpecial: skipSpecial)
-    guard text.utf8.count > prefix.utf8.count, !text.hasSuffix("\u{FFFD}") else { return nil }
+    guard text.utf8.count > prefix.utf8.count, text.unicodeScalars.last != "\u{FFFD}" else { return nil }
     let new = Self.suffix(of: text, after: prefix)
     let newPrefixIndex = ids.count - prefixIndex
     ids.removeFirst(prefixIndex)

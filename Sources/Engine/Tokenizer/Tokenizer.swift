@@ -15,9 +15,11 @@ public final class Tokenizer: Sendable {
   public let decoder: TokenDecoder?
   public let postProcessor: PostProcessor?
 
-  private let addedById: [Int: AddedToken]
-  private let addedByContent: [String: Int]
-  private let specialContents: Set<String>
+  /// id -> the added token's text as decoding sees it: normalized tokens in their normalized
+  /// spelling (tokenizers 0.23 `id_to_token`), others as written.
+  private let addedById: [Int: String]
+  private let addedByContent: [TokenKey: Int]
+  private let specialContents: Set<TokenKey>
   /// Non-normalized added tokens, matched in the raw text.
   private let rawMatcher: AddedTokenMatcher
   /// Normalized added tokens, matched (in their normalized spelling) in normalized text.
@@ -34,20 +36,23 @@ public final class Tokenizer: Sendable {
     self.preTokenizer = preTokenizer
     self.decoder = decoder
     self.postProcessor = postProcessor
-    var byId: [Int: AddedToken] = [:], byContent: [String: Int] = [:]
-    for t in addedTokens where !t.content.isEmpty {
-      byId[t.id] = t
-      byContent[t.content] = t.id
+    let live = addedTokens.filter { !$0.content.isEmpty }
+    // Normalized tokens are matched, and decoded, in their normalized spelling.
+    let spelled = live.map { t in
+      let p = Array(t.content.unicodeScalars)
+      return (t, t.normalized ? normalizer?.normalize(p) ?? p : p)
+    }
+    var byId: [Int: String] = [:], byContent: [TokenKey: Int] = [:], special = Set<TokenKey>()
+    for (t, p) in spelled {
+      byId[t.id] = TokenDecoder.string(p)
+      byContent[TokenKey(t.content)] = t.id
+      if t.special { special.insert(TokenKey(t.content)) }
     }
     addedById = byId
     addedByContent = byContent
-    specialContents = Set(addedTokens.filter(\.special).map(\.content))
-    let live = addedTokens.filter { !$0.content.isEmpty }
-    rawMatcher = AddedTokenMatcher(live.filter { !$0.normalized }.map { (Array($0.content.unicodeScalars), $0) })
-    normalizedMatcher = AddedTokenMatcher(live.filter(\.normalized).map { t in
-      let p = Array(t.content.unicodeScalars)
-      return (normalizer?.normalize(p) ?? p, t)
-    })
+    specialContents = special
+    rawMatcher = AddedTokenMatcher(spelled.filter { !$0.0.normalized }.map { ($0.1, $0.0) })
+    normalizedMatcher = AddedTokenMatcher(spelled.filter { $0.0.normalized }.map { ($0.1, $0.0) })
   }
 
   /// A byte-level BPE tokenizer from a vocabulary and merges (GPT-2 regex unless told otherwise).
@@ -68,18 +73,18 @@ public final class Tokenizer: Sendable {
 
   /// The id of a token (added tokens first, as tokenizers' `token_to_id`).
   public func tokenId(for token: String) -> Int? {
-    addedByContent[token] ?? model.vocab[token]
+    addedByContent[TokenKey(token)] ?? model.id(of: token)
   }
 
   /// The token string of an id (byte-level spelling for model tokens).
   public func token(for id: Int) -> String? {
-    addedById[id]?.content ?? model.idToToken[id]
+    addedById[id] ?? model.idToToken[id]
   }
 
   /// Whether the id is a special added token (skipped by `decode(_:skipSpecial: true)`).
   public func isSpecial(_ id: Int) -> Bool {
     guard let t = token(for: id) else { return false }
-    return specialContents.contains(t)
+    return specialContents.contains(TokenKey(t))
   }
 
   // MARK: - Encode
@@ -125,7 +130,7 @@ public final class Tokenizer: Sendable {
     tokens.reserveCapacity(ids.count)
     for id in ids {
       guard let t = token(for: id) else { continue }
-      if skipSpecial && specialContents.contains(t) { continue }
+      if skipSpecial && specialContents.contains(TokenKey(t)) { continue }
       tokens.append(t)
     }
     // tokenizers joins with spaces when there is no decoder.

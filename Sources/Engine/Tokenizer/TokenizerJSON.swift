@@ -45,11 +45,11 @@ extension Tokenizer {
     let type = m["type"] as? String ?? (m["merges"] != nil ? "BPE" : "(none)")
     guard type == "BPE" else { throw EngineError.tokenizer("unsupported model type '\(type)' (only BPE is read)") }
     guard let vocabJSON = m["vocab"] as? [String: Any] else { throw EngineError.tokenizer("model: missing 'vocab'") }
-    var vocab: [String: Int] = [:]
+    var vocab: [(String, Int)] = []
     vocab.reserveCapacity(vocabJSON.count)
     for (token, value) in vocabJSON {
       guard let id = value as? Int, id >= 0 else { throw EngineError.tokenizer("model vocab: token '\(token)' has id \(value)") }
-      vocab[token] = id
+      vocab.append((token, id))
     }
     guard let mergesJSON = m["merges"] as? [Any] else { throw EngineError.tokenizer("model: missing 'merges'") }
     var merges: [(String, String)] = []
@@ -71,7 +71,7 @@ extension Tokenizer {
     if let dropout = m["dropout"] as? Double, dropout > 0 {
       throw EngineError.tokenizer("model: dropout \(dropout) is not supported (inference needs determinism)")
     }
-    return try BPEModel(vocab: vocab, merges: merges, unkToken: m["unk_token"] as? String,
+    return try BPEModel(entries: vocab, merges: merges, unkToken: m["unk_token"] as? String,
                         fuseUnk: m["fuse_unk"] as? Bool ?? false, byteFallback: m["byte_fallback"] as? Bool ?? false,
                         ignoreMerges: m["ignore_merges"] as? Bool ?? false)
   }
