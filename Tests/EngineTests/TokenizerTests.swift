@@ -23,6 +23,12 @@ struct TokenizerTests {
       #expect(tok.encode(c.text) == c.ids, "\(c.text.debugDescription)")
       #expect(exact(tok.decode(c.ids)) == exact(c.decoded))
     }
+    // The GGUF path: a token list indexed by id.
+    var tokens = [String](repeating: "", count: vocab.count)
+    for (t, id) in vocab { tokens[id] = t }
+    let fromList = Tokenizer(model: try BPEModel(tokens: tokens, merges: merges), addedTokens: added,
+                             preTokenizer: try .named("smollm"))
+    for c in ref.cases { #expect(fromList.encode(c.text) == c.ids, "\(c.text.debugDescription)") }
     #expect(tok.tokenId(for: "<|im_end|>") == added.first { $0.content == "<|im_end|>" }?.id)
     #expect(tok.token(for: try #require(tok.tokenId(for: "Ġthe"))) == "Ġthe")
     #expect(tok.tokenId(for: "no such token") == nil)
