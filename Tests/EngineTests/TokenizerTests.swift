@@ -35,6 +35,13 @@ struct TokenizerTests {
     #expect(tok.token(for: 1_000_000) == nil)
   }
 
+  /// llama.cpp's "default" list (`llm_tokenizer_bpe`): punctuation runs, the GPT-2 regex, digit
+  /// runs, then groups of three ASCII digits, each isolating its matches in turn.
+  @Test func defaultKindSplitsLikeLlamaCppsList() throws {
+    let pieces = try PreTokenizer.named("default").apply([Array("x=12345!! ab".unicodeScalars)])
+    #expect(pieces.map { TokenDecoder.string($0) } == ["x", "=", "123", "45", "!!", "Ġab"])
+  }
+
   @Test func unknownPreTokenizerKindIsNamed() {
     #expect(throws: EngineError.tokenizer("unsupported pre-tokenizer kind 'bloom'")) { try PreTokenizer.named("bloom") }
   }

@@ -3,7 +3,9 @@
 /// A token matched in raw text before BPE (special tokens, chat markers); tokenizers' `AddedToken`
 /// with its id (`added_tokens` of tokenizer.json).
 public struct AddedToken: Sendable, Equatable {
+  /// The token's id (tokenizer.json's `id`).
   public var id: Int
+  /// The text the token stands for, matched literally.
   public var content: String
   /// Special tokens are dropped by `decode(skipSpecial: true)`.
   public var special: Bool

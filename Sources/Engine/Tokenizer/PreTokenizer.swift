@@ -24,18 +24,25 @@ public indirect enum PreTokenizer: Sendable {
   case sequence([PreTokenizer])
 
   /// The pre-tokenizer that llama.cpp's `tokenizer.ggml.pre` names (for GGUF files, which carry
-  /// no tokenizer.json): "gpt2"/"default" (GPT-2 regex), "llama-bpe"/"llama3" (Llama-3 regex),
-  /// "qwen2", "smollm" (single digits, then GPT-2). Unknown names throw.
+  /// no tokenizer.json), with the regex lists of llama.cpp's `llm_tokenizer_bpe`: "gpt2" (GPT-2
+  /// regex), "llama-bpe"/"llama3" (Llama-3), "qwen2", "smollm" (single digits, then GPT-2),
+  /// "default" (llama.cpp's fallback list: punctuation runs, GPT-2, digit runs, three ASCII
+  /// digits, each split in turn). Unknown names throw.
   public static func named(_ kind: String) throws -> PreTokenizer {
+    func isolate(_ pattern: String) throws -> PreTokenizer {
+      .split(try .regex(pattern), behavior: .isolated, invert: false)
+    }
     switch kind {
-    case "gpt2", "default":
+    case "gpt2":
       return .byteLevel(addPrefixSpace: false, useRegex: true)
+    case "default":
+      return .sequence([try isolate(#"[\p{P}\$\+<=>\^~\|]+"#), try isolate(PatternScanner.gpt2Pattern),
+                        try isolate(#"\p{N}+"#), try isolate("[0-9][0-9][0-9]"),
+                        .byteLevel(addPrefixSpace: false, useRegex: false)])
     case "llama-bpe", "llama3", "llama-v3":
-      return .sequence([.split(try .regex(PatternScanner.llama3Pattern), behavior: .isolated, invert: false),
-                        .byteLevel(addPrefixSpace: false, useRegex: false)])
+      return .sequence([try isolate(PatternScanner.llama3Pattern), .byteLevel(addPrefixSpace: false, useRegex: false)])
     case "qwen2":
-      return .sequence([.split(try .regex(PatternScanner.qwen2Pattern), behavior: .isolated, invert: false),
-                        .byteLevel(addPrefixSpace: false, useRegex: false)])
+      return .sequence([try isolate(PatternScanner.qwen2Pattern), .byteLevel(addPrefixSpace: false, useRegex: false)])
     case "smollm":
       return .sequence([.digits(individual: true), .byteLevel(addPrefixSpace: false, useRegex: true)])
     default:

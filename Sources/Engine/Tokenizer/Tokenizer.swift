@@ -7,12 +7,17 @@ import Foundation
 /// pre-tokenizer, BPE, and for decoding the decoder; the post-processor only when asked.
 /// Thread-safe; the BPE word cache is shared.
 public final class Tokenizer: Sendable {
+  /// The BPE model: vocabulary and merges.
   public let model: BPEModel
   /// Added and special tokens, in file order.
   public let addedTokens: [AddedToken]
+  /// Applied to text between raw added tokens; nil: none.
   public let normalizer: Normalizer?
+  /// Cuts text into words for BPE; nil: the whole text is one word.
   public let preTokenizer: PreTokenizer?
+  /// Turns tokens back into text; nil: tokens joined by spaces (tokenizers' behaviour).
   public let decoder: TokenDecoder?
+  /// Adds special tokens when `encode(_:addSpecialTokens: true)` asks for them.
   public let postProcessor: PostProcessor?
 
   /// id -> the added token's text as decoding sees it: normalized tokens in their normalized
