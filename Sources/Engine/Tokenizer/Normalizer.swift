@@ -21,8 +21,11 @@ public indirect enum Normalizer: Sendable {
     switch self {
     case .nfc: return Self.viaString(s) { $0.precomposedStringWithCanonicalMapping }
     case .nfd: return Self.viaString(s) { $0.decomposedStringWithCanonicalMapping }
-    case .nfkc: return Self.viaString(s) { $0.precomposedStringWithCompatibilityMapping }
-    case .nfkd: return Self.viaString(s) { $0.decomposedStringWithCompatibilityMapping }
+    // Foundation's compatibility forms leave marks from compatibility decompositions unordered
+    // ("\u{3d0}\u{5b5}\u{ff9e}" keeps U+05B5 before U+3099); the canonical forms reorder, and
+    // NFKC = NFC(NFKD), NFKD = NFD(NFKD).
+    case .nfkc: return Self.viaString(s) { $0.decomposedStringWithCompatibilityMapping.precomposedStringWithCanonicalMapping }
+    case .nfkd: return Self.viaString(s) { $0.decomposedStringWithCompatibilityMapping.decomposedStringWithCanonicalMapping }
     case .lowercase:
       var out: [Unicode.Scalar] = []
       out.reserveCapacity(s.count)
