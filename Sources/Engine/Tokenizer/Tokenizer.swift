@@ -54,6 +54,7 @@ public final class Tokenizer: Sendable {
       if t.special { special.insert(TokenKey(t.content)) }
     }
     addedById = byId
+    vocabularySize = max(model.idToToken.keys.max() ?? -1, byId.keys.max() ?? -1) + 1
     addedByContent = byContent
     specialContents = special
     rawMatcher = AddedTokenMatcher(spelled.filter { !$0.0.normalized }.map { ($0.1, $0.0) })
@@ -72,9 +73,7 @@ public final class Tokenizer: Sendable {
   // MARK: - Vocabulary
 
   /// Rows an embedding table needs: one more than the largest id of the model or added tokens.
-  public var vocabularySize: Int {
-    max(model.idToToken.keys.max() ?? -1, addedById.keys.max() ?? -1) + 1
-  }
+  public let vocabularySize: Int
 
   /// The id of a token (added tokens first, as tokenizers' `token_to_id`).
   public func tokenId(for token: String) -> Int? {
