@@ -60,7 +60,7 @@ extension EpisodeStore {
     var details = ""
     if let t = step.tokens { details += "<p class=\"dim\">tokens: \(t.prompt) prompt, \(t.completion) completion</p>" }
     if let changed = step.screenChanged { details += "<p class=\"dim\">screen \(changed ? "changed" : "did not change")</p>" }
-    if step.ended == nil { details += "<p class=\"err\">no outcome recorded (interrupted during the action)</p>" }
+    if step.ended == nil { details += "<p class=\"err\">no outcome recorded</p>" }
     if let error = step.error { details += "<p class=\"err\">\(escapeHTML(error))</p>" }
     details += "<details><summary>raw output</summary><pre>\(escapeHTML(step.rawOutput))</pre></details>"
     if let after = try screenshot(episode: id, step: step.index, moment: .after) {
