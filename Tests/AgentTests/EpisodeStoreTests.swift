@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Agent
 
@@ -100,5 +101,33 @@ import Testing
     #expect(EpisodeStore.defaultURL(environment: ["XDG_DATA_HOME": "relative", "HOME": "/home/u"]).path
       == "/home/u/.local/share/gui-agent/episodes.sqlite")
     #expect(EpisodeStore.defaultURL(environment: ["HOME": "/home/u"]).path == "/home/u/.local/share/gui-agent/episodes.sqlite")
+  }
+}
+
+@Suite struct EpisodeStoreConcurrencyTests {
+  /// Two connections (two stores on one file, as the agent and the CLI would be) and several
+  /// threads per store write at once: busy_timeout and the store's lock keep every write.
+  @Test func concurrentWritersLoseNothing() throws {
+    let tmp = try TempFolder()
+    defer { tmp.cleanup() }
+    let stores = [try EpisodeStore(path: tmp.file("c.sqlite")), try EpisodeStore(path: tmp.file("c.sqlite"))]
+    let ids = try (0..<4).map { try stores[$0 % 2].beginEpisode(task: "e\($0)", models: [:], settings: [String: String]()) }
+    let failures = Mutex([String]())
+    DispatchQueue.concurrentPerform(iterations: 4) { e in
+      for i in 0..<15 {
+        do {
+          let s = try stores[e % 2].beginStep(episode: ids[e], index: i, intent: StepIntent(rawOutput: "\(e).\(i)"))
+          try stores[(e + 1) % 2].finishStep(s, outcome: StepOutcome(screenChanged: true))
+        } catch {
+          failures.withLock { $0.append(error.localizedDescription) }
+        }
+      }
+    }
+    #expect(failures.withLock { $0 } == [])
+    for (e, id) in ids.enumerated() {
+      let steps = try stores[0].steps(episode: id)
+      #expect(steps.map(\.rawOutput) == (0..<15).map { "\(e).\($0)" })
+      #expect(steps.allSatisfy { $0.screenChanged == true })
+    }
   }
 }

@@ -45,6 +45,10 @@ import Testing
   @Test func keyboard() {
     #expect(actions("Action: hotkey(key='ctrl s')") == [.hotkey(["ctrl", "s"])])
     #expect(actions("Action: press(key='enter')") == [.hotkey(["enter"])])
+    #expect(actions("Action: hotkey(key='ctrl+shift+t')") == [.hotkey(["ctrl", "shift", "t"])])
+    #expect(actions("Action: hotkey(key='ctrl++')") == [.hotkey(["ctrl", "+"])])
+    #expect(actions("Action: hotkey(key='ctrl +')") == [.hotkey(["ctrl", "+"])])
+    #expect(actions("Action: press(key='+')") == [.hotkey(["+"])])
     #expect(actions(#"Action: type(content='it\'s a \"test\"\n')"#) == [.type("it's a \"test\"\n")])
     #expect(actions(#"Action: type(content="C:\\path\q")"#) == [.type(#"C:\path\q"#)])
     // An unescaped quote inside content: closes only before ',' or ')'.

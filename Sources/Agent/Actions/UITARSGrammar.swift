@@ -13,7 +13,7 @@ import Foundation
 /// - Actions and arguments: `click`/`left_single`, `left_double`/`double_click`,
 ///   `right_single`/`right_click` (`start_box=`); `drag`/`select` (`start_box=`, `end_box=`);
 ///   `scroll(start_box=, direction='up|down|left|right')`; `type(content=)`;
-///   `hotkey(key='ctrl s')` and `press(key=)` (keys separated by spaces); `wait()`;
+///   `hotkey(key='ctrl s')` and `press(key=)` (keys separated by spaces, or by `+` as in `'ctrl+s'`); `wait()`;
 ///   `finished(content=)` and `finished()`; `call_user()`.
 /// - Points: `'(x,y)'`, a box `'(x1,y1,x2,y2)'` (its center is the point), with or without the
 ///   `<|box_start|>`/`<|box_end|>` tokens, `[x,y]`, or `point='<point>x y</point>'`
@@ -112,7 +112,7 @@ public enum UITARSGrammar {
     case .type: return .type(try required(["content", "text"]))
     case .hotkey:
       let text = try required(["key", "keys", "hotkey"])
-      let keys = text.split(whereSeparator: \.isWhitespace).map(String.init)
+      let keys = splitKeys(text)
       guard !keys.isEmpty else {
         throw ParseFailure(.badArgument(action: call.name, argument: "key", value: text),
                            "action '\(call.name)' names no key")
@@ -128,6 +128,16 @@ public enum UITARSGrammar {
     case .finished: return .finished(summary: args["content"] ?? args["summary"] ?? "")
     case .callUser: return .callUser(question: args["content"] ?? args["question"] ?? "")
     }
+  }
+
+  /// UI-TARS separates keys with spaces (`'ctrl s'`); other models write `'ctrl+s'`, which is
+  /// split on `+` when there are no spaces (a trailing `++` keeps the plus key).
+  static func splitKeys(_ text: String) -> [String] {
+    let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
+    guard words.count == 1, let word = words.first, word.count > 1, word.contains("+") else { return words }
+    var keys = word.split(separator: "+").map(String.init)
+    if word.hasSuffix("++") { keys.append("+") }
+    return keys
   }
 
   private static let firstTargetKeys = ["start_box", "point", "start_point", "box"]
