@@ -27,7 +27,7 @@ import Testing
     try owner.run()
     let store = try EpisodeStore(path: url)
     let dead = try store.beginEpisode(task: "killed", models: [:], settings: [String: String](),
-                                      pid: owner.processIdentifier, started: storeDate(1_764_000_000))
+                                      pid: owner.processIdentifier)
     let alive = try store.beginEpisode(task: "still running", models: [:], settings: [String: String]())
     try writeSteps(store, episode: dead)
 
@@ -99,5 +99,33 @@ import Testing
     // The dead writer's lock is gone: index 3 is free and writable.
     _ = try reopened.beginStep(episode: id, index: 3, intent: StepIntent(rawOutput: "after the crash"))
     #expect(try reopened.steps(episode: id).count == 4)
+  }
+
+  /// A live pid whose process started after the episode is not its owner (the pid was reused).
+  @Test func reusedPidCountsAsGone() throws {
+    let tmp = try TempFolder()
+    defer { tmp.cleanup() }
+    let url = tmp.file("reuse.sqlite")
+    let old = try EpisodeStore(path: url).beginEpisode(task: "from 2000", models: [:], settings: [String: String](),
+                                                       pid: getpid(), started: storeDate(946_684_800))
+    let e = try EpisodeStore(path: url).episode(old)
+    #expect(e.status == .interrupted)
+    #expect(e.error?.contains("later process") == true)
+  }
+
+  /// /proc's start time of a process we start agrees with our clock.
+  @Test func processStartTimeFromProc() throws {
+    let before = Date()
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+    child.arguments = ["5"]
+    try child.run()
+    let after = Date()
+    defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+    let start = try #require(ProcessLiveness.startTime(child.processIdentifier))
+    // btime has whole-second resolution, ticks 1/100 s.
+    #expect(start.timeIntervalSince(before) > -1.5 && start.timeIntervalSince(after) < 1.5)
+    #expect(ProcessLiveness.ownerGone(pid: child.processIdentifier, episodeStarted: after) == nil)
+    #expect(ProcessLiveness.ownerGone(pid: 0, episodeStarted: after) != nil)
   }
 }

@@ -69,27 +69,22 @@ public final class EpisodeStore: Sendable {
   @discardableResult
   public func recoverInterrupted() throws -> [Int64] {
     try withConnection { db in
-      let running = try db.query("SELECT id, pid FROM episodes WHERE status = 'running'",
-                                 step: "listing running episodes") { ($0.int(0), Int32(truncatingIfNeeded: $0.int(1))) }
-      let dead = running.filter { !Self.processIsAlive($0.1) }
-      for (id, pid) in dead {
+      let running = try db.query("SELECT id, pid, started FROM episodes WHERE status = 'running'",
+                                 step: "listing running episodes") { ($0.int(0), Int32(truncatingIfNeeded: $0.int(1)), $0.text(2)) }
+      var marked: [Int64] = []
+      for (id, pid, started) in running {
+        let start = try StoreTime.date(started, "episode \(id)")
+        guard let reason = ProcessLiveness.ownerGone(pid: pid, episodeStarted: start) else { continue }
         try db.run("""
           UPDATE episodes SET status = 'interrupted',
             ended = COALESCE((SELECT MAX(COALESCE(ended, started)) FROM steps WHERE episode_id = ?1), started),
             error = ?2
           WHERE id = ?1 AND status = 'running'
-          """, step: "marking episode \(id) interrupted",
-          [.integer(id), .text("process \(pid) exited while the episode was running")])
+          """, step: "marking episode \(id) interrupted", [.integer(id), .text(reason)])
+        marked.append(id)
       }
-      return dead.map(\.0)
+      return marked
     }
-  }
-
-  /// `kill(pid, 0)`: ESRCH means no such process; EPERM means it exists under another user.
-  static func processIsAlive(_ pid: Int32) -> Bool {
-    guard pid > 0 else { return false }  // 0 and negatives address process groups, not a process
-    if kill(pid, 0) == 0 { return true }
-    return errno == EPERM
   }
 
   // MARK: - Writing

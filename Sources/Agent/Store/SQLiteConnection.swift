@@ -104,11 +104,12 @@ final class SQLiteConnection: @unchecked Sendable {
     case .null: return sqlite3_bind_null(stmt, i)
     case let .integer(v): return sqlite3_bind_int64(stmt, i, v)
     case let .real(v): return sqlite3_bind_double(stmt, i, v)
-    case let .text(s): return sqlite3_bind_text(stmt, i, s, Int32(s.utf8.count), transient)
+    // The 64-bit binders: sizes past SQLite's limit come back as SQLITE_TOOBIG, not a trap.
+    case let .text(s): return sqlite3_bind_text64(stmt, i, s, UInt64(s.utf8.count), transient, UInt8(SQLITE_UTF8))
     case let .blob(d):
       // An empty Data may have no base address, which would bind NULL.
       if d.isEmpty { return sqlite3_bind_zeroblob(stmt, i, 0) }
-      return d.withUnsafeBytes { sqlite3_bind_blob(stmt, i, $0.baseAddress, Int32($0.count), transient) }
+      return d.withUnsafeBytes { sqlite3_bind_blob64(stmt, i, $0.baseAddress, UInt64($0.count), transient) }
     }
   }
 }
