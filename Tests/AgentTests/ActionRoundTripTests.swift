@@ -56,6 +56,7 @@ import Testing
   @Test(arguments: ActionGrammar.allCases)
   func garbageNeverTraps(grammar: ActionGrammar) {
     let valid = Self.samples.map { grammar.serialize(ParsedResponse(thought: "x", actions: [$0])) }
+      + [grammar.serialize(ParsedResponse(thought: "t", reflection: "r", actionSummary: "s", actions: Self.samples))]
     var inputs: [String] = []
     for text in valid {
       for n in 0...text.count { inputs.append(String(text.prefix(n))) }

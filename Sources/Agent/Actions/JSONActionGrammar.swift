@@ -23,6 +23,8 @@ import Foundation
 ///   `amount` (5), wait `seconds` (5), finished `summary` (""), call_user `question` ("").
 /// - Action names also accept the UI-TARS spellings (`left_double`, `right_single`, `press`, ...).
 /// - Several actions: a JSON array of such objects, the thought on the first.
+/// - Without a `"thought"` field, text before the JSON (less code fences and a `Thought:`
+///   heading) is the thought, for models that reason first and then print the object.
 /// - Text around the JSON (a ```` ```json ```` fence, a sentence) is ignored: the parser reads the
 ///   first balanced `{...}` or `[...]`.
 public enum JSONActionGrammar {
@@ -42,10 +44,11 @@ public enum JSONActionGrammar {
         let actions = try decoder.decode([AgentAction].self, from: data)
         guard !actions.isEmpty else { return .failure(ParseFailure(.emptyAction, "the JSON array holds no action")) }
         let thoughts = try decoder.decode([ThoughtField].self, from: data)
-        return .success(ParsedResponse(thought: thoughts.lazy.compactMap(\.thought).first, actions: actions))
+        let thought = thoughts.lazy.compactMap(\.thought).first ?? leadingText(text[..<json.startIndex])
+        return .success(ParsedResponse(thought: thought, actions: actions))
       }
       let action = try decoder.decode(AgentAction.self, from: data)
-      let thought = try decoder.decode(ThoughtField.self, from: data).thought
+      let thought = try decoder.decode(ThoughtField.self, from: data).thought ?? leadingText(text[..<json.startIndex])
       return .success(ParsedResponse(thought: thought, actions: [action]))
     } catch let failure as ParseFailure {
       return .failure(failure)
@@ -54,6 +57,16 @@ public enum JSONActionGrammar {
     } catch {
       return .failure(ParseFailure(.badJSON, "invalid JSON: \(error)"))
     }
+  }
+
+  /// Reasoning written before the JSON, used as the thought when the object has none: code-fence
+  /// lines dropped, a leading `Thought:` removed; nil when nothing is left.
+  static func leadingText(_ text: Substring) -> String? {
+    let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+      .filter { !$0.drop(while: \.isWhitespace).hasPrefix("```") }
+    var s = lines.joined(separator: "\n").trimmingSpaces()
+    if s.hasPrefix("Thought:") { s = String(s.dropFirst("Thought:".count)).trimmingSpaces() }
+    return s.isEmpty ? nil : s
   }
 
   /// The first balanced JSON object or array in `text`, found by a scan that respects strings.
