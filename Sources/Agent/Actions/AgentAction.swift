@@ -140,7 +140,7 @@ public struct ParsedResponse: Equatable, Sendable {
 
 /// Why a model response could not be understood. A parse never throws or traps: malformed model
 /// output is an ordinary result that the agent loop records and may retry.
-public struct ParseFailure: Error, Equatable, Sendable, CustomStringConvertible {
+public struct ParseFailure: Error, LocalizedError, Equatable, Sendable, CustomStringConvertible {
   public enum Reason: Equatable, Sendable {
     case noActionLine
     case emptyAction
@@ -164,6 +164,7 @@ public struct ParseFailure: Error, Equatable, Sendable, CustomStringConvertible 
   }
 
   public var description: String { message }
+  public var errorDescription: String? { message }
 }
 
 /// The outcome of parsing one model response.
