@@ -1,0 +1,77 @@
+// MARK: - Schema
+
+/// The episode store's schema as ordered migrations; `PRAGMA user_version` holds how many have run.
+///
+/// Migration `n` (1-based) takes a store from version `n - 1` to `n` inside one transaction. Later
+/// versions append to `migrations`; they never edit an earlier one, which may already have run on
+/// someone's disk. A store whose version is above `migrations.count` was written by a newer build
+/// and is refused rather than guessed at.
+enum StoreSchema {
+  typealias Migration = @Sendable (SQLiteConnection) throws -> Void
+
+  static let migrations: [Migration] = [createTables]
+
+  static var currentVersion: Int { migrations.count }
+
+  /// Version 1: episodes and their steps.
+  /// Times are ISO-8601 UTC strings with milliseconds (`2026-11-25T15:07:21.123Z`): readable in
+  /// the `sqlite3` shell, and they sort as text in time order. Latencies are milliseconds.
+  private static func createTables(_ db: SQLiteConnection) throws {
+    try db.execute("""
+      CREATE TABLE episodes (
+        id INTEGER PRIMARY KEY,
+        task TEXT NOT NULL,
+        models TEXT NOT NULL DEFAULT '{}',     -- JSON object: role -> model name
+        settings TEXT NOT NULL DEFAULT '{}',   -- JSON, as the caller encoded it
+        started TEXT NOT NULL,
+        ended TEXT,
+        status TEXT NOT NULL DEFAULT 'running'
+          CHECK (status IN ('running','succeeded','failed','stopped','max_steps','interrupted')),
+        pid INTEGER NOT NULL,                  -- the process that owns a running episode
+        summary TEXT,
+        error TEXT
+      );
+      CREATE TABLE steps (
+        id INTEGER PRIMARY KEY,
+        episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        started TEXT NOT NULL,
+        ended TEXT,                            -- NULL until the outcome is written
+        screenshot_before BLOB,                -- PNG bytes as captured
+        screenshot_after BLOB,
+        reasoning TEXT,
+        raw_output TEXT NOT NULL DEFAULT '',
+        action TEXT,                           -- the action's JSON form (docs/actions.md)
+        grounded_x REAL,                       -- screen pixels
+        grounded_y REAL,
+        screen_changed INTEGER,                -- 0/1, NULL when unknown
+        latencies TEXT NOT NULL DEFAULT '{}',  -- JSON object: stage -> milliseconds
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        error TEXT,
+        UNIQUE (episode_id, idx)
+      );
+      CREATE INDEX episodes_status ON episodes(status);
+      """, step: "migration 1: creating tables")
+  }
+
+  /// Brings the store to the newest version of `migrations`, one transaction per migration.
+  static func migrate(_ db: SQLiteConnection, migrations: [Migration] = migrations) throws {
+    let version = try userVersion(db)
+    guard version <= migrations.count else {
+      throw AgentError.futureStoreVersion(path: db.path, found: version, supported: migrations.count)
+    }
+    for n in version..<migrations.count {
+      try db.transaction("migration \(n + 1)") {
+        try migrations[n](db)
+        // PRAGMA takes no bound parameters; n is our own integer.
+        try db.execute("PRAGMA user_version = \(n + 1)", step: "migration \(n + 1): setting user_version")
+      }
+    }
+  }
+
+  static func userVersion(_ db: SQLiteConnection) throws -> Int {
+    let rows = try db.query("PRAGMA user_version", step: "reading the schema version") { Int($0.int(0)) }
+    return rows.first ?? 0
+  }
+}
