@@ -12,20 +12,11 @@ public enum BLAS {
     openblas_set_num_threads(Int32(max(1, count)))
   }
 
-  /// x (n, k) @ W^T, W (m, k) -> out (n, m). `accumulate` adds to `out` instead of overwriting.
+  /// out (m,) = W (m, k) @ x (k,) + beta * out: one decode-time product (memory bound).
   @inline(__always)
-  static func matmulTransposed(
-    _ x: UnsafePointer<Float>, rows n: Int, _ w: UnsafePointer<Float>, outFeatures m: Int,
-    inFeatures k: Int, _ out: UnsafeMutablePointer<Float>, accumulate: Bool = false
-  ) {
-    let beta: Float = accumulate ? 1 : 0
-    if n == 1 {
-      // W (m, k) @ x (k,) -> out (m,)
-      cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), 1, w, Int32(k), x, 1, beta, out, 1)
-    } else {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(m), Int32(k),
-                  1, x, Int32(k), w, Int32(k), beta, out, Int32(m))
-    }
+  static func gemv(_ w: UnsafePointer<Float>, rows m: Int, columns k: Int, _ x: UnsafePointer<Float>,
+                   beta: Float, _ out: UnsafeMutablePointer<Float>) {
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), 1, w, Int32(k), x, 1, beta, out, 1)
   }
 
   /// General strided product C (m, n) = alpha * A (m, k) @ op(B) + beta * C, with leading

@@ -52,10 +52,13 @@ enum Vec {
 
   /// In-place softmax over `n` values (max-subtracted).
   static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-    var m = -Float.infinity
-    for i in 0..<n where x[i] > m { m = x[i] }
-    var acc = F16(repeating: 0)
+    var vmax = F16(repeating: -.infinity)
     var i = 0
+    while i + 16 <= n { vmax = max16(vmax, load16(x + i)); i += 16 }
+    var m = vmax.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    var acc = F16(repeating: 0)
+    i = 0
     while i + 16 <= n { let e = exp16(load16(x + i) - m); store16(e, x + i); acc += e; i += 16 }
     var s = acc.sum()
     while i < n { x[i] = Foundation.exp(x[i] - m); s += x[i]; i += 1 }

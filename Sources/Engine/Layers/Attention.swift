@@ -12,29 +12,33 @@ enum Attention {
   static func attend(
     q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
     rows n: Int, start: Int, heads: Int, kvHeads: Int, headDim hd: Int, causal: Bool,
-    out: UnsafeMutablePointer<Float>
+    threads: Int, out: UnsafeMutablePointer<Float>
   ) {
     let length = start + n
     let qStride = heads * hd, kvStride = kvHeads * hd
     let group = heads / kvHeads
     let scale = 1 / Float(hd).squareRoot()
-    var scores = [Float](repeating: 0, count: n * length)  // (n, L) for one head at a time
-    scores.withUnsafeMutableBufferPointer { sp in
-      guard let s = sp.baseAddress else { return }
-      for h in 0..<heads {
-        let kvh = h / group
-        // q_h (n, hd) @ K_kvh^T (hd, L) * scale -> scores (n, L)
-        BLAS.gemm(m: n, n: length, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
-                  b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: length)
-        for i in 0..<n {
-          let row = s + i * length
-          let visible = causal ? start + i + 1 : length
-          Vec.softmax(row, visible)
-          if visible < length { (row + visible).update(repeating: 0, count: length - visible) }
+    // Heads split between threads; each range has its own scores buffer and writes only
+    // its heads' columns of `out`.
+    Parallel.ranges(heads, threads: threads) { headRange in
+      var scores = [Float](repeating: 0, count: n * length)  // (n, L) for one head at a time
+      scores.withUnsafeMutableBufferPointer { sp in
+        guard let s = sp.baseAddress else { return }
+        for h in headRange {
+          let kvh = h / group
+          // q_h (n, hd) @ K_kvh^T (hd, L) * scale -> scores (n, L)
+          BLAS.gemm(m: n, n: length, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
+                    b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: length)
+          for i in 0..<n {
+            let row = s + i * length
+            let visible = causal ? start + i + 1 : length
+            Vec.softmax(row, visible)
+            if visible < length { (row + visible).update(repeating: 0, count: length - visible) }
+          }
+          // P (n, L) @ V_kvh (L, hd) -> out_h (n, hd), rows of stride Hq*hd
+          BLAS.gemm(m: n, n: hd, k: length, a: s, lda: length, b: values + kvh * hd,
+                    ldb: kvStride, transposeB: false, c: out + h * hd, ldc: qStride)
         }
-        // P (n, L) @ V_kvh (L, hd) -> out_h (n, hd), rows of stride Hq*hd
-        BLAS.gemm(m: n, n: hd, k: length, a: s, lda: length, b: values + kvh * hd,
-                  ldb: kvStride, transposeB: false, c: out + h * hd, ldc: qStride)
       }
     }
   }

@@ -9,7 +9,7 @@ struct GELUMLP: Sendable {
 
   /// x (rows, d) -> (rows, d_out).
   func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
-    var h = fc1(x, rows: rows)  // (rows, inner)
+    var h = fc1(x, rows: rows, threads: threads)  // (rows, inner)
     let inner = fc1.outFeatures
     h.withUnsafeMutableBufferPointer { hp in
       guard let hb = hp.baseAddress else { return }
@@ -21,7 +21,7 @@ struct GELUMLP: Sendable {
         }
       }
     }
-    return fc2(h, rows: rows)
+    return fc2(h, rows: rows, threads: threads)
   }
 }
 
@@ -34,15 +34,15 @@ struct SwiGLUMLP: Sendable {
   let down: Linear  // (d, inner)
 
   /// x (rows, d) -> (rows, d).
-  func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
-    var g = gate(x, rows: rows)  // (rows, inner)
-    let u = up(x, rows: rows)    // (rows, inner)
+  func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
+    var g = gate(x, rows: rows, threads: threads)  // (rows, inner)
+    let u = up(x, rows: rows, threads: threads)    // (rows, inner)
     g.withUnsafeMutableBufferPointer { gp in
       u.withUnsafeBufferPointer { up in
         guard let gb = gp.baseAddress, let ub = up.baseAddress else { return }
         Vec.siluMul(gb, ub, gp.count)
       }
     }
-    return down(g, rows: rows)
+    return down(g, rows: rows, threads: threads)
   }
 }

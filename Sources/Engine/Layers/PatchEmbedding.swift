@@ -10,7 +10,7 @@ struct PatchEmbedding: Sendable {
   let grid: Int               // g = T / P
 
   /// tile (C, T, T) channels-first -> (g*g, D), patches row-major.
-  func callAsFunction(_ tile: UnsafePointer<Float>) -> [Float] {
+  func callAsFunction(_ tile: UnsafePointer<Float>, threads: Int) -> [Float] {
     let p = patchSize, side = grid * patchSize, k = channels * p * p
     var patches = [Float](repeating: 0, count: grid * grid * k)  // (g*g, C*P*P)
     // Unfold in the conv weight's (c, ky, kx) order.
@@ -25,7 +25,7 @@ struct PatchEmbedding: Sendable {
         }
       }
     }
-    var x = projection(patches, rows: grid * grid)  // (g*g, D)
+    var x = projection(patches, rows: grid * grid, threads: threads)  // (g*g, D)
     x.withUnsafeMutableBufferPointer { xp in
       positions.data.withUnsafeBufferPointer { pp in
         guard let xb = xp.baseAddress, let pb = pp.baseAddress else { return }

@@ -12,7 +12,8 @@ public struct BlueLMVLModel: VisionLanguageModel {
   let vision: SiglipVisionTower
   let projector: DownsamplingProjector
   let language: DecoderLM
-  /// Threads for element-wise work and OpenBLAS (set when the model is made).
+  /// Threads the model's products and loops are split over. OpenBLAS is set to one thread
+  /// per call (process-wide) when a model is made: the engine splits the work itself.
   public let threads: Int
 
   /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes.
@@ -24,7 +25,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
     projector = try DownsamplingProjector(weights, config: config)
     language = try DecoderLM(weights, config: config.textConfig)
     self.threads = max(1, threads)
-    BLAS.setThreads(self.threads)
+    BLAS.setThreads(1)
   }
 
   public var vocabularySize: Int { config.textConfig.vocabSize }
@@ -121,7 +122,8 @@ public struct BlueLMVLModel: VisionLanguageModel {
     }
     try cache.checkRoom(for: tokens.count)
     let x = try inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
-    return language.forward(x, rows: tokens.count, cache: &cache, allPositions: allPositions)
+    return language.forward(x, rows: tokens.count, cache: &cache, allPositions: allPositions,
+                            threads: threads)
   }
 }
 

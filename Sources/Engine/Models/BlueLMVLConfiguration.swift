@@ -23,6 +23,28 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     case projector, anyres, tokens, chat, coordinates
   }
 
+  /// A configuration built in code (tests, benchmarks); `validate()` checks it.
+  public init(visionConfig: SiglipVisionConfig, textConfig: DecoderTextConfig,
+              projector: ProjectorConfig = ProjectorConfig(), anyres: AnyResConfig? = nil,
+              tokens: SpecialTokensConfig = SpecialTokensConfig(), chat: ChatConfig = ChatConfig(),
+              coordinates: String = "norm1000") {
+    modelType = "bluelm_vl"
+    self.visionConfig = visionConfig; self.textConfig = textConfig; self.projector = projector
+    self.anyres = anyres ?? AnyResConfig(tileSize: visionConfig.imageSize)
+    self.tokens = tokens; self.chat = chat; self.coordinates = coordinates
+  }
+
+  /// The format's full-size dimensions (SigLIP so400m at 378 px; the assumed 2.5B decoder),
+  /// optionally with fewer layers so that a benchmark fits a small machine.
+  public static func fullSize(visionLayers: Int = 27, textLayers: Int = 30) -> BlueLMVLConfig {
+    BlueLMVLConfig(
+      visionConfig: SiglipVisionConfig(hiddenSize: 1152, intermediateSize: 4304, numHiddenLayers: visionLayers,
+                                       numAttentionHeads: 16, imageSize: 378, patchSize: 14),
+      textConfig: DecoderTextConfig(modelType: "llama", hiddenSize: 2560, intermediateSize: 6912,
+                                    numHiddenLayers: textLayers, numAttentionHeads: 20, numKeyValueHeads: 4,
+                                    headDim: 128, ropeTheta: 1_000_000, vocabSize: 100_096))
+  }
+
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     modelType = try c.decode(String.self, forKey: .modelType)

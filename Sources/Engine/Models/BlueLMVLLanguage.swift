@@ -33,12 +33,12 @@ struct DecoderLayer: Sendable {
   /// x (n, D) at positions cache.length ..< cache.length + n; writes this layer's K/V rows.
   /// The caller advances `cache.length` after the last layer.
   func callAsFunction(_ x: inout [Float], rows n: Int, layer l: Int, cache: inout KVCache,
-                      rope: RotaryEmbedding) {
+                      rope: RotaryEmbedding, threads: Int) {
     let start = cache.length, width = cache.rowWidth
     let h = inputNorm(x, rows: n)                        // (n, D)
-    var qs = q(h, rows: n)                               // (n, Hq*hd)
-    var ks = k(h, rows: n)                               // (n, Hkv*hd)
-    let vs = v(h, rows: n)                               // (n, Hkv*hd)
+    var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
+    var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    let vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
     qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, start: start) }
     ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, start: start) }
     cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
@@ -48,11 +48,11 @@ struct DecoderLayer: Sendable {
       cache.values[l].withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
         Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
                          rows: n, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                         causal: true, out: op.baseAddress!)
+                         causal: true, threads: threads, out: op.baseAddress!)
       } }
     } }
-    addInPlace(&x, o(attended, rows: n))
-    addInPlace(&x, mlp(postNorm(x, rows: n), rows: n))
+    addInPlace(&x, o(attended, rows: n, threads: threads))
+    addInPlace(&x, mlp(postNorm(x, rows: n), rows: n, threads: threads))
   }
 }
 
@@ -91,13 +91,14 @@ struct DecoderLM: Sendable {
 
   /// x (n, D) appended at cache.length -> logits (vocab,) of the last row, or (n, vocab) of
   /// every row when `allPositions`.
-  func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool) -> [Float] {
+  func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool,
+               threads: Int) -> [Float] {
     var x = input
-    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope) }
+    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope, threads: threads) }
     cache.length += n
     let d = config.hiddenSize
     let kept = allPositions ? x : Array(x[((n - 1) * d)..<(n * d)])  // (rows, D)
     let rows = allPositions ? n : 1
-    return lmHead(norm(kept, rows: rows), rows: rows)  // (rows, vocab)
+    return lmHead(norm(kept, rows: rows), rows: rows, threads: threads)  // (rows, vocab)
   }
 }

@@ -31,16 +31,17 @@ struct SiglipEncoderLayer: Sendable {
   func callAsFunction(_ x: inout [Float], tokens s: Int, threads: Int) {
     let d = q.outFeatures
     let h = norm1(x, rows: s, threads: threads)           // (S, D)
-    let qs = q(h, rows: s), ks = k(h, rows: s), vs = v(h, rows: s)  // (S, D) each
+    let qs = q(h, rows: s, threads: threads), ks = k(h, rows: s, threads: threads)  // (S, D) each
+    let vs = v(h, rows: s, threads: threads)  // (S, D)
     var attended = [Float](repeating: 0, count: s * d)    // (S, D)
     qs.withUnsafeBufferPointer { qp in ks.withUnsafeBufferPointer { kp in
       vs.withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
         Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
                          rows: s, start: 0, heads: heads, kvHeads: heads, headDim: d / heads,
-                         causal: false, out: op.baseAddress!)
+                         causal: false, threads: threads, out: op.baseAddress!)
       } }
     } }
-    addInPlace(&x, out(attended, rows: s))
+    addInPlace(&x, out(attended, rows: s, threads: threads))
     let m = mlp(norm2(x, rows: s, threads: threads), rows: s, threads: threads)  // (S, D)
     addInPlace(&x, m)
   }
@@ -85,7 +86,7 @@ struct SiglipVisionTower: Sendable {
     let g = embedding.grid, d = config.hiddenSize
     var out = [Float](repeating: 0, count: n * g * g * d)  // (n, g*g, D)
     for t in 0..<n {
-      var x = tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize) }  // (g*g, D)
+      var x = tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize, threads: threads) }  // (g*g, D)
       for layer in layers { layer(&x, tokens: g * g, threads: threads) }
       let y = postNorm(x, rows: g * g, threads: threads)
       out.replaceSubrange((t * g * g * d)..<((t + 1) * g * g * d), with: y)
