@@ -29,8 +29,8 @@ public enum EngineBenchmark {
     public var visionTilesPerSecond: Double
     public var prefillTokensPerSecond: Double
     public var decodeTokensPerSecond: Double
-    /// The rates scaled to the format's 27 vision / 30 decoder layers, assuming time grows
-    /// linearly with depth (the lm_head and embeddings are not scaled; a rough estimate).
+    /// The rates estimated for the format's 27 vision / 30 decoder layers: the time spent in
+    /// layers scaled by depth, the final norm + lm_head (timed alone) added once.
     public var fullDepthVisionTilesPerSecond: Double
     public var fullDepthPrefillTokensPerSecond: Double
     public var fullDepthDecodeTokensPerSecond: Double
@@ -43,7 +43,7 @@ public enum EngineBenchmark {
         decoder layers \(options.textLayers)/30, random weights (load \(f(loadSeconds)) s)
         vision:  \(f(visionTilesPerSecond)) tiles/s (\(options.tiles) tile(s)); full depth ~\(f(fullDepthVisionTilesPerSecond))
         prefill: \(f(prefillTokensPerSecond)) tokens/s (\(options.promptTokens) tokens); full depth ~\(f(fullDepthPrefillTokensPerSecond))
-        decode:  \(f(decodeTokensPerSecond)) tokens/s (\(options.decodeTokens) tokens); full depth ~\(f(fullDepthDecodeTokensPerSecond))
+        decode:  \(f(decodeTokensPerSecond)) tokens/s (median of \(options.decodeTokens) steps); full depth ~\(f(fullDepthDecodeTokensPerSecond))
         """
     }
   }
@@ -76,18 +76,43 @@ public enum EngineBenchmark {
     var logits = try model.prefill(tokens: prompt, cache: &cache)
     let prefill = Double(options.promptTokens) / seconds(since: start)
 
-    start = now()
+    // Medians of per-step times: the machine may be shared, and one slow step should not
+    // decide the result.
+    var steps: [Double] = []
     for _ in 0..<options.decodeTokens {
+      start = now()
       logits = try model.decode(token: Sampler.argmax(logits), cache: &cache)
+      steps.append(seconds(since: start))
     }
-    let decode = Double(options.decodeTokens) / seconds(since: start)
+    let decode = 1 / median(steps)
 
-    let visionScale = Double(options.visionLayers) / 27, textScale = Double(options.textLayers) / 30
-    return Result(options: options, loadSeconds: load, visionTilesPerSecond: vision,
-                  prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode,
-                  fullDepthVisionTilesPerSecond: vision * visionScale,
-                  fullDepthPrefillTokensPerSecond: prefill * textScale,
-                  fullDepthDecodeTokensPerSecond: decode * textScale)
+    // The part of a step that does not grow with depth: final norm + lm_head on one row,
+    // timed alone the same number of times.
+    let row = Array(logits[0..<config.textConfig.hiddenSize])  // any (1, D) row will do
+    var heads: [Double] = []
+    for _ in 0..<options.decodeTokens {
+      start = now()
+      _ = model.language.lmHead(model.language.norm(row, rows: 1), rows: 1, threads: model.threads)
+      heads.append(seconds(since: start))
+    }
+    let head = median(heads)
+
+    func deeper(_ rate: Double, items: Int, fixed: Double, layers: Int, fullLayers: Int) -> Double {
+      let perItem = 1 / rate, layerPart = max(0, perItem - fixed / Double(items))
+      return 1 / (layerPart * Double(fullLayers) / Double(layers) + fixed / Double(items))
+    }
+    return Result(
+      options: options, loadSeconds: load, visionTilesPerSecond: vision,
+      prefillTokensPerSecond: prefill, decodeTokensPerSecond: decode,
+      fullDepthVisionTilesPerSecond: deeper(vision, items: 1, fixed: 0, layers: options.visionLayers, fullLayers: 27),
+      fullDepthPrefillTokensPerSecond: deeper(prefill, items: options.promptTokens, fixed: head,
+                                              layers: options.textLayers, fullLayers: 30),
+      fullDepthDecodeTokensPerSecond: deeper(decode, items: 1, fixed: head, layers: options.textLayers, fullLayers: 30))
+  }
+
+  private static func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
   }
 
   private static func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
