@@ -45,7 +45,7 @@ public struct GenerationResult: Sendable, Equatable {
 
 /// Prefill then a sampling loop over `decode`, with streaming. Tokenization stays outside:
 /// ids in, ids out, and an optional `detokenize` closure for stop strings.
-public struct Generator {
+public struct Generator: Sendable {
   public let model: any VisionLanguageModel
   public var parameters: GenerationParameters
 
