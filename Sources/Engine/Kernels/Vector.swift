@@ -1,0 +1,104 @@
+import Foundation
+
+// MARK: - Element-wise kernels over one row
+//
+// Each takes raw pointers and a length so that callers can work on rows of larger buffers
+// without copies. `out` may alias `x` (in-place) unless stated otherwise.
+
+enum Vec {
+  /// sum(x[i] * y[i]) over `n`.
+  @inline(__always)
+  static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = F16(repeating: 0)
+    var i = 0
+    while i + 16 <= n { acc = load16(x + i) * load16(y + i) + acc; i += 16 }
+    var s = acc.sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+  }
+
+  /// out = x * (1 / sqrt(mean(x^2) + eps)) * w. Matches LlamaRMSNorm / Qwen2RMSNorm (float32).
+  static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, eps: Float,
+                      _ n: Int, _ out: UnsafeMutablePointer<Float>) {
+    let scale = 1 / (dot(x, x, n) / Float(n) + eps).squareRoot()
+    var i = 0
+    while i + 16 <= n { store16(load16(x + i) * scale * load16(w + i), out + i); i += 16 }
+    while i < n { out[i] = x[i] * scale * w[i]; i += 1 }
+  }
+
+  /// out = (x - mean) / sqrt(var + eps) * w + b, biased variance. Matches nn.LayerNorm.
+  static func layerNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        _ b: UnsafePointer<Float>, eps: Float, _ n: Int,
+                        _ out: UnsafeMutablePointer<Float>) {
+    var acc = F16(repeating: 0)
+    var i = 0
+    while i + 16 <= n { acc += load16(x + i); i += 16 }
+    var sum = acc.sum()
+    while i < n { sum += x[i]; i += 1 }
+    let mean = sum / Float(n)
+    // Two passes: the variance of centred values, as PyTorch computes it.
+    acc = F16(repeating: 0)
+    i = 0
+    while i + 16 <= n { let d = load16(x + i) - mean; acc = d * d + acc; i += 16 }
+    var sq = acc.sum()
+    while i < n { let d = x[i] - mean; sq += d * d; i += 1 }
+    let inv = 1 / (sq / Float(n) + eps).squareRoot()
+    i = 0
+    while i + 16 <= n {
+      store16((load16(x + i) - mean) * inv * load16(w + i) + load16(b + i), out + i); i += 16
+    }
+    while i < n { out[i] = (x[i] - mean) * inv * w[i] + b[i]; i += 1 }
+  }
+
+  /// In-place softmax over `n` values (max-subtracted).
+  static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var vmax = F16(repeating: -.infinity)
+    var i = 0
+    while i + 16 <= n { vmax = max16(vmax, load16(x + i)); i += 16 }
+    var m = vmax.max()
+    while i < n { m = max(m, x[i]); i += 1 }
+    var acc = F16(repeating: 0)
+    i = 0
+    while i + 16 <= n { let e = exp16(load16(x + i) - m); store16(e, x + i); acc += e; i += 16 }
+    var s = acc.sum()
+    while i < n { x[i] = Foundation.exp(x[i] - m); s += x[i]; i += 1 }
+    let inv = 1 / s
+    i = 0
+    while i + 16 <= n { store16(load16(x + i) * inv, x + i); i += 16 }
+    while i < n { x[i] *= inv; i += 1 }
+  }
+
+  /// GELU, tanh approximation (`gelu_pytorch_tanh`): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+  static func geluTanh(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    let c: Float = 0.797_884_560_802_865_4
+    var i = 0
+    while i + 16 <= n {
+      let v = load16(x + i)
+      store16(0.5 * v * (1 + tanh16(c * (v + 0.044715 * v * v * v))), x + i); i += 16
+    }
+    while i < n { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v))); i += 1 }
+  }
+
+  /// GELU, exact (`nn.GELU()` / `F.gelu`): 0.5 x (1 + erf(x / sqrt 2)). Scalar: erf has no
+  /// vector form here, and the adapter that uses it is small.
+  static func geluErf(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    for i in 0..<n { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.erf(v * 0.707_106_781_186_547_6)) }
+  }
+
+  /// gate = silu(gate) * up, SwiGLU's element-wise part: silu(g) = g / (1 + e^{-g}).
+  static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      let g = load16(gate + i)
+      store16(g / (1 + exp16(-g)) * load16(up + i), gate + i); i += 16
+    }
+    while i < n { let g = gate[i]; gate[i] = g / (1 + Foundation.exp(-g)) * up[i]; i += 1 }
+  }
+
+  /// x += y over `n`.
+  static func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n { store16(load16(x + i) + load16(y + i), x + i); i += 16 }
+    while i < n { x[i] += y[i]; i += 1 }
+  }
+}

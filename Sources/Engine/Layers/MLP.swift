@@ -1,0 +1,48 @@
+// MARK: - Two-layer GELU MLP
+
+/// fc2(gelu(fc1(x))): SigLIP's MLP (tanh GELU) and the adapter's linear_1 / linear_2 (exact GELU).
+struct GELUMLP: Sendable {
+  enum Activation: Sendable { case tanh, erf }
+  let fc1: Linear  // (inner, d)
+  let fc2: Linear  // (d_out, inner)
+  let activation: Activation
+
+  /// x (rows, d) -> (rows, d_out).
+  func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
+    var h = fc1(x, rows: rows, threads: threads)  // (rows, inner)
+    let inner = fc1.outFeatures
+    h.withUnsafeMutableBufferPointer { hp in
+      guard let hb = hp.baseAddress else { return }
+      Parallel.ranges(rows, threads: threads, minimumPerRange: 16) { range in
+        let p = hb + range.lowerBound * inner, count = range.count * inner
+        switch activation {
+        case .tanh: Vec.geluTanh(p, count)
+        case .erf: Vec.geluErf(p, count)
+        }
+      }
+    }
+    return fc2(h, rows: rows, threads: threads)
+  }
+}
+
+// MARK: - SwiGLU MLP
+
+/// down(silu(gate(x)) * up(x)): Llama / Qwen2 MLP, no biases.
+struct SwiGLUMLP: Sendable {
+  let gate: Linear  // (inner, d)
+  let up: Linear    // (inner, d)
+  let down: Linear  // (d, inner)
+
+  /// x (rows, d) -> (rows, d).
+  func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
+    var g = gate(x, rows: rows, threads: threads)  // (rows, inner)
+    let u = up(x, rows: rows, threads: threads)    // (rows, inner)
+    g.withUnsafeMutableBufferPointer { gp in
+      u.withUnsafeBufferPointer { up in
+        guard let gb = gp.baseAddress, let ub = up.baseAddress else { return }
+        Vec.siluMul(gb, ub, gp.count)
+      }
+    }
+    return down(g, rows: rows, threads: threads)
+  }
+}

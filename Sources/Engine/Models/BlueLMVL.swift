@@ -1,0 +1,143 @@
+import Foundation
+
+// MARK: - Model: bluelm_vl = SigLIP tower + 2x2 adapter + Llama/Qwen2 decoder
+//
+// Composes the parts like transformers' LLaVA-style models: the vision tower and adapter turn
+// tiles into LM-width embeddings, which replace the embeddings of `image_pad` tokens in order.
+
+/// A loaded `bluelm_vl` checkpoint. Immutable and `Sendable`; per-conversation state lives
+/// in a `KVCache` the caller owns.
+public struct BlueLMVLModel: VisionLanguageModel {
+  public let config: BlueLMVLConfig
+  let vision: SiglipVisionTower
+  let projector: DownsamplingProjector
+  let language: DecoderLM
+  /// Threads the model's products and loops are split over. OpenBLAS is set to one thread
+  /// per call (process-wide) when a model is made: the engine splits the work itself.
+  public let threads: Int
+
+  /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes.
+  /// Errors name the missing tensor or the tensor with the wrong shape.
+  public init(config: BlueLMVLConfig, weights: any WeightSource, threads: Int = 1) throws(EngineError) {
+    try config.validate()
+    self.config = config
+    vision = try SiglipVisionTower(weights, config: config.visionConfig)
+    projector = try DownsamplingProjector(weights, config: config)
+    language = try DecoderLM(weights, config: config.textConfig)
+    self.threads = max(1, threads)
+    BLAS.setThreads(1)
+  }
+
+  public var vocabularySize: Int { config.textConfig.vocabSize }
+  public var hiddenSize: Int { config.textConfig.hiddenSize }
+
+  /// An empty cache for up to `capacity` positions.
+  public func makeCache(capacity: Int) -> KVCache {
+    let t = config.textConfig
+    return KVCache(layerCount: t.numHiddenLayers, rowWidth: t.numKeyValueHeads * t.headDim,
+                   capacity: capacity)
+  }
+
+  // MARK: Vision
+
+  /// Number of tiles in `tiles`, which must hold whole (3, T, T) tiles.
+  func tileCount(_ tiles: [Float]) throws(EngineError) -> Int {
+    let v = config.visionConfig
+    let size = v.numChannels * v.imageSize * v.imageSize
+    guard !tiles.isEmpty, tiles.count % size == 0 else {
+      throw .invalidArgument("tiles hold \(tiles.count) values, not a positive multiple of \(v.numChannels)x\(v.imageSize)x\(v.imageSize)")
+    }
+    return tiles.count / size
+  }
+
+  /// Vision tower alone: tiles (n, 3, T, T) normalized -> (n, g*g, D_v) after post_layernorm.
+  public func visionFeatures(tiles: [Float]) throws(EngineError) -> [Float] {
+    vision(tiles, count: try tileCount(tiles), threads: threads)
+  }
+
+  /// Tower + adapter: tiles (n, 3, T, T) normalized -> (n*h*h, D_lm), tile after tile,
+  /// each tile's tokens row-major.
+  public func encodeImages(tiles: [Float]) throws(EngineError) -> [Float] {
+    let n = try tileCount(tiles)
+    return projector(vision(tiles, count: n, threads: threads), tiles: n, threads: threads)
+  }
+
+  /// The adapter alone on vision features (n, g*g, D_v) -> (n*h*h, D_lm).
+  public func project(visionFeatures: [Float]) throws(EngineError) -> [Float] {
+    let per = config.patchGrid * config.patchGrid * config.visionConfig.hiddenSize
+    guard !visionFeatures.isEmpty, visionFeatures.count % per == 0 else {
+      throw .invalidArgument("vision features hold \(visionFeatures.count) values, not a multiple of \(per)")
+    }
+    return projector(visionFeatures, tiles: visionFeatures.count / per, threads: threads)
+  }
+
+  // MARK: Language
+
+  /// Input embeddings (n, D): embed_tokens rows, with the rows of `imageEmbeddings`
+  /// (m, D) placed at the m positions holding `imagePadId`, in order.
+  func inputEmbeddings(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int) throws(EngineError) -> [Float] {
+    let vocab = config.textConfig.vocabSize, d = hiddenSize
+    if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) {
+      throw .invalidArgument("token id \(bad) is outside the vocabulary 0..<\(vocab)")
+    }
+    var x = language.embed(tokens)  // (n, D)
+    let padPositions = tokens.indices.filter { tokens[$0] == imagePadId }
+    let images = imageEmbeddings ?? []
+    guard images.count % d == 0, images.count / d == padPositions.count else {
+      throw .invalidArgument("\(padPositions.count) image_pad tokens (id \(imagePadId)) but \(images.count / d) image embeddings of width \(d) (\(images.count) values)")
+    }
+    for (row, position) in padPositions.enumerated() {
+      x.replaceSubrange((position * d)..<((position + 1) * d), with: images[(row * d)..<((row + 1) * d)])
+    }
+    return x
+  }
+
+  /// Runs `tokens` after what `cache` holds; returns the logits (vocab,) of the last position.
+  /// Image features (from `encodeImages`) replace the `imagePadId` positions in order; their
+  /// count must equal the number of those positions.
+  public func prefill(tokens: [Int], imageEmbeddings: [Float]? = nil, imagePadId: Int = -1,
+                      cache: inout KVCache) throws(EngineError) -> [Float] {
+    try run(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId,
+            cache: &cache, allPositions: false)
+  }
+
+  /// Like `prefill`, but returns the logits of every new position: (n, vocab).
+  public func logits(tokens: [Int], imageEmbeddings: [Float]? = nil, imagePadId: Int = -1,
+                     cache: inout KVCache) throws(EngineError) -> [Float] {
+    try run(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId,
+            cache: &cache, allPositions: true)
+  }
+
+  /// One token after what `cache` holds -> logits (vocab,).
+  public func decode(token: Int, cache: inout KVCache) throws(EngineError) -> [Float] {
+    try run(tokens: [token], imageEmbeddings: nil, imagePadId: -1, cache: &cache, allPositions: false)
+  }
+
+  private func run(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int, cache: inout KVCache,
+                   allPositions: Bool) throws(EngineError) -> [Float] {
+    guard !tokens.isEmpty else { throw .invalidArgument("no tokens to run") }
+    guard cache.layerCount == language.layers.count,
+          cache.rowWidth == config.textConfig.numKeyValueHeads * config.textConfig.headDim else {
+      throw .invalidArgument("KV cache of \(cache.layerCount) layers x \(cache.rowWidth) does not fit this model")
+    }
+    try cache.checkRoom(for: tokens.count)
+    let x = try inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
+    return language.forward(x, rows: tokens.count, cache: &cache, allPositions: allPositions,
+                            threads: threads)
+  }
+}
+
+// MARK: - The interface generation uses
+
+/// What the generator and the grounding layer need from a vision-language model.
+public protocol VisionLanguageModel: Sendable {
+  var vocabularySize: Int { get }
+  func makeCache(capacity: Int) -> KVCache
+  /// Tiles (n, 3, T, T) normalized -> image embeddings (n * tokensPerTile, D_lm).
+  func encodeImages(tiles: [Float]) throws(EngineError) -> [Float]
+  /// Tokens after the cache's content -> logits (vocab,) of the last one.
+  func prefill(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int,
+               cache: inout KVCache) throws(EngineError) -> [Float]
+  /// One token -> logits (vocab,).
+  func decode(token: Int, cache: inout KVCache) throws(EngineError) -> [Float]
+}

@@ -1,0 +1,104 @@
+// MARK: - Language: Llama / Qwen2 decoder with a KV cache
+//
+// Ports transformers' LlamaDecoderLayer / Qwen2DecoderLayer (pre-RMSNorm, RoPE rotate-half,
+// grouped-query attention, SwiGLU) for a block of n new tokens appended to the cache.
+
+/// One decoder layer: x += o(attn(rope(q), rope(k), v)) over rmsnorm(x); x += mlp(rmsnorm(x)).
+struct DecoderLayer: Sendable {
+  let inputNorm: RMSNorm, postNorm: RMSNorm
+  let q: Linear  // (Hq*hd, D)
+  let k: Linear  // (Hkv*hd, D)
+  let v: Linear  // (Hkv*hd, D)
+  let o: Linear  // (D, Hq*hd)
+  let mlp: SwiGLUMLP
+  let heads: Int, kvHeads: Int, headDim: Int
+
+  init(_ source: any WeightSource, index i: Int, config t: DecoderTextConfig) throws(EngineError) {
+    typealias N = BlueLMVLTensorNames
+    let prefix = N.textLayer(i), d = t.hiddenSize
+    let qDim = t.numAttentionHeads * t.headDim, kvDim = t.numKeyValueHeads * t.headDim
+    inputNorm = try RMSNorm(source, prefix + N.TextLayer.inputNorm, dim: d, eps: t.rmsNormEps)
+    postNorm = try RMSNorm(source, prefix + N.TextLayer.postNorm, dim: d, eps: t.rmsNormEps)
+    q = try Linear(source, prefix + N.TextLayer.q, in: d, out: qDim, bias: t.hasQKVBias)
+    k = try Linear(source, prefix + N.TextLayer.k, in: d, out: kvDim, bias: t.hasQKVBias)
+    v = try Linear(source, prefix + N.TextLayer.v, in: d, out: kvDim, bias: t.hasQKVBias)
+    o = try Linear(source, prefix + N.TextLayer.o, in: qDim, out: d, bias: t.hasOutputBias)
+    mlp = SwiGLUMLP(
+      gate: try Linear(source, prefix + N.TextLayer.gate, in: d, out: t.intermediateSize, bias: false),
+      up: try Linear(source, prefix + N.TextLayer.up, in: d, out: t.intermediateSize, bias: false),
+      down: try Linear(source, prefix + N.TextLayer.down, in: t.intermediateSize, out: d, bias: false))
+    heads = t.numAttentionHeads; kvHeads = t.numKeyValueHeads; headDim = t.headDim
+  }
+
+  /// x (n, D) at positions cache.length ..< cache.length + n; writes this layer's K/V rows.
+  /// The caller advances `cache.length` after the last layer.
+  func callAsFunction(_ x: inout [Float], rows n: Int, layer l: Int, cache: inout KVCache,
+                      rope: RotaryEmbedding, threads: Int) {
+    let start = cache.length, width = cache.rowWidth
+    let h = inputNorm(x, rows: n)                        // (n, D)
+    var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
+    var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    let vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, start: start) }
+    ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, start: start) }
+    cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
+    cache.values[l].replaceSubrange((start * width)..<((start + n) * width), with: vs)
+    var attended = [Float](repeating: 0, count: n * heads * headDim)  // (n, Hq*hd)
+    qs.withUnsafeBufferPointer { qp in cache.keys[l].withUnsafeBufferPointer { kp in
+      cache.values[l].withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
+        Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
+                         rows: n, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                         causal: true, threads: threads, out: op.baseAddress!)
+      } }
+    } }
+    addInPlace(&x, o(attended, rows: n, threads: threads))
+    addInPlace(&x, mlp(postNorm(x, rows: n), rows: n, threads: threads))
+  }
+}
+
+/// The causal LM: embed_tokens -> layers -> norm -> lm_head (or embed_tokens when tied).
+struct DecoderLM: Sendable {
+  let config: DecoderTextConfig
+  let embedTokens: Tensor  // (vocab, D)
+  let layers: [DecoderLayer]
+  let norm: RMSNorm
+  let lmHead: Linear       // (vocab, D); shares embed_tokens' storage when tied
+  let rope: RotaryEmbedding
+
+  init(_ source: any WeightSource, config t: DecoderTextConfig) throws(EngineError) {
+    typealias N = BlueLMVLTensorNames
+    config = t
+    embedTokens = try source.tensor(N.embedTokens, shape: [t.vocabSize, t.hiddenSize])
+    var layers: [DecoderLayer] = []
+    for i in 0..<t.numHiddenLayers { layers.append(try DecoderLayer(source, index: i, config: t)) }
+    self.layers = layers
+    norm = try RMSNorm(source, N.finalNorm, dim: t.hiddenSize, eps: t.rmsNormEps)
+    lmHead = t.tieWordEmbeddings
+      ? Linear(weight: embedTokens, bias: nil)
+      : Linear(weight: try source.tensor(N.lmHead, shape: [t.vocabSize, t.hiddenSize]), bias: nil)
+    rope = RotaryEmbedding(headDim: t.headDim, theta: t.ropeTheta)
+  }
+
+  /// Rows of embed_tokens for `tokens` -> (n, D). Ids are checked by the caller.
+  func embed(_ tokens: [Int]) -> [Float] {
+    let d = config.hiddenSize
+    var x = [Float](repeating: 0, count: tokens.count * d)  // (n, D)
+    for (r, id) in tokens.enumerated() {
+      x.replaceSubrange((r * d)..<((r + 1) * d), with: embedTokens.data[(id * d)..<((id + 1) * d)])
+    }
+    return x
+  }
+
+  /// x (n, D) appended at cache.length -> logits (vocab,) of the last row, or (n, vocab) of
+  /// every row when `allPositions`.
+  func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool,
+               threads: Int) -> [Float] {
+    var x = input
+    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope, threads: threads) }
+    cache.length += n
+    let d = config.hiddenSize
+    let kept = allPositions ? x : Array(x[((n - 1) * d)..<(n * d)])  // (rows, D)
+    let rows = allPositions ? n : 1
+    return lmHead(norm(kept, rows: rows), rows: rows, threads: threads)  // (rows, vocab)
+  }
+}

@@ -1,0 +1,143 @@
+// MARK: - Vision: SigLIP encoder over a batch of tiles
+//
+// Ports transformers' SiglipVisionTransformer (embeddings -> pre-LN encoder layers ->
+// post_layernorm) for one tile at a time; tiles never attend to each other, so a batch is a
+// loop. The pooling head (`vision_model.head.*`) is not loaded.
+
+/// One `SiglipEncoderLayer`: x += attn(ln1(x)); x += mlp(ln2(x)).
+struct SiglipEncoderLayer: Sendable {
+  let norm1: LayerNorm, norm2: LayerNorm
+  let q: Linear, k: Linear, v: Linear, out: Linear  // each (D, D) with bias
+  let mlp: GELUMLP
+  let heads: Int
+
+  init(_ source: any WeightSource, index i: Int, config v: SiglipVisionConfig) throws(EngineError) {
+    typealias N = BlueLMVLTensorNames
+    let prefix = N.visionLayer(i), d = v.hiddenSize
+    norm1 = try LayerNorm(source, prefix + N.VisionLayer.norm1, dim: d, eps: v.layerNormEps)
+    norm2 = try LayerNorm(source, prefix + N.VisionLayer.norm2, dim: d, eps: v.layerNormEps)
+    q = try Linear(source, prefix + N.VisionLayer.q, in: d, out: d, bias: true)
+    k = try Linear(source, prefix + N.VisionLayer.k, in: d, out: d, bias: true)
+    self.v = try Linear(source, prefix + N.VisionLayer.v, in: d, out: d, bias: true)
+    out = try Linear(source, prefix + N.VisionLayer.out, in: d, out: d, bias: true)
+    mlp = GELUMLP(
+      fc1: try Linear(source, prefix + N.VisionLayer.fc1, in: d, out: v.intermediateSize, bias: true),
+      fc2: try Linear(source, prefix + N.VisionLayer.fc2, in: v.intermediateSize, out: d, bias: true),
+      activation: v.hiddenAct == "gelu" ? .erf : .tanh)
+    heads = v.numAttentionHeads
+  }
+
+  /// x (S, D) -> (S, D), full (bidirectional) attention.
+  func callAsFunction(_ x: inout [Float], tokens s: Int, threads: Int) {
+    let d = q.outFeatures
+    let h = norm1(x, rows: s, threads: threads)           // (S, D)
+    let qs = q(h, rows: s, threads: threads), ks = k(h, rows: s, threads: threads)  // (S, D) each
+    let vs = v(h, rows: s, threads: threads)  // (S, D)
+    var attended = [Float](repeating: 0, count: s * d)    // (S, D)
+    qs.withUnsafeBufferPointer { qp in ks.withUnsafeBufferPointer { kp in
+      vs.withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
+        Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
+                         rows: s, start: 0, heads: heads, kvHeads: heads, headDim: d / heads,
+                         causal: false, threads: threads, out: op.baseAddress!)
+      } }
+    } }
+    addInPlace(&x, out(attended, rows: s, threads: threads))
+    let m = mlp(norm2(x, rows: s, threads: threads), rows: s, threads: threads)  // (S, D)
+    addInPlace(&x, m)
+  }
+}
+
+/// x += y (same length).
+func addInPlace(_ x: inout [Float], _ y: [Float]) {
+  x.withUnsafeMutableBufferPointer { xp in
+    y.withUnsafeBufferPointer { yp in
+      guard let xb = xp.baseAddress, let yb = yp.baseAddress else { return }
+      Vec.add(xb, yb, min(xp.count, yp.count))
+    }
+  }
+}
+
+/// SigLIP vision tower: tiles (n, C, T, T) -> last hidden state (n, g*g, D_v).
+struct SiglipVisionTower: Sendable {
+  let config: SiglipVisionConfig
+  let embedding: PatchEmbedding
+  let layers: [SiglipEncoderLayer]
+  let postNorm: LayerNorm
+
+  init(_ source: any WeightSource, config v: SiglipVisionConfig) throws(EngineError) {
+    typealias N = BlueLMVLTensorNames
+    config = v
+    let p = v.patchSize, g = v.imageSize / v.patchSize, d = v.hiddenSize
+    let conv = try source.tensor(N.patchEmbedding + ".weight", shape: [d, v.numChannels, p, p])
+    let convBias = try source.tensor(N.patchEmbedding + ".bias", shape: [d]).data
+    embedding = PatchEmbedding(
+      projection: Linear(weight: try Tensor(shape: [d, v.numChannels * p * p], data: conv.data), bias: convBias),
+      positions: try source.tensor(N.positionEmbedding, shape: [g * g, d]),
+      channels: v.numChannels, patchSize: p, grid: g)
+    var layers: [SiglipEncoderLayer] = []
+    for i in 0..<v.numHiddenLayers { layers.append(try SiglipEncoderLayer(source, index: i, config: v)) }
+    self.layers = layers
+    postNorm = try LayerNorm(source, N.visionPostNorm, dim: d, eps: v.layerNormEps)
+  }
+
+  /// tiles (n, C, T, T) normalized, channels first -> (n, g*g, D_v) after post_layernorm.
+  func callAsFunction(_ tiles: [Float], count n: Int, threads: Int) -> [Float] {
+    let tileSize = config.numChannels * config.imageSize * config.imageSize
+    let g = embedding.grid, d = config.hiddenSize
+    var out = [Float](repeating: 0, count: n * g * g * d)  // (n, g*g, D)
+    for t in 0..<n {
+      var x = tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize, threads: threads) }  // (g*g, D)
+      for layer in layers { layer(&x, tokens: g * g, threads: threads) }
+      let y = postNorm(x, rows: g * g, threads: threads)
+      out.replaceSubrange((t * g * g * d)..<((t + 1) * g * g * d), with: y)
+    }
+    return out
+  }
+}
+
+// MARK: - Adapter: 2x2 downsampling + MLP
+
+/// Merges each 2x2 cell of the (zero-padded to even) g x g grid into one 4*D_v vector in the
+/// order (2i,2j), (2i,2j+1), (2i+1,2j), (2i+1,2j+1), then linear_1 -> GELU(erf) -> linear_2.
+struct DownsamplingProjector: Sendable {
+  let mlp: GELUMLP  // linear_1 (D_lm, 4 D_v), linear_2 (D_lm, D_lm)
+  let grid: Int     // g
+  let visionWidth: Int
+
+  init(_ source: any WeightSource, config: BlueLMVLConfig) throws(EngineError) {
+    typealias N = BlueLMVLTensorNames
+    let dv = config.visionConfig.hiddenSize, d = config.textConfig.hiddenSize
+    mlp = GELUMLP(fc1: try Linear(source, N.projector1, in: 4 * dv, out: d, bias: true),
+                  fc2: try Linear(source, N.projector2, in: d, out: d, bias: true),
+                  activation: .erf)
+    grid = config.patchGrid
+    visionWidth = dv
+  }
+
+  /// Rearranges features (n, g*g, D_v) -> (n*h*h, 4 D_v), h = ceil(g/2); padding stays zero.
+  func merge(_ features: [Float], tiles n: Int) -> [Float] {
+    let g = grid, h = (grid + 1) / 2, d = visionWidth
+    var merged = [Float](repeating: 0, count: n * h * h * 4 * d)  // (n*h*h, 4 D_v)
+    for t in 0..<n {
+      for i in 0..<h {
+        for j in 0..<h {
+          let cell = ((t * h + i) * h + j) * 4 * d
+          for (slot, (dy, dx)) in [(0, 0), (0, 1), (1, 0), (1, 1)].enumerated() {
+            let y = 2 * i + dy, x = 2 * j + dx
+            guard y < g, x < g else { continue }  // zero padding at bottom / right
+            let src = (t * g * g + y * g + x) * d
+            merged.replaceSubrange((cell + slot * d)..<(cell + (slot + 1) * d),
+                                   with: features[src..<(src + d)])
+          }
+        }
+      }
+    }
+    return merged
+  }
+
+  /// features (n, g*g, D_v) -> (n*h*h, D_lm).
+  func callAsFunction(_ features: [Float], tiles n: Int, threads: Int) -> [Float] {
+    let h = (grid + 1) / 2
+    return mlp(merge(features, tiles: n), rows: n * h * h, threads: threads)
+  }
+}
