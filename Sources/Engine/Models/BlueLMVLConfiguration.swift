@@ -12,7 +12,7 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
   public var visionConfig: SiglipVisionConfig
   public var textConfig: DecoderTextConfig
   public var projector: ProjectorConfig
-  public var anyres: AnyResConfig
+  public var anyres: AnyResSettings
   public var tokens: SpecialTokensConfig
   public var chat: ChatConfig
   /// Coordinate convention of grounding answers; "norm1000" is the only one defined.
@@ -25,12 +25,12 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
 
   /// A configuration built in code (tests, benchmarks); `validate()` checks it.
   public init(visionConfig: SiglipVisionConfig, textConfig: DecoderTextConfig,
-              projector: ProjectorConfig = ProjectorConfig(), anyres: AnyResConfig? = nil,
+              projector: ProjectorConfig = ProjectorConfig(), anyres: AnyResSettings? = nil,
               tokens: SpecialTokensConfig = SpecialTokensConfig(), chat: ChatConfig = ChatConfig(),
               coordinates: String = "norm1000") {
     modelType = "bluelm_vl"
     self.visionConfig = visionConfig; self.textConfig = textConfig; self.projector = projector
-    self.anyres = anyres ?? AnyResConfig(tileSize: visionConfig.imageSize)
+    self.anyres = anyres ?? AnyResSettings(tileSize: visionConfig.imageSize)
     self.tokens = tokens; self.chat = chat; self.coordinates = coordinates
   }
 
@@ -51,8 +51,8 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     visionConfig = try c.decode(SiglipVisionConfig.self, forKey: .visionConfig)
     textConfig = try c.decode(DecoderTextConfig.self, forKey: .textConfig)
     projector = try c.decodeIfPresent(ProjectorConfig.self, forKey: .projector) ?? ProjectorConfig()
-    anyres = try c.decodeIfPresent(AnyResConfig.self, forKey: .anyres)
-      ?? AnyResConfig(tileSize: visionConfig.imageSize)
+    anyres = try c.decodeIfPresent(AnyResSettings.self, forKey: .anyres)
+      ?? AnyResSettings(tileSize: visionConfig.imageSize)
     tokens = try c.decodeIfPresent(SpecialTokensConfig.self, forKey: .tokens) ?? SpecialTokensConfig()
     chat = try c.decodeIfPresent(ChatConfig.self, forKey: .chat) ?? ChatConfig()
     coordinates = try c.decodeIfPresent(String.self, forKey: .coordinates) ?? "norm1000"
@@ -264,8 +264,9 @@ public struct ProjectorConfig: Codable, Sendable, Equatable {
   }
 }
 
-/// `anyres`: the tiling of an image into tiles (used by the Grounding processor).
-public struct AnyResConfig: Codable, Sendable, Equatable {
+/// `anyres` as config.json writes it. The Grounding module turns it into a validated
+/// `AnyResConfig` for its processor; the engine only carries it.
+public struct AnyResSettings: Codable, Sendable, Equatable {
   public var tileSize: Int
   public var maxRows: Int = 4
   public var maxCols: Int = 4

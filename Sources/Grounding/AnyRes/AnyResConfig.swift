@@ -1,3 +1,4 @@
+import Engine
 import Imaging
 
 /// The `anyres` object of a `bluelm_vl` config.json: how an image is cut into tiles.
@@ -52,5 +53,17 @@ public struct AnyResConfig: Codable, Sendable, Equatable {
     try check(maxTiles > 0, "max_tiles", maxTiles)
     try check(imageMean.count == 3 && imageMean.allSatisfy(\.isFinite), "image_mean", imageMean)
     try check(imageStd.count == 3 && imageStd.allSatisfy { $0.isFinite && $0 != 0 }, "image_std", imageStd)
+  }
+}
+
+extension AnyResConfig {
+  /// The processor's settings from a checkpoint's config (`BlueLMVLConfig.anyres`), validated.
+  public init(_ settings: AnyResSettings) throws(GroundingError) {
+    guard let filter = ResampleFilter(rawValue: settings.resample) else {
+      throw .invalidAnyResConfig(field: "resample", value: settings.resample)
+    }
+    try self.init(tileSize: settings.tileSize, maxRows: settings.maxRows, maxCols: settings.maxCols,
+                  maxTiles: settings.maxTiles, thumbnail: settings.thumbnail, imageMean: settings.imageMean,
+                  imageStd: settings.imageStd, resample: filter)
   }
 }
