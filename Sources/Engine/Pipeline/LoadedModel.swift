@@ -1,0 +1,96 @@
+import Foundation
+
+/// The special-token ids an image expands into (see the checkpoint format, step 4).
+public struct ImageTokenIds: Sendable, Equatable {
+  public var imageStart: Int
+  public var imageEnd: Int
+  public var tileNewline: Int
+  public var imagePad: Int
+  public init(imageStart: Int, imageEnd: Int, tileNewline: Int, imagePad: Int) {
+    self.imageStart = imageStart; self.imageEnd = imageEnd; self.tileNewline = tileNewline; self.imagePad = imagePad
+  }
+}
+
+/// What an image processor needs to know of a vision-language checkpoint.
+public struct VisionInput: Sendable, Equatable {
+  public var anyres: AnyResSettings
+  public var patchSize: Int
+  public var tokenIds: ImageTokenIds
+}
+
+/// A model ready for use: the network, its tokenizer, chat template, thinking markers and stop
+/// ids. Everything a command needs to turn text (and images) into text.
+public struct LoadedModel: Sendable {
+  /// The family name (`bluelm_vl`, `llama`, …).
+  public let family: String
+  /// Where it was loaded from.
+  public let path: String
+  public let network: any VisionLanguageModel
+  public let tokenizer: Tokenizer
+  public let template: ChatTemplate
+  public let thinkingMarkers: ThinkingMarkers
+  public let eosIds: Set<Int>
+  /// Present for families that take images.
+  public let vision: VisionInput?
+
+  public init(family: String, path: String, network: any VisionLanguageModel, tokenizer: Tokenizer,
+              template: ChatTemplate, thinkingMarkers: ThinkingMarkers, eosIds: Set<Int>, vision: VisionInput?) {
+    self.family = family; self.path = path; self.network = network; self.tokenizer = tokenizer
+    self.template = template; self.thinkingMarkers = thinkingMarkers; self.eosIds = eosIds; self.vision = vision
+  }
+}
+
+// MARK: - Loading
+
+/// Opens a model by path: a checkpoint directory (config.json, safetensors, tokenizer.json) or a
+/// single-file format registered in `fileLoaders` (by extension).
+public enum ModelLoader {
+  public typealias FileLoader = @Sendable (_ url: URL, _ threads: Int) throws(EngineError) -> LoadedModel
+
+  /// Single-file formats by lowercase extension.
+  public static let fileLoaders: [String: FileLoader] = [:]
+
+  public static func load(path: String, threads: Int = 1) throws(EngineError) -> LoadedModel {
+    let url = URL(fileURLWithPath: path)
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw .invalidArgument("model path '\(path)' does not exist")
+    }
+    if isDirectory.boolValue { return try loadDirectory(url, threads: threads) }
+    let ext = url.pathExtension.lowercased()
+    guard let loader = fileLoaders[ext] else {
+      throw .invalidArgument("model file '\(path)': unknown format '.\(ext)' (known: \(fileLoaders.keys.sorted().map { "." + $0 }), or a checkpoint directory)")
+    }
+    return try loader(url, threads)
+  }
+
+  /// A `bluelm_vl` checkpoint directory.
+  static func loadDirectory(_ url: URL, threads: Int) throws(EngineError) -> LoadedModel {
+    let data = try ModelRegistry.readConfig(url)
+    let type = try ModelRegistry.modelType(data)
+    guard type == "bluelm_vl" else {
+      throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl)")
+    }
+    let config = try BlueLMVLConfig.decode(data)
+    let tokenizerURL = url.appendingPathComponent("tokenizer.json")
+    let tokenizer: Tokenizer
+    do { tokenizer = try Tokenizer.load(jsonAt: tokenizerURL) } catch let e as EngineError { throw e } catch {
+      throw .tokenizer("\(tokenizerURL.path): \(error.localizedDescription)")
+    }
+    let network = try BlueLMVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
+    func id(_ token: String, _ field: String) throws(EngineError) -> Int {
+      guard let id = tokenizer.tokenId(for: token) else {
+        throw .badConfig("tokens.\(field) '\(token)' is not in tokenizer.json")
+      }
+      return id
+    }
+    let t = config.tokens
+    let ids = ImageTokenIds(imageStart: try id(t.imageStart, "image_start"), imageEnd: try id(t.imageEnd, "image_end"),
+                            tileNewline: try id(t.tileNewline, "tile_newline"), imagePad: try id(t.imagePad, "image_pad"))
+    let markers = ThinkingMarkers(open: t.thinkStart, close: t.thinkEnd)
+    return LoadedModel(
+      family: "bluelm_vl", path: url.path, network: network, tokenizer: tokenizer,
+      template: .blueLM(config.chat), thinkingMarkers: markers, eosIds: [try id(t.eos, "eos")],
+      vision: VisionInput(anyres: config.anyres, patchSize: config.visionConfig.patchSize, tokenIds: ids))
+  }
+}
