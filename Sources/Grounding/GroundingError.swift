@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Imaging
 
@@ -16,6 +17,10 @@ public enum GroundingError: Error, LocalizedError, Equatable {
   case invalidImageSize(width: Int, height: Int)
   /// Resizing an image for the vision tower failed.
   case imaging(ImagingError)
+  /// The model's family has no vision tower.
+  case modelTakesNoImages(family: String)
+  /// The engine failed while encoding images or generating.
+  case engine(EngineError)
 
   public var errorDescription: String? {
     switch self {
@@ -26,6 +31,8 @@ public enum GroundingError: Error, LocalizedError, Equatable {
     case let .imagePlaceholderMismatch(p, i): "the token sequence holds \(p) image placeholders for \(i) images"
     case let .invalidImageSize(w, h): "invalid image size \(w)x\(h)"
     case let .imaging(e): "image resize failed: \(e.localizedDescription)"
+    case let .modelTakesNoImages(f): "the \(f) model takes no images"
+    case let .engine(e): e.localizedDescription
     }
   }
 }

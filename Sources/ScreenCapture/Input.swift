@@ -1,12 +1,7 @@
+import Imaging
 import CXCB
 import Foundation
 
-/// A point in root-window (screen) coordinates.
-public struct ScreenPoint: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
-  public var x: Int, y: Int
-  public init(x: Int, y: Int) { self.x = x; self.y = y }
-  public var description: String { "(\(x), \(y))" }
-}
 
 /// A pointer button, numbered as X numbers them.
 public enum MouseButton: UInt8, Sendable, CaseIterable {

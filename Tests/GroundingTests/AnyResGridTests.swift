@@ -1,3 +1,4 @@
+import Imaging
 import Testing
 @testable import Grounding
 
@@ -96,7 +97,7 @@ private func referenceBest(_ w: Int, _ h: Int, _ c: AnyResConfig) -> [(r: Int, c
 // MARK: - Token layout
 
 @Suite struct ImageTokenLayoutTests {
-  let ids = ImageTokenIDs(imageStart: 90, imageEnd: 91, tileNewline: 92, imagePad: 93)
+  let ids = ImageTokenIds(imageStart: 90, imageEnd: 91, tileNewline: 92, imagePad: 93)
 
   private func plan(_ w: Int, _ h: Int, thumbnail: Bool = true) throws -> TilePlan {
     try TilePlan(width: w, height: h, config: AnyResConfig(

@@ -38,7 +38,7 @@ private func config(tile: Int, rows: Int = 4, cols: Int = 4, tiles: Int = 16, th
 @Suite struct AnyResGoldenTests {
   @Test func matchesPythonReference() throws {
     let m = try JSONDecoder().decode(AnyResManifest.self, from: fixture("manifest.json"))
-    let ids = ImageTokenIDs(imageStart: m.ids.image_start, imageEnd: m.ids.image_end,
+    let ids = ImageTokenIds(imageStart: m.ids.image_start, imageEnd: m.ids.image_end,
                             tileNewline: m.ids.tile_newline, imagePad: m.ids.image_pad)
     #expect(m.cases.count >= 10)
     for c in m.cases {

@@ -1,17 +1,8 @@
+import Engine
+
 // The token sequence of an image (format, "Forward pass" step 4):
 //   image_start, thumbnail h*h, then per tile row: each tile's h*h, tile_newline; image_end.
 // Image-feature positions hold the image_pad id; the adapter outputs fill them in order.
-
-/// The token ids of the image markers (from the tokenizer, via config.json's `tokens`).
-public struct ImageTokenIDs: Sendable, Hashable {
-  public var imageStart: Int
-  public var imageEnd: Int
-  public var tileNewline: Int
-  public var imagePad: Int
-  public init(imageStart: Int, imageEnd: Int, tileNewline: Int, imagePad: Int) {
-    self.imageStart = imageStart; self.imageEnd = imageEnd; self.tileNewline = tileNewline; self.imagePad = imagePad
-  }
-}
 
 public enum ImageTokenLayout {
   /// h: adapter tokens per tile side, ceil(g/2) with g = T/P patches a side (2x2 downsampling
@@ -29,7 +20,7 @@ public enum ImageTokenLayout {
   }
 
   /// The expanded tokens of one image.
-  public static func tokens(plan: TilePlan, tokensPerSide h: Int, ids: ImageTokenIDs) -> [Int] {
+  public static func tokens(plan: TilePlan, tokensPerSide h: Int, ids: ImageTokenIds) -> [Int] {
     let perTile = [Int](repeating: ids.imagePad, count: h * h)
     var out = [ids.imageStart]
     out.reserveCapacity(featureCount(plan: plan, tokensPerSide: h) + plan.grid.rows + 2)
@@ -45,7 +36,7 @@ public enum ImageTokenLayout {
   /// Replaces the k-th `image_pad` placeholder of `tokens` by the expansion of `plans[k]`.
   /// - Throws: `imagePlaceholderMismatch` when placeholders and plans differ in number.
   public static func expand(_ tokens: [Int], plans: [TilePlan], tokensPerSide h: Int,
-                            ids: ImageTokenIDs) throws(GroundingError) -> [Int] {
+                            ids: ImageTokenIds) throws(GroundingError) -> [Int] {
     let placeholders = tokens.count { $0 == ids.imagePad }
     guard placeholders == plans.count else {
       throw .imagePlaceholderMismatch(placeholders: placeholders, images: plans.count)

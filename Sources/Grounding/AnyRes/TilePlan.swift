@@ -1,3 +1,4 @@
+import Imaging
 /// How one image is cut into tiles by AnyRes: the chosen grid, the size the image is resized
 /// to, the thumbnail, and the maps between original-image, canvas and screen coordinates.
 ///

@@ -1,3 +1,4 @@
+import Imaging
 // How grounding models write a location, and how it becomes a screen pixel.
 
 /// The coordinate space a model's answers are written in.
