@@ -1,0 +1,167 @@
+import Dispatch
+import Foundation
+
+// Matrix-vector products with the weight kept in its stored GGML type: each block is expanded
+// into a small stack buffer and multiplied into SIMD accumulators, so a Q4 weight stays ~4.5
+// bits per element in memory. Reference for the values: `dequantize` followed by a float dot.
+
+// MARK: - Storage
+
+/// Bytes owned by a matrix built from an array (a mapped file owns its own bytes).
+/// `@unchecked Sendable`: written once in `init`, read-only afterwards.
+private final class OwnedBytes: @unchecked Sendable {
+  let pointer: UnsafeMutableRawPointer
+  init(_ bytes: [UInt8]) {
+    pointer = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
+    bytes.withUnsafeBytes { src in
+      if let s = src.baseAddress { pointer.copyMemory(from: s, byteCount: src.count) }
+    }
+  }
+  deinit { pointer.deallocate() }
+}
+
+// MARK: - Matrix
+
+/// A row-major matrix `W (rows, columns)` stored in GGML blocks (or f32/f16/bf16).
+///
+/// `@unchecked Sendable`: `base` points into storage kept alive and never written by `owner`.
+public struct QuantizedMatrix: @unchecked Sendable {
+  public let type: TensorDType
+  public let rows: Int
+  public let columns: Int
+  /// Bytes per row (`columns / blockSize * blockBytes`).
+  public let rowBytes: Int
+  private let owner: AnyObject
+  private let base: UnsafeRawPointer
+
+  init(mapped: MappedFile, range: Range<Int>, type: TensorDType, rows: Int, columns: Int) {
+    self.type = type; self.rows = rows; self.columns = columns
+    rowBytes = type.rowBytes(columns) ?? 0  // the GGUF header checked divisibility
+    owner = mapped
+    base = mapped.base + range.lowerBound
+  }
+
+  /// A matrix from stored bytes (`rows * rowBytes` of them), copied.
+  /// - Throws: `invalidArgument` when `columns` is not a multiple of the block size or the byte
+  ///   count does not match.
+  public init(type: TensorDType, rows: Int, columns: Int, bytes: [UInt8]) throws(EngineError) {
+    guard rows >= 0, let rb = type.rowBytes(columns) else {
+      throw .invalidArgument("QuantizedMatrix: \(columns) columns is not a multiple of the \(type) block size \(type.blockSize)")
+    }
+    guard bytes.count == rows * rb else {
+      throw .invalidArgument("QuantizedMatrix: \(bytes.count) bytes given, \(rows) rows of \(type) x \(columns) need \(rows * rb)")
+    }
+    self.type = type; self.rows = rows; self.columns = columns
+    rowBytes = rb
+    let storage = OwnedBytes(bytes)
+    owner = storage
+    base = UnsafeRawPointer(storage.pointer)
+  }
+
+  /// The stored bytes of row `r`.
+  @inline(__always)
+  func rowPointer(_ r: Int) -> UnsafeRawPointer { base + r * rowBytes }
+
+  /// The whole matrix as float32, row-major (rows, columns).
+  public func dequantized() -> [Float] {
+    let n = rows * columns
+    return withExtendedLifetime(owner) {
+      [Float](unsafeUninitializedCapacity: n) { buf, count in
+        if let dst = buf.baseAddress { dequantize(type, from: base, count: n, into: dst) }
+        count = n
+      }
+    }
+  }
+
+  /// `W[r, :] · x`, with `x.count == columns`.
+  public func dot(row r: Int, _ x: UnsafeBufferPointer<Float>) -> Float {
+    guard let xp = x.baseAddress, r >= 0, r < rows, x.count == columns else { return .nan }
+    return withExtendedLifetime(owner) { quantizedRowDot(type, rowPointer(r), xp, count: columns) }
+  }
+
+  /// `y = W x`: W (rows, columns) @ x (columns,) -> y (rows,); rows are split across threads.
+  /// - Throws: `invalidArgument` when `x.count != columns`.
+  public func multiply(_ x: [Float]) throws(EngineError) -> [Float] {
+    guard x.count == columns else {
+      throw .invalidArgument("QuantizedMatrix.multiply: x has \(x.count) elements, W has \(columns) columns")
+    }
+    var y = [Float](repeating: 0, count: rows)
+    x.withUnsafeBufferPointer { xb in
+      y.withUnsafeMutableBufferPointer { yb in multiply(xb, into: yb) }
+    }
+    return y
+  }
+
+  /// `y = W x` into caller storage; `x.count == columns`, `y.count == rows` (otherwise nothing is written).
+  public func multiply(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
+    guard let xp = x.baseAddress, let yp = y.baseAddress, x.count == columns, y.count == rows, rows > 0 else { return }
+    // Small products are not worth a thread hop; large ones get a few chunks per core.
+    let chunks = rows * rowBytes < (1 << 18) ? 1 : min(rows, 4 * ProcessInfo.processInfo.activeProcessorCount)
+    let per = (rows + chunks - 1) / chunks
+    let io = RowPointers(x: xp, y: yp)
+    let run: @Sendable (Int) -> Void = { c in
+      let lo = c * per, hi = min(rows, lo + per)
+      for r in lo..<max(lo, hi) { io.y[r] = quantizedRowDot(type, rowPointer(r), io.x, count: columns) }
+    }
+    withExtendedLifetime(owner) {
+      if chunks == 1 { run(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: run) }
+    }
+  }
+}
+
+/// x and y of a matrix-vector product, shared by the worker threads.
+/// `@unchecked Sendable`: workers only read `x` and each writes a disjoint range of `y`.
+private struct RowPointers: @unchecked Sendable {
+  let x: UnsafePointer<Float>
+  let y: UnsafeMutablePointer<Float>
+}
+
+// MARK: - Row dot product
+
+/// `row · x` for one row of `count` elements (a multiple of the block size) stored as `type`.
+/// Each block is dequantized exactly (as `dequantize`) into a stack buffer, then multiplied in
+/// SIMD16 lanes; only the summation order differs from a float dot of the dequantized row.
+public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
+  // f32 rows are read in place (any alignment).
+  if type == .f32 { return simdDot(row, x, count).sum() }
+  let bs = type.isQuantized ? type.blockSize : 256
+  let bb = type.isQuantized ? type.blockBytes : 256 * 2
+  return withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { tmp -> Float in
+    guard let t = tmp.baseAddress else { return 0 }  // tmp (256,): one dequantized block
+    var acc = SIMD16<Float>()
+    var i = 0, offset = 0
+    while i < count {
+      let n = min(bs, count - i)
+      if type.isQuantized {
+        dequantizeBlock(type, row + offset, t)
+      } else {
+        convertPlainFloats(type, from: row + offset, count: n, into: t)
+      }
+      acc += simdDot(UnsafeRawPointer(t), x + i, n)
+      i += n
+      offset += bb
+    }
+    return acc.sum()
+  }
+}
+
+/// Partial sums of `a · b` over `n` elements, in 16 lanes (tail folded into lane 0).
+@inline(__always)
+private func simdDot(_ ra: UnsafeRawPointer, _ b: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
+  var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+  let rb = UnsafeRawPointer(b)
+  var j = 0
+  while j + 32 <= n {
+    acc0 += ra.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+    acc1 += ra.loadUnaligned(fromByteOffset: 4 * j + 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j + 64, as: SIMD16<Float>.self)
+    j += 32
+  }
+  while j + 16 <= n {
+    acc0 += ra.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+    j += 16
+  }
+  var tail: Float = 0
+  while j < n { tail += ra.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) * b[j]; j += 1 }
+  acc0[0] += tail
+  return acc0 + acc1
+}
