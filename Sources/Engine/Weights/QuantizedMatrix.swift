@@ -1,9 +1,9 @@
 import Dispatch
 import Foundation
 
-// Matrix-vector products with the weight kept in its stored GGML type: each block is expanded
-// into a small stack buffer and multiplied into SIMD accumulators, so a Q4 weight stays ~4.5
-// bits per element in memory. Reference for the values: `dequantize` followed by a float dot.
+// Matrix-vector products with the weight kept in its stored GGML type (`quantizedRowDot` per row),
+// so a Q4 weight stays ~4.5 bits per element in memory. Reference for the values: `dequantize`
+// followed by a float dot.
 
 // MARK: - Storage
 
@@ -114,54 +114,4 @@ public struct QuantizedMatrix: @unchecked Sendable {
 private struct RowPointers: @unchecked Sendable {
   let x: UnsafePointer<Float>
   let y: UnsafeMutablePointer<Float>
-}
-
-// MARK: - Row dot product
-
-/// `row · x` for one row of `count` elements (a multiple of the block size) stored as `type`.
-/// Each block is dequantized exactly (as `dequantize`) into a stack buffer, then multiplied in
-/// SIMD16 lanes; only the summation order differs from a float dot of the dequantized row.
-public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, count: Int) -> Float {
-  // f32 rows are read in place (any alignment).
-  if type == .f32 { return simdDot(row, x, count).sum() }
-  let bs = type.isQuantized ? type.blockSize : 256
-  let bb = type.isQuantized ? type.blockBytes : 256 * 2
-  return withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { tmp -> Float in
-    guard let t = tmp.baseAddress else { return 0 }  // tmp (256,): one dequantized block
-    var acc = SIMD16<Float>()
-    var i = 0, offset = 0
-    while i < count {
-      let n = min(bs, count - i)
-      if type.isQuantized {
-        dequantizeBlock(type, row + offset, t)
-      } else {
-        convertPlainFloats(type, from: row + offset, count: n, into: t)
-      }
-      acc += simdDot(UnsafeRawPointer(t), x + i, n)
-      i += n
-      offset += bb
-    }
-    return acc.sum()
-  }
-}
-
-/// Partial sums of `a · b` over `n` elements, in 16 lanes (tail folded into lane 0).
-@inline(__always)
-private func simdDot(_ ra: UnsafeRawPointer, _ b: UnsafePointer<Float>, _ n: Int) -> SIMD16<Float> {
-  var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
-  let rb = UnsafeRawPointer(b)
-  var j = 0
-  while j + 32 <= n {
-    acc0 += ra.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-    acc1 += ra.loadUnaligned(fromByteOffset: 4 * j + 64, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j + 64, as: SIMD16<Float>.self)
-    j += 32
-  }
-  while j + 16 <= n {
-    acc0 += ra.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) * rb.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
-    j += 16
-  }
-  var tail: Float = 0
-  while j < n { tail += ra.loadUnaligned(fromByteOffset: 4 * j, as: Float.self) * b[j]; j += 1 }
-  acc0[0] += tail
-  return acc0 + acc1
 }
