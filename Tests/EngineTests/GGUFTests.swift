@@ -306,3 +306,27 @@ struct GGUFRealModelTests {
     }
   }
 }
+
+// MARK: - Corruption sweep
+
+@Suite struct GGUFCorruptionSweepTests {
+  /// Every 7th truncation and 1000 random corruptions of the fixture: each one is
+  /// rejected with an EngineError or reads completely; none traps.
+  @Test func truncationsAndMutationsNeverTrap() throws {
+    let original = try [UInt8](Data(contentsOf: WeightFixtures.url("types", "gguf", "gguf")))
+    let (truncations, mutations) = try corruptionSweep(original, stride: 7, mutations: 1000, seed: 42) { url in
+      let f = try GGUFFile(url: url)
+      for name in f.tensorNames {
+        let m = try f.matrix(name)
+        #expect(try f.floats(name).count == m.rows * m.columns)
+        _ = try m.multiply([Float](repeating: 1, count: m.columns))
+      }
+    }
+    // A file cut before the end of the last tensor's data is rejected; the writer's trailing
+    // padding after it may go.
+    let dataEnd = try GGUFFile(url: WeightFixtures.url("types", "gguf", "gguf")).tensors.map(\.byteRange.upperBound).max() ?? 0
+    #expect(dataEnd > original.count - 64)
+    #expect(truncations == stride(from: 0, to: original.count, by: 7).filter { $0 < dataEnd }.count)
+    #expect(mutations > 0)
+  }
+}

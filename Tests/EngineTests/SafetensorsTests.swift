@@ -235,3 +235,18 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
     #expect(StrictJSON.bool(true).intValue == nil)
   }
 }
+
+// MARK: - Corruption sweep
+
+@Suite struct SafetensorsCorruptionSweepTests {
+  @Test func truncationsAndMutationsNeverTrap() throws {
+    let original = try [UInt8](Data(contentsOf: WeightFixtures.url("single", "safetensors", "safetensors")))
+    let (truncations, mutations) = try corruptionSweep(original, stride: 1, mutations: 1000, seed: 43) { url in
+      let f = try SafetensorsFile(url: url)
+      for name in f.tensorNames where f.info(name) != nil { _ = try f.floats(name) }
+    }
+    // Every proper prefix is rejected: the last tensor ends at the end of the file.
+    #expect(truncations == original.count)
+    #expect(mutations > 0)
+  }
+}

@@ -52,3 +52,31 @@ func engineErrorMessage(_ body: () throws -> Void) -> String? {
     return "\(error)"
   }
 }
+
+// MARK: - Corruption sweeps
+
+/// Opens every truncation (at `stride`) and `mutations` randomly corrupted copies of `original`
+/// with `open`, which must throw an `EngineError` or succeed and read all tensors: never trap.
+/// Returns how many truncations and mutations were rejected.
+func corruptionSweep(_ original: [UInt8], stride step: Int, mutations: Int, seed: UInt64,
+                     open: (URL) throws -> Void) throws -> (truncations: Int, mutations: Int) {
+  let scratch = try ScratchDirectory()
+  defer { scratch.cleanup() }
+  var rejectedTruncations = 0, rejectedMutations = 0
+  for length in stride(from: 0, to: original.count, by: step) {
+    let url = try scratch.write("t.bin", Array(original.prefix(length)))
+    if engineErrorMessage({ try open(url) }) != nil { rejectedTruncations += 1 }
+  }
+  var g = SplitMix64(seed)
+  for _ in 0..<mutations {
+    var bytes = original
+    for _ in 0..<(1 + Int(g.next() % 4)) {
+      let i = Int(g.next() % UInt64(bytes.count))
+      let choices: [UInt8] = [0, 0xFF, 0x7F, 0x80, UInt8(truncatingIfNeeded: g.next())]
+      bytes[i] = choices[Int(g.next() % UInt64(choices.count))]
+    }
+    let url = try scratch.write("m.bin", bytes)
+    if engineErrorMessage({ try open(url) }) != nil { rejectedMutations += 1 }
+  }
+  return (rejectedTruncations, rejectedMutations)
+}
