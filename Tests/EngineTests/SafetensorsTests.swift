@@ -69,6 +69,32 @@ import Testing
     #expect(ckpt.shard(for: "lm_head.weight")?.path.hasSuffix("model-00002-of-00002.safetensors") == true)
   }
 
+  @Test func floatMatricesMultiplyInPlace() throws {
+    let file = try SafetensorsFile(url: WeightFixtures.url("single", "safetensors", dir))
+    let x: [Float] = [0.5, -1, 2, 0.25, -0.75]
+    for name in ["a.weight_f32", "b.weight_f16", "c.weight_bf16"] {
+      let w = try WeightFixtures.expectedFloats(name, dir)  // (3, 5)
+      let m = try file.matrix(name)
+      #expect(m.rows == 3 && m.columns == 5)
+      let y = try m.multiply(x)
+      for r in 0..<3 {
+        let ref = (0..<5).reduce(0.0) { $0 + Double(w[r * 5 + $1]) * Double(x[$1]) }
+        let scale = (0..<5).reduce(0.0) { $0 + abs(Double(w[r * 5 + $1]) * Double(x[$1])) }
+        #expect(abs(Double(y[r]) - ref) <= 1e-6 * scale, "\(name) row \(r)")
+      }
+    }
+    #expect(engineErrorMessage { _ = try file.matrix("g.ids_i64") }?.contains("I64") == true)
+  }
+
+  @Test func openWeightsPicksTheReader() throws {
+    let single = try WeightFixtures.url("single", "safetensors", dir)
+    #expect(try openWeights(at: single) is SafetensorsFile)
+    #expect(try openWeights(at: single.deletingLastPathComponent().appendingPathComponent("sharded")) is SafetensorsCheckpoint)
+    #expect(try openWeights(at: WeightFixtures.url("types", "gguf", "gguf")) is GGUFFile)
+    let bad = engineErrorMessage { _ = try openWeights(at: WeightFixtures.url("a.weight_f32", "f32", dir)) }
+    #expect(bad?.contains("unknown weights format '.f32'") == true)
+  }
+
   @Test func singleFileDirectoryIsACheckpoint() throws {
     let scratch = try ScratchDirectory()
     defer { scratch.cleanup() }
