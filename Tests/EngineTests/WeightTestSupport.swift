@@ -53,6 +53,22 @@ func engineErrorMessage(_ body: () throws -> Void) -> String? {
   }
 }
 
+// MARK: - Opening broken files
+
+/// Writes `bytes` as `fileName` in a scratch directory and opens it with `open`; expects an
+/// EngineError whose message names the file and contains every fragment.
+func expectOpenError(_ bytes: [UInt8], fileName: String, _ fragments: [String], open: (URL) throws -> Void,
+                     sourceLocation: SourceLocation = #_sourceLocation) throws {
+  let scratch = try ScratchDirectory()
+  defer { scratch.cleanup() }
+  let url = try scratch.write(fileName, bytes)
+  let message = engineErrorMessage { try open(url) }
+  #expect(message != nil, "expected an error containing \(fragments)", sourceLocation: sourceLocation)
+  for f in [fileName] + fragments {
+    #expect(message?.contains(f) == true, "'\(message ?? "")' should contain '\(f)'", sourceLocation: sourceLocation)
+  }
+}
+
 // MARK: - Corruption sweeps
 
 /// Opens every truncation (at `stride`) and `mutations` randomly corrupted copies of `original`

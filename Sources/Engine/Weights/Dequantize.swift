@@ -79,25 +79,13 @@ func dequantizeBlock(_ type: TensorDType, _ src: UnsafeRawPointer, _ dst: Unsafe
       dst[j + 16] = d * Float(hi) + m
     }
 
-  case .q4_K:  // f16 d, f16 dmin, scales[12], qs[128]; 8 sub-blocks of 32
+  case .q4_K, .q5_K:
+    // f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; 8 sub-blocks of 32, x = (d sc) q - (dmin m).
+    // Byte l of 32-byte chunk c holds sub-block 2c (low nibble) and 2c+1 (high nibble); for Q5_K
+    // the 5th bit of sub-block k is bit k of qh[l].
+    let five = type == .q5_K
     let d = f16(src, 0), dmin = f16(src, 2)
-    let scales = src + 4, qs = src + 16
-    for chunk in 0..<4 {  // 32 bytes -> sub-block 2*chunk (low nibbles), 2*chunk+1 (high nibbles)
-      let (s0, m0) = kQuantScaleMin(scales, 2 * chunk)
-      let (s1, m1) = kQuantScaleMin(scales, 2 * chunk + 1)
-      let d0 = d * Float(s0), dm0 = dmin * Float(m0)
-      let d1 = d * Float(s1), dm1 = dmin * Float(m1)
-      let out = dst + 64 * chunk
-      for l in 0..<32 {
-        let q = byte(qs, 32 * chunk + l)
-        out[l] = d0 * Float(q & 0x0F) - dm0
-        out[l + 32] = d1 * Float(q >> 4) - dm1
-      }
-    }
-
-  case .q5_K:  // f16 d, f16 dmin, scales[12], qh[32], qs[128]; 5th bit of sub-block k is bit k of qh[l]
-    let d = f16(src, 0), dmin = f16(src, 2)
-    let scales = src + 4, qh = src + 16, qs = src + 48
+    let scales = src + 4, qh = src + 16, qs = src + (five ? 48 : 16)
     for chunk in 0..<4 {
       let (s0, m0) = kQuantScaleMin(scales, 2 * chunk)
       let (s1, m1) = kQuantScaleMin(scales, 2 * chunk + 1)
@@ -105,9 +93,13 @@ func dequantizeBlock(_ type: TensorDType, _ src: UnsafeRawPointer, _ dst: Unsafe
       let d1 = d * Float(s1), dm1 = dmin * Float(m1)
       let out = dst + 64 * chunk
       for l in 0..<32 {
-        let q = byte(qs, 32 * chunk + l), h = byte(qh, l)
-        let lo = (q & 0x0F) | ((h >> UInt8(2 * chunk)) & 1) << 4
-        let hi = (q >> 4) | ((h >> UInt8(2 * chunk + 1)) & 1) << 4
+        let q = byte(qs, 32 * chunk + l)
+        var lo = q & 0x0F, hi = q >> 4
+        if five {
+          let h = byte(qh, l)
+          lo |= ((h >> UInt8(2 * chunk)) & 1) << 4
+          hi |= ((h >> UInt8(2 * chunk + 1)) & 1) << 4
+        }
         out[l] = d0 * Float(lo) - dm0
         out[l + 32] = d1 * Float(hi) - dm1
       }

@@ -70,9 +70,7 @@ public final class GGUFFile: WeightSource, GGUFMetadataReading {
   public func withRawBytes<R>(_ name: String,
                               _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {
     guard let t = byName[name] else { throw .missingTensor(name) }
-    return try withExtendedLifetime(file) { () throws(EngineError) -> R in
-      try body(UnsafeRawBufferPointer(rebasing: file.bytes[t.byteRange]))
-    }
+    return try file.withBytes(t.byteRange, body)
   }
 
   /// The tensor as a matrix of `rowCount` rows of `rowLength` elements, kept in its stored type

@@ -48,6 +48,14 @@ final class MappedFile: @unchecked Sendable {
 
   var count: Int { bytes.count }
 
+  /// Lends the bytes in `range` (checked by the caller's header validation) to `body`, keeping
+  /// the mapping alive meanwhile.
+  func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {
+    try withExtendedLifetime(self) { () throws(EngineError) -> R in
+      try body(UnsafeRawBufferPointer(rebasing: bytes[range]))
+    }
+  }
+
   /// Reads a little-endian integer at `offset`; the caller has checked the bounds.
   @inline(__always)
   func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {

@@ -73,8 +73,6 @@ public final class SafetensorsFile: WeightSource {
   public func withRawBytes<R>(_ name: String,
                               _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {
     guard let t = entries[name] else { throw .missingTensor(name) }
-    return try withExtendedLifetime(file) { () throws(EngineError) -> R in
-      try body(UnsafeRawBufferPointer(rebasing: file.bytes[t.byteRange]))
-    }
+    return try file.withBytes(t.byteRange, body)
   }
 }
