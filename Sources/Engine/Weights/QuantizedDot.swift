@@ -18,12 +18,20 @@ private func bytes16(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
   p.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
 }
 
+// Lane-wise conversions written as plain loops: LLVM turns them into vpmovzxbd/vpmovsxbd +
+// vcvtdq2ps, whereas the generic SIMD conversion initializers stay outlined calls.
 @inline(__always)
-private func lanes(_ v: SIMD16<UInt8>) -> F16x { F16x(SIMD16<Int32>(truncatingIfNeeded: v)) }
+private func lanes(_ v: SIMD16<UInt8>) -> F16x {
+  var r = F16x()
+  for i in 0..<16 { r[i] = Float(Int32(v[i])) }
+  return r
+}
 
 @inline(__always)
 private func signedLanes(_ v: SIMD16<UInt8>) -> F16x {
-  F16x(SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int8>(truncatingIfNeeded: v)))
+  var r = F16x()
+  for i in 0..<16 { r[i] = Float(Int32(Int8(bitPattern: v[i]))) }
+  return r
 }
 
 @inline(__always)
@@ -31,11 +39,14 @@ private func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
   floatFromF16(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
 }
 
-/// Bit `j` of `qh` shifted to bit 4, for lanes j = first..<first+16 (the 5th bit of Q5_0/Q5_1).
+/// Bit `j` of `qh` as 16 (the 5th bit of Q5_0/Q5_1), for lanes j = first..<first+16, `first` 0 or 16.
+/// Byte ops only: lane i tests bit i%8 of byte first/8 + i/8; `(t + 127) & 128` is 128 iff t != 0.
 @inline(__always)
 private func highBits(_ qh: UInt32, from first: UInt32) -> SIMD16<UInt8> {
-  let shifts = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &+ first
-  return SIMD16<UInt8>(truncatingIfNeeded: ((SIMD16<UInt32>(repeating: qh) &>> shifts) & 1) &<< 4)
+  let b0 = UInt8(truncatingIfNeeded: qh >> first), b1 = UInt8(truncatingIfNeeded: qh >> (first + 8))
+  let bytes = SIMD16<UInt8>(lowHalf: SIMD8(repeating: b0), highHalf: SIMD8(repeating: b1))
+  let t = bytes & SIMD16<UInt8>(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)
+  return ((t &+ 127) & 128) &>> 3
 }
 
 @inline(__always)
@@ -60,24 +71,40 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
   let nb = count / type.blockSize, bb = type.blockBytes
   switch type {
   case .f32:
+    var acc1 = F16x()  // two chains: the add latency, not the loads, would bound one
     var i = 0
-    while i + 16 <= count { acc += row.loadUnaligned(fromByteOffset: 4 * i, as: F16x.self) * loadX(x, i); i += 16 }
+    while i + 32 <= count {
+      acc += row.loadUnaligned(fromByteOffset: 4 * i, as: F16x.self) * loadX(x, i)
+      acc1 += row.loadUnaligned(fromByteOffset: 4 * i + 64, as: F16x.self) * loadX(x, i + 16)
+      i += 32
+    }
     while i < count { acc[0] += row.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) * x[i]; i += 1 }
+    acc += acc1
 
   case .f16, .bf16:
+    var acc1 = F16x()
+    let isF16 = type == .f16
+    @inline(__always) func widen(_ h: SIMD16<UInt16>) -> F16x {
+      var w = F16x()
+      if isF16 {
+        for k in 0..<16 { w[k] = floatFromF16(h[k]) }
+      } else {
+        for k in 0..<16 { w[k] = floatFromBF16(h[k]) }
+      }
+      return w
+    }
     var i = 0
-    while i + 16 <= count {
-      let h = row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)
-      let w = type == .f16 ? F16x(unsafeBitCast(h, to: SIMD16<Float16>.self))
-                           : unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: h) &<< 16, to: F16x.self)
-      acc += w * loadX(x, i)
-      i += 16
+    while i + 32 <= count {
+      acc += widen(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)) * loadX(x, i)
+      acc1 += widen(row.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)) * loadX(x, i + 16)
+      i += 32
     }
     while i < count {
       let b = row.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
-      acc[0] += (type == .f16 ? floatFromF16(b) : floatFromBF16(b)) * x[i]
+      acc[0] += (isF16 ? floatFromF16(b) : floatFromBF16(b)) * x[i]
       i += 1
     }
+    acc += acc1
 
   case .q8_0:  // f16 d, i8 qs[32]
     for b in 0..<nb {
@@ -86,13 +113,13 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
       acc += half(p, 0) * s
     }
 
-  case .q4_0:  // f16 d, u8 qs[16]: low nibbles are elements 0..15, high 16..31
-    let eight = F16x(repeating: 8)
+  case .q4_0:  // f16 d, u8 qs[16]: low nibbles are elements 0..15, high 16..31; sum d (q - 8) x
     for b in 0..<nb {
       let p = row + b * bb, xb = x + 32 * b
       let q = bytes16(p, 2)
-      let s = (lanes(q & 0x0F) - eight) * loadX(xb, 0) + (lanes(q &>> 4) - eight) * loadX(xb, 16)
-      acc += half(p, 0) * s
+      let x0 = loadX(xb, 0), x1 = loadX(xb, 16)
+      let d = half(p, 0)
+      acc += d * (lanes(q & 0x0F) * x0 + lanes(q &>> 4) * x1) - (8 * d) * (x0 + x1)
     }
 
   case .q4_1:  // f16 d, f16 m, u8 qs[16]: sum (d q + m) x = d sum q x + m sum x
@@ -103,15 +130,15 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
       acc += half(p, 0) * (lanes(q & 0x0F) * x0 + lanes(q &>> 4) * x1) + half(p, 2) * (x0 + x1)
     }
 
-  case .q5_0:  // f16 d, u32 qh, u8 qs[16]
-    let sixteen = F16x(repeating: 16)
+  case .q5_0:  // f16 d, u32 qh, u8 qs[16]: sum d (q - 16) x
     for b in 0..<nb {
       let p = row + b * bb, xb = x + 32 * b
       let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
       let q = bytes16(p, 6)
-      let lo = lanes((q & 0x0F) | highBits(qh, from: 0)) - sixteen
-      let hi = lanes((q &>> 4) | highBits(qh, from: 16)) - sixteen
-      acc += half(p, 0) * (lo * loadX(xb, 0) + hi * loadX(xb, 16))
+      let x0 = loadX(xb, 0), x1 = loadX(xb, 16)
+      let lo = lanes((q & 0x0F) | highBits(qh, from: 0)), hi = lanes((q &>> 4) | highBits(qh, from: 16))
+      let d = half(p, 0)
+      acc += d * (lo * x0 + hi * x1) - (16 * d) * (x0 + x1)
     }
 
   case .q5_1:  // f16 d, f16 m, u32 qh, u8 qs[16]
