@@ -92,7 +92,7 @@ struct SplitMix64 {
     let err = worstRelativeError(y, ref, w, columns: m.columns, x)
     #expect(err < 1e-5, "\(name): relative error \(err)")
     // One row through `dot` gives the same value as the product.
-    let d0 = x.withUnsafeBufferPointer { m.dot(row: 0, $0) }
+    let d0 = try x.withUnsafeBufferPointer { try m.dot(row: 0, $0) }
     #expect(d0 == y[0])
   }
 
@@ -122,5 +122,11 @@ struct SplitMix64 {
     #expect(throws: EngineError.self) { try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 18)) }
     let m = try QuantizedMatrix(type: .q8_0, rows: 1, columns: 32, bytes: [UInt8](repeating: 0, count: 34))
     #expect(throws: EngineError.self) { try m.multiply([1, 2, 3]) }
+    let x = [Float](repeating: 1, count: 32)
+    #expect(throws: EngineError.self) { try x.withUnsafeBufferPointer { try m.dot(row: 1, $0) } }
+    #expect(throws: EngineError.self) {
+      var y = [Float](repeating: 0, count: 2)
+      try x.withUnsafeBufferPointer { xb in try y.withUnsafeMutableBufferPointer { try m.multiply(xb, into: $0) } }
+    }
   }
 }

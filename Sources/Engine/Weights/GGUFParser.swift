@@ -121,7 +121,6 @@ extension GGUFHeader {
   }
 
   private mutating func readMetadata(_ c: inout Cursor, count: Int) throws(EngineError) {
-    metadataKeys.reserveCapacity(count)
     for i in 0..<count {
       let key = try c.string("key of kv pair \(i)", strict: true)
       guard metadata[key] == nil else { throw c.bad("duplicate key '\(key)'") }
@@ -170,7 +169,7 @@ extension GGUFHeader {
         throw c.bad("key '\(key)': array of \(count) \(elementType) elements at offset \(start) runs past the end of the file (\(c.remaining) bytes left)")
       }
       var items: [GGUFValue] = []
-      items.reserveCapacity(Int(count))
+      items.reserveCapacity(min(Int(count), 1 << 16))  // the count is bounded, not yet proven
       for _ in 0..<Int(count) { items.append(try value(&c, elementType, key: key, depth: depth + 1)) }
       return .array(elementType, items)
     }

@@ -74,27 +74,32 @@ public struct QuantizedMatrix: @unchecked Sendable {
   }
 
   /// `W[r, :] · x`, with `x.count == columns`.
-  public func dot(row r: Int, _ x: UnsafeBufferPointer<Float>) -> Float {
-    guard let xp = x.baseAddress, r >= 0, r < rows, x.count == columns else { return .nan }
+  /// - Throws: `invalidArgument` for a row outside `0..<rows` or a mismatched `x`.
+  public func dot(row r: Int, _ x: UnsafeBufferPointer<Float>) throws(EngineError) -> Float {
+    guard r >= 0, r < rows else { throw .invalidArgument("QuantizedMatrix.dot: row \(r) is outside 0..<\(rows)") }
+    guard let xp = x.baseAddress, x.count == columns else {
+      throw .invalidArgument("QuantizedMatrix.dot: x has \(x.count) elements, W has \(columns) columns")
+    }
     return withExtendedLifetime(owner) { quantizedRowDot(type, rowPointer(r), xp, count: columns) }
   }
 
   /// `y = W x`: W (rows, columns) @ x (columns,) -> y (rows,); rows are split across threads.
   /// - Throws: `invalidArgument` when `x.count != columns`.
   public func multiply(_ x: [Float]) throws(EngineError) -> [Float] {
-    guard x.count == columns else {
-      throw .invalidArgument("QuantizedMatrix.multiply: x has \(x.count) elements, W has \(columns) columns")
-    }
     var y = [Float](repeating: 0, count: rows)
-    x.withUnsafeBufferPointer { xb in
-      y.withUnsafeMutableBufferPointer { yb in multiply(xb, into: yb) }
+    try x.withUnsafeBufferPointer { (xb) throws(EngineError) in
+      try y.withUnsafeMutableBufferPointer { (yb) throws(EngineError) in try multiply(xb, into: yb) }
     }
     return y
   }
 
-  /// `y = W x` into caller storage; `x.count == columns`, `y.count == rows` (otherwise nothing is written).
-  public func multiply(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) {
-    guard let xp = x.baseAddress, let yp = y.baseAddress, x.count == columns, y.count == rows, rows > 0 else { return }
+  /// `y = W x` into caller storage: x (columns,) -> y (rows,).
+  /// - Throws: `invalidArgument` when `x.count != columns` or `y.count != rows`.
+  public func multiply(_ x: UnsafeBufferPointer<Float>, into y: UnsafeMutableBufferPointer<Float>) throws(EngineError) {
+    guard x.count == columns, y.count == rows else {
+      throw .invalidArgument("QuantizedMatrix.multiply: W is (\(rows), \(columns)), x has \(x.count) elements, y \(y.count)")
+    }
+    guard let xp = x.baseAddress, let yp = y.baseAddress, rows > 0 else { return }
     // Small products are not worth a thread hop; large ones get a few chunks per core.
     let chunks = rows * rowBytes < (1 << 18) ? 1 : min(rows, 4 * ProcessInfo.processInfo.activeProcessorCount)
     let per = (rows + chunks - 1) / chunks
