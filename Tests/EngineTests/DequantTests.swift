@@ -62,12 +62,12 @@ private func worstRelativeError(_ got: [Float], _ ref: [Double], _ w: [Float], c
 }
 
 private func randomVector(_ n: Int, seed: UInt64) -> [Float] {
-  var g = SplitMix64(seed)
+  var g = WeightTestRNG(seed)
   return (0..<n).map { _ in Float(g.nextUnit() * 2 - 1) }
 }
 
 /// A small deterministic generator (tests must not depend on the system RNG).
-struct SplitMix64 {
+struct WeightTestRNG {
   private var state: UInt64
   init(_ seed: UInt64) { state = seed }
   mutating func next() -> UInt64 {

@@ -93,7 +93,7 @@ struct GGUFBytes {
   }
 
   @Test func validHandcraftedFileReads() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     let f = try GGUFFile(url: scratch.write("ok.gguf", valid().bytes))
     #expect(f.string("general.architecture") == "llama")

@@ -32,7 +32,7 @@ import Testing
     let file = try SafetensorsFile(url: WeightFixtures.url("single", "safetensors", dir))
     #expect(file.info("g.ids_i64") == nil)
     #expect(file.tensor("g.ids_i64")?.dtype == .I64)
-    let message = engineErrorMessage { _ = try file.floats("g.ids_i64") }
+    let message = weightErrorMessage { _ = try file.floats("g.ids_i64") }
     #expect(message?.contains("I64") == true)
     #expect(message?.contains("g.ids_i64") == true)
     let ids: [Int64] = try file.withRawBytes("g.ids_i64") { raw in
@@ -83,7 +83,7 @@ import Testing
         #expect(abs(Double(y[r]) - ref) <= 1e-6 * scale, "\(name) row \(r)")
       }
     }
-    #expect(engineErrorMessage { _ = try file.matrix("g.ids_i64") }?.contains("I64") == true)
+    #expect(weightErrorMessage { _ = try file.matrix("g.ids_i64") }?.contains("I64") == true)
   }
 
   @Test func openWeightsPicksTheReader() throws {
@@ -91,12 +91,12 @@ import Testing
     #expect(try openWeights(at: single) is SafetensorsFile)
     #expect(try openWeights(at: single.deletingLastPathComponent().appendingPathComponent("sharded")) is SafetensorsCheckpoint)
     #expect(try openWeights(at: WeightFixtures.url("types", "gguf", "gguf")) is GGUFFile)
-    let bad = engineErrorMessage { _ = try openWeights(at: WeightFixtures.url("a.weight_f32", "f32", dir)) }
+    let bad = weightErrorMessage { _ = try openWeights(at: WeightFixtures.url("a.weight_f32", "f32", dir)) }
     #expect(bad?.contains("unknown weights format '.f32'") == true)
   }
 
   @Test func singleFileDirectoryIsACheckpoint() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     let src = try Data(contentsOf: WeightFixtures.url("single", "safetensors", dir))
     _ = try scratch.write("model.safetensors", [UInt8](src))
@@ -123,7 +123,7 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
   private let eightFloats = [UInt8](repeating: 0, count: 32)
 
   @Test func validHandcraftedFileOpens() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     let url = try scratch.write("ok.safetensors",
                                 safetensorsBytes(#"{"w":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]}}"#, data: eightFloats))
@@ -191,37 +191,37 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
   }
 
   @Test func shardedIndexNamingAMissingShard() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     _ = try scratch.write("model-1.safetensors",
                           safetensorsBytes(#"{"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}"#, data: eightFloats))
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","v":"model-2.safetensors"}}"#.utf8))
-    let missing = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let missing = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(missing?.contains("model.safetensors.index.json") == true)
     #expect(missing?.contains("shard file 'model-2.safetensors', which is missing") == true, "\(missing ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","v":"model-1.safetensors"}}"#.utf8))
-    let lacking = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let lacking = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(lacking?.contains("tensor 'v' to shard 'model-1.safetensors', which lacks it") == true, "\(lacking ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json", Array(#"{"weight_map":{"w":"../model-1.safetensors"}}"#.utf8))
-    let escaping = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let escaping = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(escaping?.contains("not a plain file name") == true, "\(escaping ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","w":"model-1.safetensors"}}"#.utf8))
-    let dup = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let dup = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(dup?.contains("duplicate tensor name 'w'") == true, "\(dup ?? "")")
   }
 
   @Test func corruptShardIsRejected() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     _ = try scratch.write("model-1.safetensors", safetensorsBytes(#"{"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}"#))
     _ = try scratch.write("model.safetensors.index.json", Array(#"{"weight_map":{"w":"model-1.safetensors"}}"#.utf8))
-    let message = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let message = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(message?.contains("model-1.safetensors") == true)
     #expect(message?.contains("past the data section") == true, "\(message ?? "")")
   }

@@ -25,7 +25,7 @@ enum WeightFixtures {
 }
 
 /// A fresh temporary directory, removed by `cleanup()`.
-struct ScratchDirectory {
+struct WeightScratchDirectory {
   let url: URL
   init() throws {
     url = FileManager.default.temporaryDirectory.appendingPathComponent("engine-weights-\(UUID().uuidString)")
@@ -41,7 +41,7 @@ struct ScratchDirectory {
 
 /// The message of the `EngineError` that `body` throws, or nil when it does not throw.
 /// Any other error is recorded as a test failure.
-func engineErrorMessage(_ body: () throws -> Void) -> String? {
+func weightErrorMessage(_ body: () throws -> Void) -> String? {
   do {
     try body()
     return nil
@@ -59,10 +59,10 @@ func engineErrorMessage(_ body: () throws -> Void) -> String? {
 /// EngineError whose message names the file and contains every fragment.
 func expectOpenError(_ bytes: [UInt8], fileName: String, _ fragments: [String], open: (URL) throws -> Void,
                      sourceLocation: SourceLocation = #_sourceLocation) throws {
-  let scratch = try ScratchDirectory()
+  let scratch = try WeightScratchDirectory()
   defer { scratch.cleanup() }
   let url = try scratch.write(fileName, bytes)
-  let message = engineErrorMessage { try open(url) }
+  let message = weightErrorMessage { try open(url) }
   #expect(message != nil, "expected an error containing \(fragments)", sourceLocation: sourceLocation)
   for f in [fileName] + fragments {
     #expect(message?.contains(f) == true, "'\(message ?? "")' should contain '\(f)'", sourceLocation: sourceLocation)
@@ -76,14 +76,14 @@ func expectOpenError(_ bytes: [UInt8], fileName: String, _ fragments: [String], 
 /// Returns how many truncations and mutations were rejected.
 func corruptionSweep(_ original: [UInt8], stride step: Int, mutations: Int, seed: UInt64,
                      open: (URL) throws -> Void) throws -> (truncations: Int, mutations: Int) {
-  let scratch = try ScratchDirectory()
+  let scratch = try WeightScratchDirectory()
   defer { scratch.cleanup() }
   var rejectedTruncations = 0, rejectedMutations = 0
   for length in stride(from: 0, to: original.count, by: step) {
     let url = try scratch.write("t.bin", Array(original.prefix(length)))
-    if engineErrorMessage({ try open(url) }) != nil { rejectedTruncations += 1 }
+    if weightErrorMessage({ try open(url) }) != nil { rejectedTruncations += 1 }
   }
-  var g = SplitMix64(seed)
+  var g = WeightTestRNG(seed)
   for _ in 0..<mutations {
     var bytes = original
     for _ in 0..<(1 + Int(g.next() % 4)) {
@@ -92,7 +92,7 @@ func corruptionSweep(_ original: [UInt8], stride step: Int, mutations: Int, seed
       bytes[i] = choices[Int(g.next() % UInt64(choices.count))]
     }
     let url = try scratch.write("m.bin", bytes)
-    if engineErrorMessage({ try open(url) }) != nil { rejectedMutations += 1 }
+    if weightErrorMessage({ try open(url) }) != nil { rejectedMutations += 1 }
   }
   return (rejectedTruncations, rejectedMutations)
 }
