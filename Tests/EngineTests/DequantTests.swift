@@ -117,6 +117,24 @@ struct WeightTestRNG {
     #expect(y[m.rows - 1] == y[t.rowCount - 1])
   }
 
+  /// A source that only knows floats gets the default f32 `matrix`; file-backed ones keep their type.
+  @Test func matrixThroughTheProtocol() throws {
+    struct InMemory: WeightSource {
+      let tensorNames = ["w"]
+      func info(_ name: String) -> TensorInfo? { name == "w" ? TensorInfo(name: "w", dtype: .f32, shape: [2, 3]) : nil }
+      func floats(_ name: String) throws(EngineError) -> [Float] {
+        guard name == "w" else { throw .missingTensor(name) }
+        return [1, 2, 3, 4, 5, 6]
+      }
+    }
+    let m = try InMemory().matrix("w")
+    #expect(m.type == .f32 && m.rows == 2 && m.columns == 3)
+    #expect(try m.multiply([1, 0, -1]) == [-2, -2])
+    #expect(throws: EngineError.missingTensor("v")) { try InMemory().matrix("v") }
+    let source: any WeightSource = try typesFile()
+    #expect(try source.matrix("quant.q4_k").type == .q4_K)
+  }
+
   @Test func rejectsMismatchedSizes() throws {
     #expect(throws: EngineError.self) { try QuantizedMatrix(type: .q4_0, rows: 1, columns: 33, bytes: []) }
     #expect(throws: EngineError.self) { try QuantizedMatrix(type: .q4_0, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 18)) }

@@ -58,6 +58,15 @@ public struct QuantizedMatrix: @unchecked Sendable {
     base = UnsafeRawPointer(storage.pointer)
   }
 
+  /// An f32 matrix from `rows * columns` floats, copied.
+  /// - Throws: `invalidArgument` when the count does not match.
+  public init(floats: [Float], rows: Int, columns: Int) throws(EngineError) {
+    guard rows >= 0, columns >= 0, floats.count == rows * columns else {
+      throw .invalidArgument("QuantizedMatrix: \(floats.count) floats given for (\(rows), \(columns))")
+    }
+    try self.init(type: .f32, rows: rows, columns: columns, bytes: floats.withUnsafeBytes { [UInt8]($0) })
+  }
+
   /// The stored bytes of row `r`.
   @inline(__always)
   func rowPointer(_ r: Int) -> UnsafeRawPointer { base + r * rowBytes }
