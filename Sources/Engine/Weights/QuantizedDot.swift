@@ -2,7 +2,8 @@
 // to SIMD16<Float> lanes, multiplied by x, and the block scale applied to the lane sums, e.g. for
 // Q4_0: sum_j d * (q_j - 8) * x_j = d * sum_j (q_j - 8) * x_j. Same values as `dequantizeBlock`
 // (block layouts there), different rounding order: agrees with a float dot of the dequantized row
-// to ~1e-6 relative (tested).
+// to ~1e-6 relative (tested). Q6_K, whose 6-bit values are scattered over two arrays, goes
+// through `bufferedDot` instead: measured ~2x faster than its fused form on this machine.
 
 // MARK: - Lane helpers
 
@@ -61,6 +62,26 @@ private func kScales(_ s: UnsafeRawPointer) -> (SIMD8<Float>, SIMD8<Float>) {
     sc[j] = Float(a); mn[j] = Float(b)
   }
   return (sc, mn)
+}
+
+/// `row · x` by expanding each block with `dequantizeBlock` into a stack buffer (which LLVM
+/// vectorizes well for the types with scattered bit fields) and a two-chain SIMD dot.
+@inline(__always)
+private func bufferedDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, blocks nb: Int) -> F16x {
+  let bs = type.blockSize, bb = type.blockBytes
+  return withUnsafeTemporaryAllocation(of: Float.self, capacity: bs) { tmp -> F16x in
+    guard let t = tmp.baseAddress else { return F16x() }  // t (bs,): one dequantized block
+    var a0 = F16x(), a1 = F16x()
+    for b in 0..<nb {
+      dequantizeBlock(type, row + b * bb, t)
+      let xb = x + bs * b
+      for k in stride(from: 0, to: bs, by: 32) {
+        a0 += UnsafeRawPointer(t + k).loadUnaligned(as: F16x.self) * loadX(xb, k)
+        a1 += UnsafeRawPointer(t + k + 16).loadUnaligned(as: F16x.self) * loadX(xb, k + 16)
+      }
+    }
+    return a0 + a1
+  }
 }
 
 // MARK: - Row dot
@@ -175,27 +196,8 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
       }
     }
 
-  case .q6_K:  // ql[128], qh[64], i8 scales[16], f16 d; element (half, l + 32 k) for k in 0..<4
-    let thirtyTwo = F16x(repeating: 32)
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 256 * b
-      let ds = half(p, 208) * signedLanes(bytes16(p, 192))  // d * scale per 16-element group
-      for h in 0..<2 {
-        let ql = p + 64 * h, qh = p + 128 + 32 * h, xh = xb + 128 * h
-        for part in 0..<2 {  // l in 16*part ..< 16*part + 16
-          let a = bytes16(ql, 16 * part), c = bytes16(ql, 32 + 16 * part), hb = bytes16(qh, 16 * part)
-          let q1 = lanes((a & 0x0F) | ((hb & 3) &<< 4)) - thirtyTwo
-          let q2 = lanes((c & 0x0F) | (((hb &>> 2) & 3) &<< 4)) - thirtyTwo
-          let q3 = lanes((a &>> 4) | (((hb &>> 4) & 3) &<< 4)) - thirtyTwo
-          let q4 = lanes((c &>> 4) | (((hb &>> 6) & 3) &<< 4)) - thirtyTwo
-          let g = 8 * h + part  // scale index of q1; q2, q3, q4 use g + 2, g + 4, g + 6
-          acc += scaled(ds[g], q1 * loadX(xh, 16 * part))
-          acc += scaled(ds[g + 2], q2 * loadX(xh, 32 + 16 * part))
-          acc += scaled(ds[g + 4], q3 * loadX(xh, 64 + 16 * part))
-          acc += scaled(ds[g + 6], q4 * loadX(xh, 96 + 16 * part))
-        }
-      }
-    }
+  case .q6_K:
+    acc = bufferedDot(type, row, x, blocks: nb)
 
   case .q8_K:  // f32 d, i8 qs[256], i16 bsums[16]
     for b in 0..<nb {
