@@ -143,8 +143,8 @@ extension X11Display {
     try inputCall { () throws(ScreenCaptureError) in
       var keys = KeyAssignment(mapping: try keyboardMapping())
       var codes: [UInt8] = []
-      for ks in keysyms {
-        let (kc, shifted) = try keys.resolve(ks, character: "\(names[codes.count])")
+      for (ks, keyName) in zip(keysyms, names) {
+        let (kc, shifted) = try keys.resolve(ks, character: keyName)
         if shifted, let shift = keys.shiftKeycode, !codes.contains(shift) { codes.append(shift) }
         codes.append(kc)
       }

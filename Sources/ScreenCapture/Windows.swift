@@ -75,8 +75,20 @@ extension X11Display {
     }
   }
 
+  /// The windows that have a title, in stacking order (bottom to top); by default only those
+  /// that are viewable (mapped, with mapped ancestors).
+  public func windows(viewableOnly: Bool = true) throws(ScreenCaptureError) -> [WindowInfo] {
+    try locked { () throws(ScreenCaptureError) -> [WindowInfo] in
+      try namedWindows().compactMap { w in
+        // A window may vanish between the tree walk and this query; skip it.
+        guard let info = try? windowInfo(w.id), info.isViewable || !viewableOnly else { return nil }
+        return info
+      }
+    }
+  }
+
   /// Every window in the tree that has a title, with its title, in stacking order.
-  public func namedWindows() throws(ScreenCaptureError) -> [(id: UInt32, name: String)] {
+  func namedWindows() throws(ScreenCaptureError) -> [(id: UInt32, name: String)] {
     try locked { () throws(ScreenCaptureError) -> [(id: UInt32, name: String)] in
       var out: [(id: UInt32, name: String)] = []
       var level = [root]

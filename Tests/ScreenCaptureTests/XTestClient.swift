@@ -89,6 +89,19 @@ final class TestClient {
     return w
   }
 
+  /// Sets `_NET_WM_NAME` (type UTF8_STRING), as toolkits do for titles outside Latin-1.
+  func setNetWMName(_ w: UInt32, _ title: String) {
+    func atom(_ name: String) -> UInt32 {
+      let r = xcb_intern_atom_reply(conn, xcb_intern_atom(conn, 0, UInt16(name.utf8.count), name), nil)
+      defer { free(r) }
+      return r?.pointee.atom ?? 0
+    }
+    let bytes = Array(title.utf8)
+    xcb_change_property(conn, UInt8(XCB_PROP_MODE_REPLACE.rawValue), w, atom("_NET_WM_NAME"), atom("UTF8_STRING"),
+                        8, UInt32(bytes.count), bytes)
+    sync()
+  }
+
   func raise(_ w: UInt32) {
     let stackMode: [UInt32] = [0]  // Above
     xcb_configure_window(conn, w, UInt16(XCB_CONFIG_WINDOW_STACK_MODE.rawValue), stackMode)
