@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 
 /// A window of the display as found in the window tree.
-public struct WindowInfo: Sendable, Equatable {
+public struct WindowInfo: Sendable, Equatable, Codable {
   public var id: UInt32
   /// `_NET_WM_NAME` (UTF-8) when set, else `WM_NAME`; empty when neither is set.
   public var name: String

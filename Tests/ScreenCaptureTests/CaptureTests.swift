@@ -60,6 +60,10 @@ extension XServerTests {
       #expect(name == ":987")
       #expect(error.localizedDescription.contains(":987"))
     }
+    #expect(throws: ScreenCaptureError.displayUnavailable(display: "no display here",
+                                                          reason: "the display name could not be parsed")) {
+      _ = try X11Display(display: "no display here")
+    }
   }
 
   @Test func screenSizeAndMonitors() throws {

@@ -66,6 +66,7 @@ extension XServerTests {
       for yy in cell.y..<(cell.y + cell.height) { for xx in cell.x..<(cell.x + cell.width) { expected[xx, yy] = colour } }
     }
     #expect(!x.sharedMemoryAvailable)
+    #expect(x.sharedMemoryUnavailableReason?.contains("does not offer MIT-SHM") == true)
     #expect(throws: ScreenCaptureError.self) { try x.capture(.screen, method: .shm) }
     let auto = try x.capture(.screen, method: .auto)
     #expect(firstDifference(auto, expected) == nil)
