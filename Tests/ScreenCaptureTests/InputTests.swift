@@ -32,6 +32,10 @@ extension XServerTests {
     #expect(more.map(\.detail) == [2, 2, 1, 1, 1, 1])
     #expect(more.allSatisfy { ($0.x, $0.y) == (1, 299) })
     #expect(throws: ScreenCaptureError.self) { try x.click(at: ScreenPoint(x: -1, y: 10)) }
+
+    try x.click(at: ScreenPoint(x: 400, y: 400), holding: "ctrl+shift")
+    let held = client.drain().filter { $0.type == XEvent.buttonPress }
+    #expect(held.map { $0.state & (XEvent.shiftMask | XEvent.controlMask) } == [XEvent.shiftMask | XEvent.controlMask])
   }
 
   @Test func dragPressesMovesAlongThePathAndReleases() throws {
