@@ -140,13 +140,13 @@ extension XServerTests {
   }
 }
 
-/// Runs `action` on another thread with a 40 ms key delay while this thread reads KeyPress events
+/// Runs `action` on another thread with a 30 ms key delay while this thread reads KeyPress events
 /// and each keycode's mapping as they arrive (borrowed keycodes are still mapped then); returns
 /// after `count` presses and the end of `action`.
 private func keyPresses(_ client: TestClient, count: Int, _ x: X11Display,
                         _ action: @escaping @Sendable (X11Display) throws -> Void) throws -> [ReceivedEvent] {
   let failure = Mutex<String?>(nil)
-  x.keyDelay = 0.04
+  x.keyDelay = 0.03
   defer { x.keyDelay = 0.012 }
   let worker = Thread {
     do { try action(x) } catch { failure.withLock { $0 = "\(error)" } }
@@ -160,4 +160,24 @@ private func keyPresses(_ client: TestClient, count: Int, _ x: X11Display,
   while !worker.isFinished { usleep(1000) }
   if let f = failure.withLock({ $0 }) { throw TestClientError("input call failed: \(f)") }
   return presses
+}
+
+extension XServerTests {
+  /// More distinct missing characters than there are spare keycodes: typed in batches, each
+  /// borrowing and giving back the spares.
+  @Test func typingMoreMissingCharactersThanSpareKeycodes() throws {
+    let client = try TestClient()
+    defer { client.close() }
+    let x = try X11Display(display: testDisplayName())
+    let w = try client.window(area, events: inputMask)
+    client.focus(w)
+    let before = client.fullMapping()
+    let spares = try x.keyboardMapping().spareKeycodes().count
+    #expect(spares > 0)
+    // CJK ideographs from U+4E00: none is on a keymap.
+    let text = String(String.UnicodeScalarView((0..<(spares + 5)).compactMap { Unicode.Scalar(0x4e00 + $0) }))
+    let presses = try keyPresses(client, count: text.unicodeScalars.count, x) { try $0.type(text) }
+    #expect(String(presses.map { decodeCharacter(keysyms: $0.keysyms, state: $0.state) ?? "?" }) == text)
+    #expect(client.fullMapping() == before)
+  }
 }
