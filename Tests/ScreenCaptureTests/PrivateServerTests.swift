@@ -11,8 +11,8 @@ final class PrivateXvfb {
 
   init(arguments: [String]) throws {
     let out = Pipe()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/Xvfb")
-    process.arguments = ["-displayfd", "1", "-nolisten", "tcp"] + arguments
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")  // Xvfb from PATH, same pid
+    process.arguments = ["Xvfb", "-displayfd", "1", "-nolisten", "tcp"] + arguments
     process.standardOutput = out
     process.standardError = FileHandle.nullDevice
     try process.run()
@@ -31,10 +31,14 @@ final class PrivateXvfb {
     display = ":\(number)"
   }
 
-  /// SIGKILL: a child of the test runner inherits SIGTERM ignored, so `terminate()` does nothing.
+  /// SIGKILL, since a child of the test runner inherits SIGTERM blocked and `terminate()` does
+  /// nothing; then the lock file and socket that Xvfb would have removed on a clean exit.
   func stop() {
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
+    let n = display.dropFirst()
+    try? FileManager.default.removeItem(atPath: "/tmp/.X\(n)-lock")
+    try? FileManager.default.removeItem(atPath: "/tmp/.X11-unix/X\(n)")
   }
 }
 
