@@ -13,6 +13,14 @@ public struct WindowInfo: Sendable, Equatable, Codable {
   public var isViewable: Bool
   /// `"viewable"`, `"unmapped"` or `"unviewable"` (mapped under an unmapped ancestor).
   public var mapState: String
+
+  public init(id: UInt32, name: String, rect: PixelRect, isViewable: Bool, mapState: String) {
+    self.id = id
+    self.name = name
+    self.rect = rect
+    self.isViewable = isViewable
+    self.mapState = mapState
+  }
 }
 
 extension X11Display {
