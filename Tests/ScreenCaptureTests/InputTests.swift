@@ -9,12 +9,24 @@ private let inputMask = XEvent.maskKeyPress | XEvent.maskKeyRelease | XEvent.mas
   | XEvent.maskButtonRelease | XEvent.maskPointerMotion
 private let area = PixelRect(x: 300, y: 300, width: 400, height: 300)
 
+/// A test client with its event-recording window at `area`, holding the input focus, and the
+/// display under test.
+private func inputWindow() throws -> (TestClient, X11Display) {
+  let client = try TestClient()
+  do {
+    let x = try X11Display(display: testDisplayName())
+    client.focus(try client.window(area, events: inputMask))
+    return (client, x)
+  } catch {
+    client.close()
+    throw error
+  }
+}
+
 extension XServerTests {
   @Test func clickArrivesAtItsPointWithItsButton() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
 
     try x.click(at: ScreenPoint(x: 350, y: 420), button: .right)
     let events = try client.waitFor(timeout: 5) { $0.type == XEvent.buttonRelease }
@@ -39,10 +51,8 @@ extension XServerTests {
   }
 
   @Test func dragPressesMovesAlongThePathAndReleases() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
     try x.movePointer(to: ScreenPoint(x: 10, y: 10))
     _ = client.drain(quiet: 0.1)
 
@@ -65,10 +75,8 @@ extension XServerTests {
   }
 
   @Test func scrollClicksButtonsFourToSeven() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
     try x.scroll(.down, clicks: 3, at: ScreenPoint(x: 400, y: 400))
     try x.scroll(.up, clicks: 2)
     try x.scroll(.left, clicks: 1)
@@ -84,11 +92,8 @@ extension XServerTests {
   }
 
   @Test func keyCombinationArrivesWithItsModifiers() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    let w = try client.window(area, events: inputMask)
-    client.focus(w)
 
     try x.key("ctrl+shift+s")
     let events = try client.waitFor(timeout: 5) { $0.type == XEvent.keyPress && $0.keysyms.first == 0x73 }
@@ -115,11 +120,8 @@ extension XServerTests {
   }
 
   @Test func typedUnicodeTextArrivesAsThoseCharacters() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    let w = try client.window(area, events: inputMask)
-    client.focus(w)
     let before = client.fullMapping()
     let text = "Grüße €5"
     // 8 characters plus the Shift press for G.
@@ -166,11 +168,8 @@ extension XServerTests {
   /// More distinct missing characters than there are spare keycodes: typed in batches, each
   /// borrowing and giving back the spares.
   @Test func typingMoreMissingCharactersThanSpareKeycodes() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    let w = try client.window(area, events: inputMask)
-    client.focus(w)
     let before = client.fullMapping()
     let spares = try x.keyboardMapping().spareKeycodes().count
     #expect(spares > 0)
