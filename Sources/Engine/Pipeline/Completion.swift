@@ -54,7 +54,11 @@ extension LoadedModel {
       force: { _ in
         if forcedQueue.isEmpty, tracker.mustClose {
           forcedQueue = closeIds
-          tracker.closeByBudget(markerTokenCount: closeIds.count)
+          // Bytes of an unfinished character before the marker end the reasoning (as U+FFFD,
+          // as a whole-sequence decode shows them), not the marker's text.
+          let held = stream.finish() ?? ""
+          if !held.isEmpty { text += held; _ = onText(held) }
+          tracker.closeByBudget(markerTokenCount: closeIds.count, heldText: held)
         }
         lastWasForced = !forcedQueue.isEmpty
         return forcedQueue.isEmpty ? nil : forcedQueue.removeFirst()
@@ -68,8 +72,9 @@ extension LoadedModel {
         return onText(piece)
       })
     // Bytes of an unfinished character at the end show as U+FFFD in the text only.
-    if let rest = stream.finish() { text += rest }
-    tracker.finish()
+    let rest = stream.finish() ?? ""
+    text += rest
+    tracker.finish(heldText: rest)
     return Completion(
       ids: result.tokens, text: text, reasoning: tracker.reasoning.trimmingCharacters(in: .whitespacesAndNewlines),
       answer: tracker.answer.trimmingCharacters(in: .whitespacesAndNewlines),
