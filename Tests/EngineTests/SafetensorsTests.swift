@@ -32,7 +32,7 @@ import Testing
     let file = try SafetensorsFile(url: WeightFixtures.url("single", "safetensors", dir))
     #expect(file.info("g.ids_i64") == nil)
     #expect(file.tensor("g.ids_i64")?.dtype == .I64)
-    let message = engineErrorMessage { _ = try file.floats("g.ids_i64") }
+    let message = weightErrorMessage { _ = try file.floats("g.ids_i64") }
     #expect(message?.contains("I64") == true)
     #expect(message?.contains("g.ids_i64") == true)
     let ids: [Int64] = try file.withRawBytes("g.ids_i64") { raw in
@@ -69,8 +69,34 @@ import Testing
     #expect(ckpt.shard(for: "lm_head.weight")?.path.hasSuffix("model-00002-of-00002.safetensors") == true)
   }
 
+  @Test func floatMatricesMultiplyInPlace() throws {
+    let file = try SafetensorsFile(url: WeightFixtures.url("single", "safetensors", dir))
+    let x: [Float] = [0.5, -1, 2, 0.25, -0.75]
+    for name in ["a.weight_f32", "b.weight_f16", "c.weight_bf16"] {
+      let w = try WeightFixtures.expectedFloats(name, dir)  // (3, 5)
+      let m = try file.matrix(name)
+      #expect(m.rows == 3 && m.columns == 5)
+      let y = try m.multiply(x)
+      for r in 0..<3 {
+        let ref = (0..<5).reduce(0.0) { $0 + Double(w[r * 5 + $1]) * Double(x[$1]) }
+        let scale = (0..<5).reduce(0.0) { $0 + abs(Double(w[r * 5 + $1]) * Double(x[$1])) }
+        #expect(abs(Double(y[r]) - ref) <= 1e-6 * scale, "\(name) row \(r)")
+      }
+    }
+    #expect(weightErrorMessage { _ = try file.matrix("g.ids_i64") }?.contains("I64") == true)
+  }
+
+  @Test func openWeightsPicksTheReader() throws {
+    let single = try WeightFixtures.url("single", "safetensors", dir)
+    #expect(try openWeights(at: single) is SafetensorsFile)
+    #expect(try openWeights(at: single.deletingLastPathComponent().appendingPathComponent("sharded")) is SafetensorsCheckpoint)
+    #expect(try openWeights(at: WeightFixtures.url("types", "gguf", "gguf")) is GGUFFile)
+    let bad = weightErrorMessage { _ = try openWeights(at: WeightFixtures.url("a.weight_f32", "f32", dir)) }
+    #expect(bad?.contains("unknown weights format '.f32'") == true)
+  }
+
   @Test func singleFileDirectoryIsACheckpoint() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     let src = try Data(contentsOf: WeightFixtures.url("single", "safetensors", dir))
     _ = try scratch.write("model.safetensors", [UInt8](src))
@@ -89,26 +115,19 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
 }
 
 @Suite struct SafetensorsCorruptTests {
-  /// Writes `bytes`, opens them, and returns the error message (nil when opening succeeds).
-  private func openError(_ bytes: [UInt8]) throws -> String? {
-    let scratch = try ScratchDirectory()
-    defer { scratch.cleanup() }
-    let url = try scratch.write("bad.safetensors", bytes)
-    let message = engineErrorMessage { _ = try SafetensorsFile(url: url) }
-    if let message { #expect(message.contains("bad.safetensors"), "message names the file: \(message)") }
-    return message
-  }
-
-  private func expectError(_ bytes: [UInt8], _ fragments: String...) throws {
-    let message = try openError(bytes)
-    #expect(message != nil, "expected an error containing \(fragments)")
-    for f in fragments { #expect(message?.contains(f) == true, "'\(message ?? "")' should contain '\(f)'") }
+  private func expectError(_ bytes: [UInt8], _ fragments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws {
+    try expectOpenError(bytes, fileName: "bad.safetensors", fragments, open: { _ = try SafetensorsFile(url: $0) },
+                        sourceLocation: sourceLocation)
   }
 
   private let eightFloats = [UInt8](repeating: 0, count: 32)
 
   @Test func validHandcraftedFileOpens() throws {
-    #expect(try openError(safetensorsBytes(#"{"w":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]}}"#, data: eightFloats)) == nil)
+    let scratch = try WeightScratchDirectory()
+    defer { scratch.cleanup() }
+    let url = try scratch.write("ok.safetensors",
+                                safetensorsBytes(#"{"w":{"dtype":"F32","shape":[2,4],"data_offsets":[0,32]}}"#, data: eightFloats))
+    #expect(try SafetensorsFile(url: url).floats("w") == [Float](repeating: 0, count: 8))
   }
 
   @Test func truncatedFile() throws {
@@ -172,37 +191,37 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
   }
 
   @Test func shardedIndexNamingAMissingShard() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     _ = try scratch.write("model-1.safetensors",
                           safetensorsBytes(#"{"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}"#, data: eightFloats))
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","v":"model-2.safetensors"}}"#.utf8))
-    let missing = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let missing = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(missing?.contains("model.safetensors.index.json") == true)
     #expect(missing?.contains("shard file 'model-2.safetensors', which is missing") == true, "\(missing ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","v":"model-1.safetensors"}}"#.utf8))
-    let lacking = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let lacking = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(lacking?.contains("tensor 'v' to shard 'model-1.safetensors', which lacks it") == true, "\(lacking ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json", Array(#"{"weight_map":{"w":"../model-1.safetensors"}}"#.utf8))
-    let escaping = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let escaping = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(escaping?.contains("not a plain file name") == true, "\(escaping ?? "")")
 
     _ = try scratch.write("model.safetensors.index.json",
                           Array(#"{"weight_map":{"w":"model-1.safetensors","w":"model-1.safetensors"}}"#.utf8))
-    let dup = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let dup = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(dup?.contains("duplicate tensor name 'w'") == true, "\(dup ?? "")")
   }
 
   @Test func corruptShardIsRejected() throws {
-    let scratch = try ScratchDirectory()
+    let scratch = try WeightScratchDirectory()
     defer { scratch.cleanup() }
     _ = try scratch.write("model-1.safetensors", safetensorsBytes(#"{"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}}"#))
     _ = try scratch.write("model.safetensors.index.json", Array(#"{"weight_map":{"w":"model-1.safetensors"}}"#.utf8))
-    let message = engineErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
+    let message = weightErrorMessage { _ = try SafetensorsCheckpoint(directory: scratch.url) }
     #expect(message?.contains("model-1.safetensors") == true)
     #expect(message?.contains("past the data section") == true, "\(message ?? "")")
   }
@@ -233,5 +252,20 @@ private func safetensorsBytes(_ header: String, data: [UInt8] = []) -> [UInt8] {
     #expect(StrictJSON.number("1e2").intValue == nil)
     #expect(StrictJSON.number("99999999999999999999").intValue == nil)
     #expect(StrictJSON.bool(true).intValue == nil)
+  }
+}
+
+// MARK: - Corruption sweep
+
+@Suite struct SafetensorsCorruptionSweepTests {
+  @Test func truncationsAndMutationsNeverTrap() throws {
+    let original = try [UInt8](Data(contentsOf: WeightFixtures.url("single", "safetensors", "safetensors")))
+    let (truncations, mutations) = try corruptionSweep(original, stride: 1, mutations: 1000, seed: 43) { url in
+      let f = try SafetensorsFile(url: url)
+      for name in f.tensorNames where f.info(name) != nil { _ = try f.floats(name) }
+    }
+    // Every proper prefix is rejected: the last tensor ends at the end of the file.
+    #expect(truncations == original.count)
+    #expect(mutations > 0)
   }
 }

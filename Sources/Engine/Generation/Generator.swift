@@ -39,6 +39,8 @@ public struct GenerationResult: Sendable, Equatable {
   /// Positions in the cache after generation: the prompt and every generated token but the
   /// last (which was never fed back).
   public var cacheLength: Int
+  /// (vocab,) logits at the last prompt position, before any sampling.
+  public var promptLogits: [Float] = []
 }
 
 // MARK: - Generator
@@ -76,6 +78,7 @@ public struct Generator: Sendable {
     var sampler = try Sampler(p.sampling)
     var logits = try model.prefill(tokens: prompt, imageEmbeddings: imageEmbeddings,
                                    imagePadId: imagePadId, cache: &cache)
+    let promptLogits = logits
     var context = prompt
     var generated: [Int] = []
     while true {
@@ -83,15 +86,15 @@ public struct Generator: Sendable {
       generated.append(token)
       context.append(token)
       let keepGoing = onToken(token)
-      if p.eosTokenIds.contains(token) { return finish(generated, .eos(token), cache) }
+      if p.eosTokenIds.contains(token) { return finish(generated, .eos(token), cache, promptLogits) }
       if let detokenize, !p.stopStrings.isEmpty {
         let text = detokenize(generated)
         if let hit = p.stopStrings.first(where: { text.contains($0) }) {
-          return finish(generated, .stopString(hit), cache)
+          return finish(generated, .stopString(hit), cache, promptLogits)
         }
       }
-      if generated.count >= p.maxTokens { return finish(generated, .length, cache) }
-      if !keepGoing { return finish(generated, .cancelled, cache) }
+      if generated.count >= p.maxTokens { return finish(generated, .length, cache, promptLogits) }
+      if !keepGoing { return finish(generated, .cancelled, cache, promptLogits) }
       logits = try model.decode(token: token, cache: &cache)
     }
   }
@@ -108,7 +111,8 @@ public struct Generator: Sendable {
                         cache: &cache, force: force, detokenize: detokenize, onToken: onToken)
   }
 
-  private func finish(_ tokens: [Int], _ reason: FinishReason, _ cache: KVCache) -> GenerationResult {
-    GenerationResult(tokens: tokens, finishReason: reason, cacheLength: cache.length)
+  private func finish(_ tokens: [Int], _ reason: FinishReason, _ cache: KVCache,
+                      _ promptLogits: [Float]) -> GenerationResult {
+    GenerationResult(tokens: tokens, finishReason: reason, cacheLength: cache.length, promptLogits: promptLogits)
   }
 }

@@ -15,6 +15,11 @@ public struct Completion: Sendable, Equatable {
   public var finishReason: FinishReason
   /// Whether the thinking budget ran out and closed the reasoning.
   public var closedByBudget: Bool
+  /// (vocab,) logits at the last prompt position.
+  public var promptLogits: [Float]
+  /// Seconds of prefill (the prompt) and of decoding (the generated tokens).
+  public var prefillSeconds: Double
+  public var decodeSeconds: Double
 
   /// `stop` or `length`, the names OpenAI-style consumers use.
   public var finishReasonName: String {
@@ -47,6 +52,9 @@ extension LoadedModel {
     var forcedQueue: [Int] = []
     var lastWasForced = false
     var text = ""
+    let clock = ContinuousClock()
+    let start = clock.now
+    var firstToken: ContinuousClock.Instant? = nil
     let generator = Generator(model: network, parameters: GenerationParameters(
       maxTokens: maxTokens, sampling: sampling, eosTokenIds: eosIds, stopStrings: stopStrings))
     let result = try generator.generate(
@@ -65,20 +73,31 @@ extension LoadedModel {
       },
       detokenize: stopStrings.isEmpty ? nil : { [tokenizer] ids in tokenizer.decode(ids) },
       onToken: { id in
+        if firstToken == nil { firstToken = clock.now }
         if eosIds.contains(id) { return true }
         let piece = stream.step(id) ?? ""
         text += piece
         if !lastWasForced { tracker.observe(text: piece) }
         return onText(piece)
       })
-    // Bytes of an unfinished character at the end show as U+FFFD in the text only.
+    // Bytes of an unfinished character at the end show as U+FFFD, in the text and in the part
+    // (reasoning or answer) they end, as a decode of that part's ids shows them.
     let rest = stream.finish() ?? ""
     text += rest
     tracker.finish(heldText: rest)
+    let end = clock.now
+    let prefillEnd = firstToken ?? end
     return Completion(
       ids: result.tokens, text: text, reasoning: tracker.reasoning.trimmingCharacters(in: .whitespacesAndNewlines),
       answer: tracker.answer.trimmingCharacters(in: .whitespacesAndNewlines),
       reasoningTokens: tracker.reasoningTokens, answerTokens: tracker.answerTokens,
-      finishReason: result.finishReason, closedByBudget: tracker.closedByBudget)
+      finishReason: result.finishReason, closedByBudget: tracker.closedByBudget,
+      promptLogits: result.promptLogits, prefillSeconds: seconds(prefillEnd - start),
+      decodeSeconds: seconds(end - prefillEnd))
   }
+}
+
+private func seconds(_ d: Duration) -> Double {
+  let c = d.components
+  return Double(c.seconds) + Double(c.attoseconds) * 1e-18
 }

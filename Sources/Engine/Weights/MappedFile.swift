@@ -14,6 +14,8 @@ final class MappedFile: @unchecked Sendable {
   let path: String
   /// The mapped bytes (count == file size). Valid for the object's lifetime.
   let bytes: UnsafeRawBufferPointer
+  /// Start of the mapping (`bytes.baseAddress`, never nil: empty files are rejected).
+  let base: UnsafeRawPointer
 
   init(path: String) throws(EngineError) {
     self.path = path
@@ -36,16 +38,23 @@ final class MappedFile: @unchecked Sendable {
     guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
       throw .malformedWeights(file: path, reason: "cannot mmap \(size) bytes: \(String(cString: strerror(errno)))")
     }
-    bytes = UnsafeRawBufferPointer(start: UnsafeRawPointer(base), count: size)
+    self.base = UnsafeRawPointer(base)
+    bytes = UnsafeRawBufferPointer(start: self.base, count: size)
   }
 
   deinit {
-    if let base = bytes.baseAddress {
-      munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
-    }
+    munmap(UnsafeMutableRawPointer(mutating: base), bytes.count)
   }
 
   var count: Int { bytes.count }
+
+  /// Lends the bytes in `range` (checked by the caller's header validation) to `body`, keeping
+  /// the mapping alive meanwhile.
+  func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {
+    try withExtendedLifetime(self) { () throws(EngineError) -> R in
+      try body(UnsafeRawBufferPointer(rebasing: bytes[range]))
+    }
+  }
 
   /// Reads a little-endian integer at `offset`; the caller has checked the bounds.
   @inline(__always)

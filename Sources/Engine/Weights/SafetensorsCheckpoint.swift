@@ -74,6 +74,12 @@ public final class SafetensorsCheckpoint: WeightSource {
     return try s.floats(name)
   }
 
+  /// The tensor as a matrix read in place; see `SafetensorsFile.matrix`.
+  public func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix {
+    guard let s = shard(for: name) else { throw .missingTensor(name) }
+    return try s.matrix(name)
+  }
+
   /// Lends the stored bytes of `name` to `body`; see `SafetensorsFile.withRawBytes`.
   public func withRawBytes<R>(_ name: String,
                               _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {

@@ -55,14 +55,24 @@ public final class SafetensorsFile: WeightSource {
     return plainFloats(dtype, from: base + t.byteRange.lowerBound, count: count)
   }
 
+  /// The tensor as a matrix of `shape.last` columns (rows = the other dims' product), read in
+  /// place from the mapping by `QuantizedMatrix.multiply` (F32, F16, BF16).
+  /// - Throws: `missingTensor`, or `malformedWeights` naming the dtype when it is not a float type.
+  public func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix {
+    guard let t = entries[name] else { throw .missingTensor(name) }
+    guard let dtype = t.dtype.tensorDType else {
+      throw .malformedWeights(file: path, reason: "tensor '\(name)' has dtype \(t.dtype.rawValue), which cannot be a float matrix")
+    }
+    let columns = t.shape.last ?? 1
+    return QuantizedMatrix(mapped: file, range: t.byteRange, type: dtype, rows: t.shape.dropLast().reduce(1, *), columns: columns)
+  }
+
   /// Lends the tensor's stored bytes (little-endian, in `tensor(name).dtype`, no conversion,
   /// any alignment) to `body`; the pointer is valid only inside `body`.
   /// - Throws: `missingTensor`, or what `body` throws.
   public func withRawBytes<R>(_ name: String,
                               _ body: (UnsafeRawBufferPointer) throws(EngineError) -> R) throws(EngineError) -> R {
     guard let t = entries[name] else { throw .missingTensor(name) }
-    return try withExtendedLifetime(file) { () throws(EngineError) -> R in
-      try body(UnsafeRawBufferPointer(rebasing: file.bytes[t.byteRange]))
-    }
+    return try file.withBytes(t.byteRange, body)
   }
 }

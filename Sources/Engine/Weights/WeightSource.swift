@@ -25,4 +25,16 @@ public protocol WeightSource: Sendable {
   /// The tensor converted to float32, row-major in `info(name).shape`.
   /// Throws `EngineError.missingTensor` when absent.
   func floats(_ name: String) throws(EngineError) -> [Float]
+  /// The tensor as a row-major matrix of `shape.last` columns (rows = the other dims' product)
+  /// for `QuantizedMatrix.multiply`. File-backed sources keep the stored type (GGUF blocks stay
+  /// quantized, f16 stays f16) and read in place; the default converts `floats(name)` to f32.
+  func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix
+}
+
+extension WeightSource {
+  public func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix {
+    guard let info = info(name) else { throw .missingTensor(name) }
+    let columns = info.shape.last ?? 1
+    return try QuantizedMatrix(floats: try floats(name), rows: info.shape.dropLast().reduce(1, *), columns: columns)
+  }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 import Imaging
 import ScreenCapture
 
@@ -7,7 +8,7 @@ extension Commands {
   static let bench = Command(
     name: "bench",
     abstract: "Measure performance against reference implementations (see BENCHMARKS.md).",
-    subcommands: [benchCapture])
+    subcommands: [benchCapture, benchEngine])
 
   static let benchCapture = Command(
     name: "capture",
@@ -99,4 +100,49 @@ struct BenchError: Error, LocalizedError {
   let message: String
   init(_ m: String) { message = m }
   var errorDescription: String? { message }
+}
+
+extension Commands {
+  static let benchEngine = Command(
+    name: "engine",
+    abstract: "Vision tower and decoder throughput at the format's full-size dimensions.",
+    discussion: """
+      Weights are random, generated in memory (nothing is read from disk). Full width always;
+      --vision-layers and --text-layers cut the depth so a small machine finishes, and the result
+      also gives the throughput scaled to the full depth (27 vision, 30 decoder layers).
+      """,
+    options: [
+      .value("threads", "N", "Compute threads (default 2)."),
+      .value("vision-layers", "N", "Vision layers to build (default 27)."),
+      .value("text-layers", "N", "Decoder layers to build (default 30)."),
+      .value("tiles", "N", "Tiles per vision batch (default 1)."),
+      .value("prompt-tokens", "N", "Prefill length (default 128)."),
+      .value("decode-tokens", "N", "Decode steps (default 16)."),
+      .flag("reduced", "3 vision and 3 decoder layers (a quick run)."),
+    ],
+    run: { args in
+      var o: EngineBenchmark.Options = args.flag("reduced") ? .reduced : EngineBenchmark.Options()
+      if let v = try args.int("threads", range: 1...256) { o.threads = v }
+      if let v = try args.int("vision-layers", range: 1...27) { o.visionLayers = v }
+      if let v = try args.int("text-layers", range: 1...30) { o.textLayers = v }
+      if let v = try args.int("tiles", range: 1...64) { o.tiles = v }
+      if let v = try args.int("prompt-tokens", range: 1...32768) { o.promptTokens = v }
+      if let v = try args.int("decode-tokens", range: 1...4096) { o.decodeTokens = v }
+      let r = try EngineBenchmark.run(o)
+      if args.json {
+        try Output.json([
+          "benchmark": "engine", "threads": o.threads, "vision_layers": o.visionLayers,
+          "text_layers": o.textLayers, "tiles": o.tiles, "prompt_tokens": o.promptTokens,
+          "decode_tokens": o.decodeTokens, "load_seconds": r.loadSeconds,
+          "vision_tiles_per_s": r.visionTilesPerSecond, "prefill_tokens_per_s": r.prefillTokensPerSecond,
+          "decode_tokens_per_s": r.decodeTokensPerSecond,
+          "full_depth_vision_tiles_per_s": r.fullDepthVisionTilesPerSecond,
+          "full_depth_prefill_tokens_per_s": r.fullDepthPrefillTokensPerSecond,
+          "full_depth_decode_tokens_per_s": r.fullDepthDecodeTokensPerSecond,
+        ])
+      } else {
+        Output.out(r.summary)
+      }
+      return .success
+    })
 }
