@@ -64,7 +64,7 @@ extension LoadedModel {
           forcedQueue = closeIds
           // Bytes of an unfinished character before the marker end the reasoning (as U+FFFD,
           // as a whole-sequence decode shows them), not the marker's text.
-          let held = stream.finish() ?? ""
+          let held = stream.flush() ?? ""
           if !held.isEmpty { text += held; _ = onText(held) }
           tracker.closeByBudget(markerTokenCount: closeIds.count, heldText: held)
         }
@@ -80,10 +80,10 @@ extension LoadedModel {
         if !lastWasForced { tracker.observe(text: piece) }
         return onText(piece)
       })
-    // Bytes of an unfinished character at the end show as U+FFFD, in the text and in the part
-    // (reasoning or answer) they end, as a decode of that part's ids shows them.
+    // Bytes of an unfinished character at the end show as U+FFFD, in the text, the stream and the
+    // part (reasoning or answer) they end, as a decode of that part's ids shows them.
     let rest = stream.finish() ?? ""
-    text += rest
+    if !rest.isEmpty { text += rest; _ = onText(rest) }
     tracker.finish(heldText: rest)
     let end = clock.now
     let prefillEnd = firstToken ?? end
