@@ -78,7 +78,11 @@ private func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespa
     #expect(!free.ids.contains(close))
     #expect(free.reasoningTokens == maxTokens && free.answerTokens == 0 && !free.closedByBudget)
 
-    let c = try model.complete(promptIds: ids, maxTokens: maxTokens, thinking: .think(budget: budget))
+    var streamed = ""
+    let c = try model.complete(promptIds: ids, maxTokens: maxTokens, thinking: .think(budget: budget)) { piece in
+      streamed += piece
+      return true
+    }
     #expect(c.ids.count == maxTokens)
     #expect(c.ids.firstIndex(of: close) == budget)
     #expect(c.ids.count { $0 == close } == 1)
@@ -91,6 +95,7 @@ private func trimmed(_ s: String) -> String { s.trimmingCharacters(in: .whitespa
     #expect(c.reasoning == trimmed(model.tokenizer.decode(Array(c.ids[..<budget]))))
     #expect(c.answer == trimmed(model.tokenizer.decode(Array(c.ids[(budget + 1)...]))))
     #expect(c.text == model.tokenizer.decode(c.ids))
+    #expect(streamed == c.text)
   }
 
   // MARK: - Scripted models

@@ -93,6 +93,7 @@ private let pipelineCaseNames = ["click_small_13x7", "click_land_40x30", "click_
     let completion = try model.complete(promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
                                         maxTokens: 8, thinking: thinking)
     #expect(completion.ids == c.greedy)
+    #expect(relativeError(completion.promptLogits, c.last_logits) <= 1e-4)
     #expect(completion.finishReason == .length)
     if c.thinking {
       #expect(completion.reasoningTokens == 8)
