@@ -26,6 +26,19 @@ import Testing
     #expect(v1[0].box == EvaluationBox(x1: 420, y1: 420, x2: 522, y2: 451) && v1[0].instruction == "save the preferences")
   }
 
+  @Test func groupsByAnotherField() throws {
+    let a = try ScreenSpotAnnotations.read(path: try EvalFixture.folder.appendingPathComponent(EvalFixture.pro).path,
+                                           groupBy: "group")
+    let r = AccuracyReport(records: try ScreenSpotEvaluator(imagesDirectory: try EvalFixture.folder.path, method: .center).records(a))
+    // settings (6) and login (4) are "Office", the editor (5) "Dev".
+    #expect(r.bySource.mapValues(\.all.n) == ["Office": 10, "Dev": 5])
+    let missing = try ScreenSpotAnnotations.read(path: try EvalFixture.folder.appendingPathComponent(EvalFixture.v1).path,
+                                                 groupBy: "group")
+    #expect(missing.entries.allSatisfy {
+      if case let .invalid(_, _, _, reason) = $0 { reason == "missing field group" } else { false }
+    })
+  }
+
   @Test func forcedFormatOverridesDetection() throws {
     let asPro = try EvalFixture.annotations(EvalFixture.v1, format: .pro)
     #expect(asPro.format == .pro)

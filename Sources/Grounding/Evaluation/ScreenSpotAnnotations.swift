@@ -9,17 +9,20 @@ public struct ScreenSpotAnnotations: Sendable {
   /// One entry per element of the JSON list, in file order (`entries[i].key.index == i`).
   public let entries: [ScreenSpotEntry]
 
-  /// Reads `path`; `format` forces a layout instead of detecting it (``ScreenSpotFormat/detect(entries:fileName:)``).
-  public static func read(path: String, format: ScreenSpotFormat? = nil) throws(GroundingError) -> ScreenSpotAnnotations {
+  /// Reads `path`; `format` forces a layout instead of detecting it (``ScreenSpotFormat/detect(entries:fileName:)``);
+  /// `groupBy` names the string field the report breaks accuracy down by (default: the format's
+  /// ``ScreenSpotFormat/sourceField``; e.g. Pro's `group` or `application`).
+  public static func read(path: String, format: ScreenSpotFormat? = nil, groupBy: String? = nil) throws(GroundingError) -> ScreenSpotAnnotations {
     let data: Data
     do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
       throw .annotationFile(path: path, reason: error.localizedDescription)
     }
-    return try parse(data, path: path, format: format)
+    return try parse(data, path: path, format: format, groupBy: groupBy)
   }
 
   /// Parses annotation JSON; `path` names the file in messages and (for v1/v2) in detection.
-  public static func parse(_ data: Data, path: String, format: ScreenSpotFormat? = nil) throws(GroundingError) -> ScreenSpotAnnotations {
+  public static func parse(_ data: Data, path: String, format: ScreenSpotFormat? = nil,
+                           groupBy: String? = nil) throws(GroundingError) -> ScreenSpotAnnotations {
     if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
       throw .annotationFile(path: path, reason: "the file is empty")
     }
@@ -34,23 +37,24 @@ public struct ScreenSpotAnnotations: Sendable {
     if let format { chosen = format } else if list.isEmpty { chosen = .v1 } else {
       chosen = try ScreenSpotFormat.detect(entries: list, fileName: (path as NSString).lastPathComponent)
     }
-    let entries = list.enumerated().map { entry(index: $0.offset, $0.element, format: chosen) }
+    let entries = list.enumerated().map { entry(index: $0.offset, $0.element, format: chosen, sourceField: groupBy ?? chosen.sourceField)
+    }
     return ScreenSpotAnnotations(path: path, format: chosen, entries: entries)
   }
 
   // MARK: - One entry
 
-  static func entry(index: Int, _ element: Any, format: ScreenSpotFormat) -> ScreenSpotEntry {
+  static func entry(index: Int, _ element: Any, format: ScreenSpotFormat, sourceField: String) -> ScreenSpotEntry {
     guard let o = element as? [String: Any] else {
       return .invalid(key: SampleKey(index: index, imageFilename: "", instruction: ""), uiType: "", source: "",
                       reason: "expected an object, found \(jsonKind(element))")
     }
     let file = o["img_filename"] as? String ?? "", instruction = o["instruction"] as? String ?? ""
-    let uiType = o[format.uiTypeField] as? String ?? "", source = o[format.sourceField] as? String ?? ""
+    let uiType = o[format.uiTypeField] as? String ?? "", source = o[sourceField] as? String ?? ""
     let key = SampleKey(index: index, imageFilename: file, instruction: instruction)
     func invalid(_ reason: String) -> ScreenSpotEntry { .invalid(key: key, uiType: uiType, source: source, reason: reason) }
 
-    for field in ["img_filename", "instruction", format.uiTypeField, format.sourceField] {
+    for field in ["img_filename", "instruction", format.uiTypeField, sourceField] {
       guard let value = o[field] else { return invalid("missing field \(field)") }
       guard let s = value as? String, !s.isEmpty else { return invalid("\(field) must be a non-empty string, found \(jsonKind(value))") }
     }

@@ -20,7 +20,9 @@ extension Commands {
       --data is one annotation file: a JSON list of samples. Its format is detected from its
       fields: ui_type/platform/img_size mean ScreenSpot-Pro (bbox [x1,y1,x2,y2]); data_type/
       data_source mean v1 or v2 (bbox [x,y,w,h]; v2 when the file name contains "v2"). --format
-      forces one. Image files are looked up as --images/img_filename.
+      forces one. Image files are looked up as --images/img_filename. The report breaks accuracy
+      down by data_source (v1, v2) or platform (Pro); --group-by names another field (Pro: group,
+      application).
 
       A sample is a hit when the predicted point lies in its box, edges included (x1 <= x <= x2,
       y1 <= y <= y2, as SeeClick's and ScreenSpot-Pro's scripts count). An answer without a point,
@@ -37,6 +39,7 @@ extension Commands {
       .value("data", "ANNOTATIONS.json", "The annotation file (required)."),
       .value("images", "DIR", "The folder the annotations' img_filename are relative to (required)."),
       .value("format", "v1|v2|pro", "The annotation format (default: detected)."),
+      .value("group-by", "FIELD", "The field to break accuracy down by (default data_source; Pro: platform)."),
       .value("baseline", "center|random", "Score a baseline instead of a model."),
       .value("seed", "S", "With --baseline random: the seed (default 0)."),
       .value("predictions", "FILE", "Score points from FILE (JSONL or JSON list: img_filename, instruction, x, y)."),
@@ -59,7 +62,7 @@ extension Commands {
       }
       let limit = try args.int("limit", range: 0...Int.max)
       let (method, label) = try evaluationMethod(args)
-      let annotations = try ScreenSpotAnnotations.read(path: data, format: format)
+      let annotations = try ScreenSpotAnnotations.read(path: data, format: format, groupBy: args.string("group-by"))
       if annotations.entries.isEmpty { Output.log("\(data) holds no samples") }
       let evaluator = ScreenSpotEvaluator(imagesDirectory: images, method: method, shard: shard, limit: limit)
 
@@ -71,14 +74,15 @@ extension Commands {
         existing = contents.records
         writer = try ResultsFile.Writer(path: out, validLength: contents.validLength)
       }
-      let total = evaluator.selection(of: annotations).count
-      let bar = ProgressBar(total: total, label: "screenspot \(annotations.format)")
-      let run = try evaluator.run(annotations, existing: existing) { record, done, _ throws(GroundingError) in
+      // The bar counts this run's samples only (not resumed ones), so its ETA holds.
+      var bar: (ProgressBar, resumed: Int)? = nil
+      let run = try evaluator.run(annotations, existing: existing) { record, done, total throws(GroundingError) in
         try writer?.append(record)
         if let reason = record.skipped { Output.log("skipped \(record.key): \(reason)") }
-        bar.update(done)
+        if bar == nil { bar = (ProgressBar(total: total - done + 1, label: "screenspot \(annotations.format)"), done - 1) }
+        bar.map { $0.0.update(done - $0.resumed) }
       }
-      bar.finish()
+      bar?.0.finish()
       if run.resumed > 0 { Output.log("\(run.resumed) samples were already in \(args.string("out") ?? "")") }
       if run.unmatched > 0 {
         Output.log("\(run.unmatched) records in \(args.string("out") ?? "") match no sample of this run; left out of the report")
