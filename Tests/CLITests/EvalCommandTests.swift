@@ -49,7 +49,7 @@ import Testing
     let md = dir.appendingPathComponent("r.md").path
     let r = try screenspot(["--baseline", "random", "--seed", "3", "--markdown", md], data: "tk_mini_pro.json")
     #expect(r.status == 0, "\(r.stderr)")
-    #expect(r.stdout.contains("ScreenSpot pro") && r.stdout.contains("overall") && r.stdout.contains("linux"))
+    #expect(r.stdout.contains("ScreenSpot Pro") && r.stdout.contains("overall") && r.stdout.contains("linux"))
     let text = try String(contentsOfFile: md, encoding: .utf8)
     #expect(text.contains("| source | n | text | icon | all |") && text.contains("| linux | 15 |"))
   }

@@ -132,7 +132,7 @@ public struct ScreenSpotEvaluator: Sendable {
     var image: RGBImage? = nil
     let width: Int, height: Int
     if case .model = method {
-      do { image = try PNG.read(path: path) } catch { throw .imaging(error) }
+      do { image = try PNG.read(path: path) } catch { throw .invalidArgument("\(path): \(error.localizedDescription)") }
       width = image?.width ?? 0; height = image?.height ?? 0
     } else {
       (width, height) = try PNGSize.read(path: path)

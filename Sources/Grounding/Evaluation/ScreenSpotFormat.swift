@@ -16,7 +16,8 @@ import Foundation
 public enum ScreenSpotFormat: String, Sendable, CaseIterable, CustomStringConvertible {
   case v1, v2, pro
 
-  public var description: String { rawValue }
+  /// "v1", "v2", "Pro" (the spelling of the papers).
+  public var description: String { self == .pro ? "Pro" : rawValue }
 
   /// Whether `bbox` is `[x, y, w, h]` (v1, v2) rather than `[x1, y1, x2, y2]` (Pro).
   public var boxIsOriginAndSize: Bool { self != .pro }

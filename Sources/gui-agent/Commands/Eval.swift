@@ -61,8 +61,10 @@ extension Commands {
         throw UsageError("--shard: \(error.localizedDescription)")
       }
       let limit = try args.int("limit", range: 0...Int.max)
-      let (method, label) = try evaluationMethod(args)
+      try checkMethodOptions(args)
+      // The annotations before the model: a bad file should not wait for a model load.
       let annotations = try ScreenSpotAnnotations.read(path: data, format: format, groupBy: args.string("group-by"))
+      let (method, label) = try evaluationMethod(args)
       if annotations.entries.isEmpty { Output.log("\(data) holds no samples") }
       let evaluator = ScreenSpotEvaluator(imagesDirectory: images, method: method, shard: shard, limit: limit)
 
@@ -125,13 +127,14 @@ extension Commands {
 
   // MARK: - Helpers
 
-  /// The method the options name (exactly one of --model, --baseline, --predictions) and a label.
-  static func evaluationMethod(_ args: ParsedArguments) throws -> (EvaluationMethod, String) {
+  /// Checks that exactly one of --model, --baseline, --predictions is given, with only its options.
+  static func checkMethodOptions(_ args: ParsedArguments) throws {
     let given = ["model", "baseline", "predictions"].filter { args.string($0) != nil }
     guard given.count == 1 else {
       throw UsageError(given.isEmpty ? "give one of --model PATH, --baseline center|random, --predictions FILE"
                                      : "give only one of " + given.map { "--\($0)" }.joined(separator: ", "))
     }
+    if let b = args.string("baseline"), b != "center", b != "random" { throw UsageError("--baseline: '\(b)' is not center or random") }
     if args.string("seed") != nil, args.string("baseline") != "random" { throw UsageError("--seed goes with --baseline random") }
     if args.string("model") == nil {
       for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --model") }
@@ -139,13 +142,16 @@ extension Commands {
         throw UsageError("--\(name) goes with --model")
       }
     }
+  }
+
+  /// The method the options name and a label for reports (loads the model for --model).
+  static func evaluationMethod(_ args: ParsedArguments) throws -> (EvaluationMethod, String) {
     switch args.string("baseline") {
     case "center": return (.center, "center baseline")
     case "random":
       let seed = try args.int("seed", range: 0...Int.max) ?? 0
       return (.random(seed: UInt64(seed)), "random baseline (seed \(seed))")
-    case let other?: throw UsageError("--baseline: '\(other)' is not center or random")
-    case nil: break
+    default: break
     }
     if let path = args.string("predictions") {
       return (.predictions(try PredictionTable.read(path: path)), "predictions \((path as NSString).lastPathComponent)")
