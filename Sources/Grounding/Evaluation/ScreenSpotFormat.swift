@@ -8,7 +8,8 @@ import Foundation
 ///   pixels; SeeClick's `pretrain/screenspot_test.py` turns it into `[x, y, x + w, y + h]` and
 ///   counts a hit when `x1 <= px <= x2 && y1 <= py <= y2` (edges inclusive).
 /// - **v2** (OS-Atlas' corrected set, `screenspot_{mobile,desktop,web}_v2.json`): the same fields
-///   and the same `[x, y, w, h]` boxes as v1; evaluation scripts for it reuse v1's scoring.
+///   and the same `[x, y, w, h]` boxes as v1 (as independent evaluation scripts for those files
+///   read them); it corrected labels, not the schema, and is scored like v1.
 /// - **Pro** (ScreenSpot-Pro, one JSON list per application): `{img_filename, bbox, instruction,
 ///   ui_type, platform, application, group, img_size, ...}` with `bbox = [x1, y1, x2, y2]` in
 ///   pixels of an image of `img_size = [w, h]`; its `eval_screenspot_pro.py` also counts
