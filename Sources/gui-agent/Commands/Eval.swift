@@ -80,7 +80,10 @@ extension Commands {
       var bar: (ProgressBar, resumed: Int)? = nil
       let run = try evaluator.run(annotations, existing: existing) { record, done, total throws(GroundingError) in
         try writer?.append(record)
-        if let reason = record.skipped { Output.log("skipped \(record.key): \(reason)") }
+        if let reason = record.skipped {
+          // Over a progress bar: clear its line first, the bar redraws below.
+          Output.err((bar != nil && Output.stdoutIsTerminal ? "\r\u{1B}[K" : "") + "gui-agent: skipped \(record.key): \(reason)")
+        }
         if bar == nil { bar = (ProgressBar(total: total - done + 1, label: "screenspot \(annotations.format)"), done - 1) }
         bar.map { $0.0.update(done - $0.resumed) }
       }
