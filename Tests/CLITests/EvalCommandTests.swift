@@ -142,6 +142,12 @@ import Testing
     }
   }
 
+  @Test func missingImagesFolderFails() throws {
+    let r = try CLI.run(["eval", "screenspot", "--data", Self.mini.appendingPathComponent("screenspot_mini.json").path,
+                         "--images", "/nonexistent/images", "--baseline", "center"])
+    #expect(r.status == 1 && r.stderr.contains("--images /nonexistent/images is not a folder"))
+  }
+
   @Test func unreadableAnnotationFileFails() throws {
     let r = try CLI.run(["eval", "screenspot", "--data", "/nonexistent/a.json", "--images", "/tmp", "--baseline", "center"])
     #expect(r.status == 1 && r.stderr.contains("annotation file /nonexistent/a.json"))

@@ -62,6 +62,10 @@ extension Commands {
       }
       let limit = try args.int("limit", range: 0...Int.max)
       try checkMethodOptions(args)
+      var isFolder: ObjCBool = false
+      guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder), isFolder.boolValue else {
+        throw GroundingError.invalidArgument("--images \(images) is not a folder")
+      }
       // The annotations before the model: a bad file should not wait for a model load.
       let annotations = try ScreenSpotAnnotations.read(path: data, format: format, groupBy: args.string("group-by"))
       let (method, label) = try evaluationMethod(args)
