@@ -11,6 +11,9 @@ public struct SafetyPolicy: Sendable {
   /// Denied combinations, each a set of canonical key names (see ``canonicalKey(_:)``).
   public var deniedCombinations: [Set<String>]
 
+  /// Every action name an allow-list may hold (`AgentAction.name` values).
+  public static let actionNames: [String] = ActionKind.allCases.map(\.rawValue)
+
   public init(allowedActions: [String]?, deniedKeyCombinations: [[String]]) {
     self.allowedActions = allowedActions.map { Set($0.map { $0.lowercased() }) }
     self.deniedCombinations = deniedKeyCombinations.map { Set($0.flatMap(Self.keys)) }
