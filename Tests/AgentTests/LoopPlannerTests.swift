@@ -9,11 +9,14 @@ final class FakePlanner: ActionPlanner {
   var answers: [String]
   var seen: [PlannerContext] = []
   var name: String { "fake" }
+  /// Seconds each answer takes (a slow model).
+  var delay: Double = 0
 
   init(_ answers: [String]) { self.answers = answers }
 
   func next(_ context: PlannerContext) throws -> PlannerOutput? {
     seen.append(context)
+    if delay > 0 { Thread.sleep(forTimeInterval: delay) }
     guard !answers.isEmpty else { return nil }
     return PlannerOutput(rawOutput: answers.removeFirst(), reasoning: "thinking", pointSpace: .screen)
   }
@@ -74,6 +77,56 @@ final class FakePlanner: ActionPlanner {
     #expect(planner.seen.map(\.history.count) == [0, 1, 2, 2, 2])
   }
 
+  @Test func aSlowStepTimesOutWithoutActing() throws {
+    let rig = try LoopRig()
+    defer { rig.stop() }
+    var settings = LoopRig.fastSettings()
+    settings.stepTimeoutSeconds = 0.2
+    let planner = FakePlanner([#"{"action": "click", "target": {"point": [100, 100]}}"#])
+    planner.delay = 0.4
+    let screen = try rig.display.capture(.screen)
+    let outcome = try rig.loop(settings, planner: planner).run(task: "slow")
+    #expect(outcome.status == .failed)
+    #expect(outcome.reason.contains("step timeout of 0.2 s ran out while planning"))
+    #expect(try rig.store.steps(episode: outcome.episodeId).first?.error?.contains("timeout") == true)
+    #expect(try rig.display.capture(.screen) == screen)
+    // The planner is told its deadline, so a model stops generating in time.
+    let context = try #require(planner.seen.first)
+    #expect(context.deadline - ContinuousClock.now < .seconds(0.2))
+  }
+
+  @Test func theEpisodeTimeoutEndsTheEpisode() throws {
+    let rig = try LoopRig()
+    defer { rig.stop() }
+    var settings = LoopRig.fastSettings()
+    settings.episodeTimeoutSeconds = 0.5
+    settings.settleSeconds = 0
+    let planner = FakePlanner(Array(repeating: #"{"action": "wait", "seconds": 0.2}"#, count: 20))
+    let outcome = try rig.loop(settings, planner: planner).run(task: "long")
+    #expect(outcome.status == .failed)
+    #expect(outcome.reason.contains("episode timeout"))
+    #expect(outcome.steps >= 2 && outcome.steps <= 4)
+  }
+
+  @Test func aDeclinedConfirmationStopsBeforeTheAction() throws {
+    let rig = try LoopRig()
+    defer { rig.stop() }
+    let screen = try rig.display.capture(.screen)
+    nonisolated(unsafe) var asked: [(AgentAction, [ScreenPoint])] = []
+    var configuration = AgentLoop.Configuration(display: rig.display, store: rig.store, settings: LoopRig.fastSettings())
+    configuration.confirm = { action, points in
+      asked.append((action, points))
+      return false
+    }
+    let p = try plan(#"{"steps": [{"action": {"action": "wait", "seconds": 0}}, {"action": {"action": "click", "target": {"point": [100, 100]}}}]}"#)
+    let outcome = try AgentLoop(configuration: configuration).run(task: "confirm", plan: p)
+    #expect(outcome.status == .stopped)
+    #expect(asked.count == 1)  // a wait sends no input and is not asked about
+    #expect(asked.first?.0 == .click(.at(100, 100)) && asked.first?.1 == [ScreenPoint(x: 100, y: 100)])
+    #expect(try rig.store.steps(episode: outcome.episodeId).last?.error == "the user declined the action")
+    #expect(try rig.display.capture(.screen) == screen)
+  }
+
   /// The model paths with the tiny random checkpoint: its answers are noise, so the loop must
   /// record them as failures (unparsable output, or an element the grounder gives no point for)
   /// and end cleanly.
@@ -99,6 +152,13 @@ final class FakePlanner: ActionPlanner {
       #expect(s.action != nil || s.error != nil)
     }
     #expect(try rig.store.episode(outcome.episodeId).models["planner"] == Self.tiny)
+    // Mode 2: a text planner (the same tiny model, without the image) and the VLM grounding.
+    let mode2 = AgentLoop(configuration: try AgentLoop.Configuration(
+      display: rig.display, store: rig.store, vlm: model, planner: model, settings: settings))
+    let textOutcome = try mode2.run(task: "click OK")
+    let textSteps = try rig.store.steps(episode: textOutcome.episodeId)
+    #expect(textSteps.count == textOutcome.steps && textSteps.allSatisfy { $0.action != nil || $0.error != nil })
+    #expect(try rig.store.episode(textOutcome.episodeId).models == ["planner": Self.tiny, "grounding": Self.tiny])
     // Mode 3 with grounding: an element target is located by the tiny VLM or recorded as a failure.
     let p = try plan(#"{"steps": [{"action": {"action": "click", "target": {"element": "the OK button"}}}]}"#)
     let grounded = try loop.run(task: "ground", plan: p)
