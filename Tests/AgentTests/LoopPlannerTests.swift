@@ -152,6 +152,18 @@ final class FakePlanner: ActionPlanner {
       #expect(s.action != nil || s.error != nil)
     }
     #expect(try rig.store.episode(outcome.episodeId).models["planner"] == Self.tiny)
+    // Mode 1 with constrained decoding: the same noise now always forms an action.
+    var constrainedSettings = settings
+    constrainedSettings.constrainedDecoding = true
+    constrainedSettings.maxAnswerTokens = 800
+    let constrained = try AgentLoop(configuration: AgentLoop.Configuration(
+      display: rig.display, store: rig.store, vlm: model, planner: nil, settings: constrainedSettings)).run(task: "click OK")
+    let constrainedSteps = try rig.store.steps(episode: constrained.episodeId)
+    #expect(!constrainedSteps.isEmpty)
+    for s in constrainedSteps {
+      #expect(s.action != nil, "\(s.rawOutput)")
+      #expect(s.error?.hasPrefix("the output did not parse") != true)
+    }
     // Mode 2: a text planner (the same tiny model, without the image) and the VLM grounding.
     let mode2 = AgentLoop(configuration: try AgentLoop.Configuration(
       display: rig.display, store: rig.store, vlm: model, planner: model, settings: settings))

@@ -25,6 +25,7 @@ extension Commands {
       .value("plan", "FILE", "A scripted plan (JSON)."),
       .value("think-budget", "N", "Reasoning tokens per step for a model planner (default 256; 0: no thinking)."),
       .value("max-steps", "N", "Steps before stopping (default 25)."),
+      .flag("constrained", "Restrict a model planner's answer to the JSON action grammar (always a valid action)."),
       .flag("dry-run", "Plan, ground, check and record, but send no input events."),
       .flag("confirm", "Ask on the terminal before each action."),
       .value("allow", "ACTIONS", "Comma-separated action names allowed (default: all)."),
@@ -80,6 +81,7 @@ extension Commands {
     var s = AgentSettings()
     s.maxSteps = try args.int("max-steps", range: 1...10_000) ?? s.maxSteps
     s.dryRun = args.flag("dry-run")
+    s.constrainedDecoding = args.flag("constrained")
     let budget = try args.int("think-budget", range: 0...1_000_000) ?? 256
     s.thinkBudget = budget == 0 ? nil : budget
     if let allow = args.string("allow") {
