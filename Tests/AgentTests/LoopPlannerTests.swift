@@ -105,7 +105,7 @@ final class FakePlanner: ActionPlanner {
     let outcome = try rig.loop(settings, planner: planner).run(task: "long")
     #expect(outcome.status == .failed)
     #expect(outcome.reason.contains("episode timeout"))
-    #expect(outcome.steps >= 2 && outcome.steps <= 4)
+    #expect(outcome.steps >= 1 && outcome.steps <= 4)
   }
 
   @Test func aDeclinedConfirmationStopsBeforeTheAction() throws {

@@ -47,7 +47,7 @@ final class LoopRig {
 
   /// Polls until the Tk window shows (white at (200, 150)).
   private func waitForApp() throws {
-    for _ in 0..<200 {
+    for _ in 0..<600 {
       if try pixel(200, 150) == [255, 255, 255] { return }
       Thread.sleep(forTimeInterval: 0.05)
     }
