@@ -126,3 +126,38 @@ import Testing
     #expect(dom.stdout.contains("refused: key combination"))
   }
 }
+
+extension LoopProcessTests {
+  @Test func ctrlCStopsAfterTheStepAndRecordsTheEpisodeAsStopped() throws {
+    let rig = try LoopRig()
+    defer { rig.stop() }
+    let planFile = rig.folder.file("waits.json")
+    let wait = #"{"action": {"action": "wait", "seconds": 0.3}}"#
+    try Data((#"{"steps": ["# + Array(repeating: wait, count: 40).joined(separator: ",") + "]}").utf8).write(to: planFile)
+    let storeFile = rig.folder.file("sigint.sqlite")
+    let child = Process()
+    child.executableURL = try guiAgentBinary()
+    child.arguments = ["run", "wait a while", "--plan", planFile.path, "--store", storeFile.path,
+                       "--display", rig.xvfb.display, "--settle", "0"]
+    let out = Pipe()
+    child.standardOutput = out
+    child.standardError = FileHandle.nullDevice
+    try child.run()
+    var stepsSeen = 0
+    let limit = Date().addingTimeInterval(30)
+    while stepsSeen < 1, Date() < limit {
+      Thread.sleep(forTimeInterval: 0.05)
+      if let s = try? EpisodeStore(path: storeFile), let e = try? s.episodes().first { stepsSeen = e.stepCount }
+    }
+    kill(child.processIdentifier, SIGINT)
+    let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    child.waitUntilExit()
+    #expect(child.terminationReason == .exit && child.terminationStatus == 1)
+    #expect(printed.contains("stopped") && printed.contains("trace: "), "\(printed)")
+    let store = try EpisodeStore(path: storeFile)
+    let episode = try #require(try store.episodes().first)
+    #expect(episode.status == .stopped)
+    #expect(episode.stepCount >= 1 && episode.stepCount < 40)
+    #expect(try store.steps(episode: episode.id).allSatisfy { $0.ended != nil })
+  }
+}
