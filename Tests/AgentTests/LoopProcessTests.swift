@@ -78,6 +78,11 @@ import Testing
 
     let show = try runProgram(bin, ["episodes", "show", "\(id)", "--store", storePath])
     #expect(show.stdout.contains("point: (50, 60)") && show.stdout.contains("summary: ok"), "\(show.stdout)")
+    let shown = try runProgram(bin, ["episodes", "show", "\(id)", "--store", storePath, "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+    let settings = try #require((object["episode"] as? [String: Any])?["settings"] as? [String: Any])
+    #expect((settings["settings"] as? [String: Any])?["maxSteps"] as? Int == 25)
+    #expect((object["steps"] as? [[String: Any]])?.count == 2)
 
     let jsonl = rig.folder.file("jsonl")
     #expect(try runProgram(bin, ["episodes", "export", "\(id)", "--format", "jsonl", "-o", jsonl.path, "--store", storePath]).status == 0)
