@@ -42,7 +42,7 @@ let package = Package(
     .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "XTestSupport"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent", "XTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
