@@ -25,6 +25,7 @@ demo: build
 
 # Numeric code is only meaningful optimized: every test runs in release mode.
 test: deps
+	scripts/fetch-models >/dev/null
 	scripts/with-xvfb $(SWIFT) test $(SWIFT_FLAGS)
 
 # Benchmarks with their anchors side by side (python-mss for capture); see BENCHMARKS.md.

@@ -81,6 +81,10 @@ extension X11Display {
     }
   }
 
+  /// Why MIT-SHM is not used on this display, once a capture or `sharedMemoryAvailable` found
+  /// out (e.g. "the display ':1' does not offer MIT-SHM"); nil while it works or is untried.
+  public var sharedMemoryUnavailableReason: String? { locked { shmDisabledReason } }
+
   // MARK: - Paths
 
   /// Cuts `r` (inside the screen) from the root window.
@@ -95,9 +99,7 @@ extension X11Display {
         do throws(ScreenCaptureError) {
           return try shmGetImage(r)
         } catch {
-          // No shared memory with this server: remember it and stop trying. Other failures fall
-          // back for this capture only.
-          if case let .sharedMemoryFailed(why) = error { shmDisabledReason = why }
+          // Fall back for this capture; `ensureSegment` has remembered a lasting failure.
         }
       }
       return try getImage(r)
@@ -139,8 +141,9 @@ extension X11Display {
     if let shm, shm.size >= bytes { return shm }
     if let reason = shmDisabledReason { throw .sharedMemoryFailed(reason) }
     guard hasExtension(cxcb_shm_id()) else {
-      shmDisabledReason = "the display does not offer MIT-SHM"
-      throw .sharedMemoryFailed("the display '\(name)' does not offer MIT-SHM")
+      let why = "the display '\(name)' does not offer MIT-SHM"
+      shmDisabledReason = why
+      throw .sharedMemoryFailed(why)
     }
     if let old = shm {
       old.release(connection)
@@ -148,8 +151,14 @@ extension X11Display {
     }
     // Whole pages; the segment only grows, so alternating sizes do not reallocate.
     let size = (bytes + 4095) & ~4095
-    let seg = try SharedSegment.create(connection, size: size)
-    shm = seg
-    return seg
+    do throws(ScreenCaptureError) {
+      let seg = try SharedSegment.create(connection, size: size)
+      shm = seg
+      return seg
+    } catch {
+      // No shared memory with this server (remote, other IPC namespace): stop trying.
+      if case let .sharedMemoryFailed(why) = error { shmDisabledReason = why }
+      throw error
+    }
   }
 }

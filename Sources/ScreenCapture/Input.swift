@@ -54,12 +54,15 @@ extension X11Display {
     try inputCall { () throws(ScreenCaptureError) in try motion(to: p) }
   }
 
-  /// Clicks `button` `count` times (2 = double click) at `p`, or where the pointer is when nil.
-  public func click(at p: ScreenPoint? = nil, button: MouseButton = .left, count: Int = 1) throws(ScreenCaptureError) {
+  /// Clicks `button` `count` times (2 = double click) at `p`, or where the pointer is when nil,
+  /// optionally holding a key combination such as `"ctrl"` or `"ctrl+shift"` (see `key(_:)`).
+  public func click(at p: ScreenPoint? = nil, button: MouseButton = .left, count: Int = 1,
+                    holding modifiers: String? = nil) throws(ScreenCaptureError) {
     guard (1...10).contains(count) else { throw .invalidArgument("click count \(count) is not in 1...10") }
     try inputCall { () throws(ScreenCaptureError) in
       if let p { try motion(to: p) }
-      for _ in 0..<count { tapButton(button.rawValue) }
+      let clicks = { () throws(ScreenCaptureError) in for _ in 0..<count { self.tapButton(button.rawValue) } }
+      if let modifiers { try holding(modifiers, clicks) } else { try clicks() }
     }
   }
 
@@ -131,23 +134,28 @@ extension X11Display {
   ///
   /// - Throws: `unknownKey` naming the first unknown name, before anything is pressed.
   public func key(_ combination: String) throws(ScreenCaptureError) {
+    try inputCall { () throws(ScreenCaptureError) in try holding(combination) {} }
+  }
+
+  /// Presses the keys of `combination` in order, runs `body`, releases them in reverse; the
+  /// names are all resolved before anything is pressed.
+  private func holding(_ combination: String, _ body: () throws(ScreenCaptureError) -> Void) throws(ScreenCaptureError) {
     let names = Self.splitCombination(combination)
     guard !names.isEmpty else { throw .unknownKey(combination) }
     var keysyms: [UInt32] = []
     for n in names { keysyms.append(try Keysyms.keysym(named: n)) }
-    try inputCall { () throws(ScreenCaptureError) in
-      var keys = KeyAssignment(mapping: try keyboardMapping())
-      var codes: [UInt8] = []
-      for ks in keysyms {
-        let (kc, shifted) = try keys.resolve(ks, character: "\(names[codes.count])")
-        if shifted, let shift = keys.shiftKeycode, !codes.contains(shift) { codes.append(shift) }
-        codes.append(kc)
-      }
-      try keys.install(on: self)
-      defer { keys.restore(on: self) }
-      for kc in codes { fake(keyPress, kc); pause() }
-      for kc in codes.reversed() { fake(keyRelease, kc); pause() }
+    var keys = KeyAssignment(mapping: try keyboardMapping())
+    var codes: [UInt8] = []
+    for (ks, keyName) in zip(keysyms, names) {
+      let (kc, shifted) = try keys.resolve(ks, character: keyName)
+      if shifted, let shift = keys.shiftKeycode, !codes.contains(shift) { codes.append(shift) }
+      codes.append(kc)
     }
+    try keys.install(on: self)
+    defer { keys.restore(on: self) }
+    for kc in codes { fake(keyPress, kc); pause() }
+    defer { for kc in codes.reversed() { fake(keyRelease, kc); pause() } }
+    try body()
   }
 
   /// `"ctrl+plus"` -> ["ctrl", "plus"]; a `+` key is written `plus` or as a trailing `+`

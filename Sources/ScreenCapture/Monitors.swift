@@ -48,7 +48,7 @@ extension X11Display {
   }
 
   /// RandR 1.5 monitors (these also cover user-defined monitors from `xrandr --setmonitor`).
-  private func randrMonitors() throws(ScreenCaptureError) -> [Monitor] {
+  func randrMonitors() throws(ScreenCaptureError) -> [Monitor] {
     let cookie = xcb_randr_get_monitors(connection, root, 1)
     let raw = try withReply("RRGetMonitors", { xcb_randr_get_monitors_reply(connection, cookie, $0) }) { reply in
       var out: [(atom: xcb_atom_t, rect: PixelRect, primary: Bool)] = []
@@ -68,7 +68,7 @@ extension X11Display {
   }
 
   /// RandR 1.2-1.4: one monitor per active CRTC, named after its first output.
-  private func crtcMonitors() throws(ScreenCaptureError) -> [Monitor] {
+  func crtcMonitors() throws(ScreenCaptureError) -> [Monitor] {
     let resCookie = xcb_randr_get_screen_resources_current(connection, root)
     let (crtcs, timestamp) = try withReply("RRGetScreenResourcesCurrent", {
       xcb_randr_get_screen_resources_current_reply(connection, resCookie, $0)

@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 
 /// A window of the display as found in the window tree.
-public struct WindowInfo: Sendable, Equatable {
+public struct WindowInfo: Sendable, Equatable, Codable {
   public var id: UInt32
   /// `_NET_WM_NAME` (UTF-8) when set, else `WM_NAME`; empty when neither is set.
   public var name: String
@@ -13,6 +13,14 @@ public struct WindowInfo: Sendable, Equatable {
   public var isViewable: Bool
   /// `"viewable"`, `"unmapped"` or `"unviewable"` (mapped under an unmapped ancestor).
   public var mapState: String
+
+  public init(id: UInt32, name: String, rect: PixelRect, isViewable: Bool, mapState: String) {
+    self.id = id
+    self.name = name
+    self.rect = rect
+    self.isViewable = isViewable
+    self.mapState = mapState
+  }
 }
 
 extension X11Display {
@@ -75,8 +83,20 @@ extension X11Display {
     }
   }
 
+  /// The windows that have a title, in stacking order (bottom to top); by default only those
+  /// that are viewable (mapped, with mapped ancestors).
+  public func windows(viewableOnly: Bool = true) throws(ScreenCaptureError) -> [WindowInfo] {
+    try locked { () throws(ScreenCaptureError) -> [WindowInfo] in
+      try namedWindows().compactMap { w in
+        // A window may vanish between the tree walk and this query; skip it.
+        guard let info = try? windowInfo(w.id), info.isViewable || !viewableOnly else { return nil }
+        return info
+      }
+    }
+  }
+
   /// Every window in the tree that has a title, with its title, in stacking order.
-  public func namedWindows() throws(ScreenCaptureError) -> [(id: UInt32, name: String)] {
+  func namedWindows() throws(ScreenCaptureError) -> [(id: UInt32, name: String)] {
     try locked { () throws(ScreenCaptureError) -> [(id: UInt32, name: String)] in
       var out: [(id: UInt32, name: String)] = []
       var level = [root]

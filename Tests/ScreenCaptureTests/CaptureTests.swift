@@ -60,6 +60,10 @@ extension XServerTests {
       #expect(name == ":987")
       #expect(error.localizedDescription.contains(":987"))
     }
+    #expect(throws: ScreenCaptureError.displayUnavailable(display: "no display here",
+                                                          reason: "the display name could not be parsed")) {
+      _ = try X11Display(display: "no display here")
+    }
   }
 
   @Test func screenSizeAndMonitors() throws {
@@ -78,6 +82,11 @@ extension XServerTests {
     }
     let byName = try x.rect(of: .monitorNamed(monitors[0].name))
     #expect(byName == monitors[0].rect)
+    // The RandR 1.2 fallback (active CRTCs) sees the same monitor on Xvfb.
+    #expect(try x.crtcMonitors().map(\.rect) == monitors.map(\.rect))
+    #expect(throws: ScreenCaptureError.monitorNotFound("named 'no-such-output'")) {
+      try x.capture(.monitorNamed("no-such-output"))
+    }
   }
 
   @Test(arguments: [CaptureMethod.shm, .getImage])
@@ -131,6 +140,11 @@ extension XServerTests {
     // By title: exact, then case-insensitive substring.
     #expect(firstDifference(try x.capture(.windowNamed("gui-agent capture test below")), expected) == nil)
     #expect(try x.rect(of: .windowNamed("CAPTURE TEST BELOW")) == below.rect)
+    // _NET_WM_NAME (UTF-8) wins over WM_NAME.
+    client.setNetWMName(below.id, "Grüße-Fenster 🪟")
+    #expect(try x.rect(of: .windowNamed("Grüße-Fenster 🪟")) == below.rect)
+    #expect(try x.windows().contains { $0.id == below.id && $0.name == "Grüße-Fenster 🪟" && $0.rect == below.rect })
+    #expect(try x.windowInfo(above).isViewable)
 
     // Partly off screen: the visible part only.
     let edge = try client.patternWindow(PixelRect(x: x.screenWidth - 120, y: x.screenHeight - 80, width: 300, height: 200))

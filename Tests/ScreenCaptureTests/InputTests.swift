@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Imaging
 import Testing
 @testable import ScreenCapture
@@ -8,12 +9,24 @@ private let inputMask = XEvent.maskKeyPress | XEvent.maskKeyRelease | XEvent.mas
   | XEvent.maskButtonRelease | XEvent.maskPointerMotion
 private let area = PixelRect(x: 300, y: 300, width: 400, height: 300)
 
+/// A test client with its event-recording window at `area`, holding the input focus, and the
+/// display under test.
+private func inputWindow() throws -> (TestClient, X11Display) {
+  let client = try TestClient()
+  do {
+    let x = try X11Display(display: testDisplayName())
+    client.focus(try client.window(area, events: inputMask))
+    return (client, x)
+  } catch {
+    client.close()
+    throw error
+  }
+}
+
 extension XServerTests {
   @Test func clickArrivesAtItsPointWithItsButton() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
 
     try x.click(at: ScreenPoint(x: 350, y: 420), button: .right)
     let events = try client.waitFor(timeout: 5) { $0.type == XEvent.buttonRelease }
@@ -31,13 +44,15 @@ extension XServerTests {
     #expect(more.map(\.detail) == [2, 2, 1, 1, 1, 1])
     #expect(more.allSatisfy { ($0.x, $0.y) == (1, 299) })
     #expect(throws: ScreenCaptureError.self) { try x.click(at: ScreenPoint(x: -1, y: 10)) }
+
+    try x.click(at: ScreenPoint(x: 400, y: 400), holding: "ctrl+shift")
+    let held = client.drain().filter { $0.type == XEvent.buttonPress }
+    #expect(held.map { $0.state & (XEvent.shiftMask | XEvent.controlMask) } == [XEvent.shiftMask | XEvent.controlMask])
   }
 
   @Test func dragPressesMovesAlongThePathAndReleases() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
     try x.movePointer(to: ScreenPoint(x: 10, y: 10))
     _ = client.drain(quiet: 0.1)
 
@@ -60,24 +75,25 @@ extension XServerTests {
   }
 
   @Test func scrollClicksButtonsFourToSeven() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    _ = try client.window(area, events: inputMask)
     try x.scroll(.down, clicks: 3, at: ScreenPoint(x: 400, y: 400))
     try x.scroll(.up, clicks: 2)
     try x.scroll(.left, clicks: 1)
     try x.scroll(.right, clicks: 4)
     let presses = client.drain().filter { $0.type == XEvent.buttonPress }.map(\.detail)
     #expect(presses == [5, 5, 5, 4, 4, 6, 7, 7, 7, 7])
+
+    // Press and release apart, at different points.
+    try x.press(.left, at: ScreenPoint(x: 320, y: 330))
+    try x.release(.left, at: ScreenPoint(x: 340, y: 360))
+    let buttons = client.drain().filter { $0.type == XEvent.buttonPress || $0.type == XEvent.buttonRelease }
+    #expect(buttons.map { [Int($0.type), Int($0.detail), $0.x, $0.y] } == [[4, 1, 20, 30], [5, 1, 40, 60]])
   }
 
   @Test func keyCombinationArrivesWithItsModifiers() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    let w = try client.window(area, events: inputMask)
-    client.focus(w)
 
     try x.key("ctrl+shift+s")
     let events = try client.waitFor(timeout: 5) { $0.type == XEvent.keyPress && $0.keysyms.first == 0x73 }
@@ -91,31 +107,28 @@ extension XServerTests {
     let later = client.drain().filter { $0.type == XEvent.keyPress }.map { $0.keysyms.first ?? 0 }
     #expect(later == [0xff0d, 0xffe9, 0xffc1])
 
+    // A shifted keysym gets Shift added; a keysym missing from the keymap is borrowed (read
+    // while the call runs: the borrowed keycode is given back when it returns).
+    let shifted = try keyPresses(client, count: 5, x) { try $0.key("ctrl+A"); try $0.key("super+ü") }
+    #expect(shifted.map { $0.keysyms.first ?? 0 } == [0xffe3, 0xffe1, 0x61, 0xffeb, 0xfc])
+    #expect(shifted.first { $0.keysyms.first == 0x61 }.map { $0.state & (XEvent.shiftMask | XEvent.controlMask) }
+            == XEvent.shiftMask | XEvent.controlMask)
+
+    _ = client.drain(quiet: 0.2)
     #expect(throws: ScreenCaptureError.unknownKey("nosuchkey")) { try x.key("ctrl+nosuchkey") }
-    #expect(client.drain(quiet: 0.2).isEmpty)  // nothing was pressed
+    #expect(client.drain(quiet: 0.2).allSatisfy { $0.type != XEvent.keyPress })  // nothing was pressed
   }
 
   @Test func typedUnicodeTextArrivesAsThoseCharacters() throws {
-    let client = try TestClient()
+    let (client, x) = try inputWindow()
     defer { client.close() }
-    let x = try X11Display(display: testDisplayName())
-    let w = try client.window(area, events: inputMask)
-    client.focus(w)
     let before = client.fullMapping()
     let text = "Grüße €5"
-    // The test reads each KeyPress and its keycode's mapping while the typing runs, so borrowed
-    // keycodes are still mapped; 40 ms per key leaves ample time between events.
-    x.keyDelay = 0.04
-    let typing = Thread { _ = try? x.type(text) }
-    typing.start()
-    var typed = ""
-    var keycodes: [UInt8] = []
-    let deadline = Date().addingTimeInterval(20)
-    while typed.count < text.count, Date() < deadline, let e = client.next(timeout: 5) {
-      guard e.type == XEvent.keyPress, let ks = e.keysyms.first, !isModifierKeysym(ks) else { continue }
-      typed.append(decodeCharacter(keysyms: e.keysyms, state: e.state).map(String.init) ?? "<\(e.keysyms)>")
-      keycodes.append(e.detail)
-    }
+    // 8 characters plus the Shift press for G.
+    let presses = try keyPresses(client, count: 9, x) { try $0.type(text) }
+      .filter { !isModifierKeysym($0.keysyms.first ?? 0) }
+    let typed = String(presses.map { decodeCharacter(keysyms: $0.keysyms, state: $0.state) ?? "?" })
+    let keycodes = presses.map(\.detail)
     #expect(typed == text)
     // ü, ß and € are not on the default keymap: they came through keycodes that were empty.
     let perKeycode = before.count / 248  // keycodes 8...255
@@ -125,8 +138,45 @@ extension XServerTests {
     })
     #expect(borrowed.count == 3)
     // The borrowed keycodes are given back once the call returns.
-    while !typing.isFinished { usleep(1000) }
-    x.keyDelay = 0.012
+    #expect(client.fullMapping() == before)
+  }
+}
+
+/// Runs `action` on another thread with a 30 ms key delay while this thread reads KeyPress events
+/// and each keycode's mapping as they arrive (borrowed keycodes are still mapped then); returns
+/// after `count` presses and the end of `action`.
+private func keyPresses(_ client: TestClient, count: Int, _ x: X11Display,
+                        _ action: @escaping @Sendable (X11Display) throws -> Void) throws -> [ReceivedEvent] {
+  let failure = Mutex<String?>(nil)
+  x.keyDelay = 0.03
+  defer { x.keyDelay = 0.012 }
+  let worker = Thread {
+    do { try action(x) } catch { failure.withLock { $0 = "\(error)" } }
+  }
+  worker.start()
+  var presses: [ReceivedEvent] = []
+  let deadline = Date().addingTimeInterval(20)
+  while presses.count < count, Date() < deadline, let e = client.next(timeout: 5) {
+    if e.type == XEvent.keyPress { presses.append(e) }
+  }
+  while !worker.isFinished { usleep(1000) }
+  if let f = failure.withLock({ $0 }) { throw TestClientError("input call failed: \(f)") }
+  return presses
+}
+
+extension XServerTests {
+  /// More distinct missing characters than there are spare keycodes: typed in batches, each
+  /// borrowing and giving back the spares.
+  @Test func typingMoreMissingCharactersThanSpareKeycodes() throws {
+    let (client, x) = try inputWindow()
+    defer { client.close() }
+    let before = client.fullMapping()
+    let spares = try x.keyboardMapping().spareKeycodes().count
+    #expect(spares > 0)
+    // CJK ideographs from U+4E00: none is on a keymap.
+    let text = String(String.UnicodeScalarView((0..<(spares + 5)).compactMap { Unicode.Scalar(0x4e00 + $0) }))
+    let presses = try keyPresses(client, count: text.unicodeScalars.count, x) { try $0.type(text) }
+    #expect(String(presses.map { decodeCharacter(keysyms: $0.keysyms, state: $0.state) ?? "?" }) == text)
     #expect(client.fullMapping() == before)
   }
 }

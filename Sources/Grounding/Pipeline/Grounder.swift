@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import Imaging
+
+/// Where an instruction points on a screenshot, in screen pixels, with what the model said.
+public struct GroundingResult: Sendable {
+  /// The click point in screen pixels; nil when the answer holds no usable coordinate.
+  public var point: ScreenPoint?
+  /// The box in screen pixels when the model gave one.
+  public var box: PixelRect?
+  /// The model's answer (after any reasoning), as text.
+  public var answer: String
+  /// The reasoning when thinking was on.
+  public var reasoning: String
+  /// Why there is no point, when there is none.
+  public var noCoordinate: NoCoordinateReason?
+  /// The AnyRes grid the screenshot was cut into.
+  public var grid: AnyResGrid?
+  /// Seconds per stage: preprocess, vision, prefill, decode.
+  public var timings: [String: Double]
+}
+
+/// Instruction + screenshot -> screen point, through a vision-language model.
+public struct Grounder: Sendable {
+  public let pipeline: VisionLanguagePipeline
+  public let convention: CoordinateConvention
+  /// How the instruction becomes the user prompt; `{instruction}` stands for it.
+  public var promptTemplate: String
+
+  public init(model: LoadedModel, promptTemplate: String = "{instruction}") throws(GroundingError) {
+    guard model.vision != nil else { throw .modelTakesNoImages(family: model.family) }
+    guard let convention = CoordinateConvention.forFamily(model.family) else {
+      throw .invalidArgument("no coordinate convention is known for the '\(model.family)' family")
+    }
+    self.pipeline = try VisionLanguagePipeline(model: model)
+    self.convention = convention
+    self.promptTemplate = promptTemplate
+  }
+
+  /// Grounds `instruction` on `image`, a capture whose top-left lies at `origin` on the screen.
+  public func ground(image: RGBImage, instruction: String, origin: ScreenPoint = .zero,
+                     thinking: ThinkingMode = .default, maxTokens: Int = 48) throws(GroundingError) -> GroundingResult {
+    let prompt = promptTemplate.replacingOccurrences(of: "{instruction}", with: instruction)
+    let prepared = try pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
+    let budget = thinking.budget ?? 0
+    let completion: Completion
+    do {
+      completion = try pipeline.model.complete(
+        promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
+        maxTokens: maxTokens + budget, thinking: thinking)
+    } catch { throw .engine(error) }
+    let plan = prepared.plans.first
+    let range = convention.validRange(resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight)
+    let parsed = GroundingAnswer.parse(completion.answer, validRange: range)
+    var result = GroundingResult(
+      point: nil, box: nil, answer: completion.answer, reasoning: completion.reasoning, noCoordinate: nil,
+      grid: plan?.grid,
+      timings: ["preprocess": prepared.preprocessSeconds, "vision": prepared.visionSeconds,
+                "prefill": completion.prefillSeconds, "decode": completion.decodeSeconds])
+    func pixel(_ x: Double, _ y: Double) throws(GroundingError) -> ScreenPoint {
+      try convention.screenPixel(x: x, y: y, imageWidth: image.width, imageHeight: image.height,
+                                 resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight, origin: origin)
+    }
+    switch parsed {
+    case let .noCoordinate(reason):
+      result.noCoordinate = reason
+    case let .point(x, y):
+      result.point = try pixel(x, y)
+    case let .box(x1, y1, x2, y2):
+      let a = try pixel(min(x1, x2), min(y1, y2)), b = try pixel(max(x1, x2), max(y1, y2))
+      result.box = PixelRect(x: a.x, y: a.y, width: b.x - a.x + 1, height: b.y - a.y + 1)
+      if let c = parsed.clickPoint { result.point = try pixel(c.x, c.y) }
+    }
+    return result
+  }
+}

@@ -1,0 +1,81 @@
+import Engine
+import Foundation
+import Grounding
+import Imaging
+import ScreenCapture
+
+/// `gui-agent ground`: instruction + screenshot -> screen point.
+extension Commands {
+  static let ground = Command(
+    name: "ground",
+    abstract: "Find the screen point an instruction names (\"the Save button\").",
+    discussion: """
+      The screenshot comes from --image or from the live screen (--capture, optionally one
+      monitor, whose offset is added so the point is a screen pixel). --annotate writes the
+      screenshot with the point and box drawn. Exit status 0 also when the answer holds no
+      coordinate (x and y are then null, and the reason is printed).
+      """,
+    options: modelOptions + thinkingOptions + [
+      .value("image", "PNG", "The screenshot."),
+      .flag("capture", "Capture the screen now instead of --image."),
+      .value("monitor", "N|NAME", "With --capture: one monitor."),
+      .value("annotate", "OUT.png", "Write the screenshot with the answer drawn on it."),
+      .value("max-tokens", "N", "Most answer tokens (default 48; a thinking budget adds to it)."),
+      .value("prompt-template", "TEXT", "The user prompt; {instruction} stands for the instruction."),
+      displayOption,
+    ],
+    positionals: [PositionalSpec(name: "INSTRUCTION", help: "What to find, e.g. \"the Save button\".")],
+    run: { args in
+      let instruction = args.positionals[0]
+      let thinking = try thinkingMode(args)
+      let maxTokens = try args.int("max-tokens", range: 1...100_000) ?? 48
+      let (image, origin) = try screenshot(args)
+      let clock = ContinuousClock()
+      let t0 = clock.now
+      let model = try loadModel(args)
+      let loadSeconds = (clock.now - t0).seconds
+      let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template") ?? "{instruction}")
+      let r = try grounder.ground(image: image, instruction: instruction, origin: origin,
+                                  thinking: thinking, maxTokens: maxTokens)
+      if let out = args.string("annotate") {
+        try PNG.write(image.annotated(point: r.point, box: r.box, origin: origin), to: out)
+      }
+      var timings = r.timings
+      timings["load"] = loadSeconds
+      if args.json {
+        let box: Any = r.box.map { [$0.x, $0.y, $0.x + $0.width - 1, $0.y + $0.height - 1] } ?? NSNull()
+        try Output.json([
+          "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
+          "box": box, "answer": r.answer, "reasoning": r.reasoning,
+          "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
+          "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
+        ])
+      } else {
+        if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
+        Output.out("answer: \(r.answer)")
+        if let p = r.point {
+          Output.out("point: \(p.x) \(p.y)" + (r.box.map { " box: \($0)" } ?? ""))
+        } else {
+          Output.out("no point: \(r.noCoordinate?.description ?? "no coordinate")")
+        }
+        if let out = args.string("annotate") { Output.out("wrote \(out)") }
+      }
+      return .success
+    })
+
+  /// The screenshot of `--image` or `--capture [--monitor]`, and its top-left on the screen.
+  static func screenshot(_ args: ParsedArguments) throws -> (RGBImage, ScreenPoint) {
+    switch (args.string("image"), args.flag("capture")) {
+    case let (path?, false):
+      if args.string("monitor") != nil { throw UsageError("--monitor goes with --capture") }
+      return (try PNG.read(path: path), .zero)
+    case (nil, true):
+      let x = try X11Display(display: args.string("display"))
+      let target = try captureTarget(args)
+      let rect = try x.rect(of: target)
+      return (try x.capture(target), ScreenPoint(x: rect.x, y: rect.y))
+    case (_?, true): throw UsageError("give --image or --capture, not both")
+    case (nil, false): throw UsageError("missing --image PNG or --capture")
+    }
+  }
+}
