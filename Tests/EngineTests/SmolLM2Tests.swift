@@ -36,15 +36,25 @@ enum SmolLM2 {
     return path
   }
 
-  static func reference() throws -> Reference {
-    let url = try #require(Bundle.module.url(forResource: "reference", withExtension: "json", subdirectory: "Fixtures/smollm2"))
-    return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+  /// transformers on the dequantized tensors (make_smollm2_float_reference.py).
+  struct FloatReference: Decodable {
+    struct Prompt: Decodable {
+      let name: String, prompt_ids: [Int], top_ids: [Int], top_logits: [Double], fixed_ids: [Int], fixed_logits: [Double]
+    }
+    let prompts: [Prompt]
   }
 
+  static func fixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
+    let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures/smollm2"))
+    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+  }
+
+  static func reference() throws -> Reference { try fixture("reference", as: Reference.self) }
+
   /// Loaded once for the whole suite (about 100 MB mapped, q/k rows copied).
-  static let loaded: Result<LoadedModel, EngineError> = {
-    do { return .success(try ModelLoader.load(path: path, threads: 2)) } catch { return .failure(error) }
-  }()
+  static let loaded: Result<LoadedModel, EngineError> = Result { () throws(EngineError) in
+    try ModelLoader.load(path: path, threads: 2)
+  }
 
   static func model() throws -> LoadedModel {
     _ = try requireFile()
@@ -86,30 +96,55 @@ struct SmolLM2Tests {
     #expect(m.promptIds("What is the capital of France?") == g.prompt_ids)
   }
 
-  /// Greedy steps are compared until the first step whose best-vs-second logit gap is below
-  /// `nearTie` in llama.cpp's logits or in ours: there the two computations (llama.cpp rounds
-  /// activations to 8 bits for its quantized dots and keeps K/V in f16) may rightly differ.
-  static let nearTie = 0.05
+  @Test("prefill logits equal transformers' on the dequantized tensors", arguments: ["capital", "code", "german", "raw_story", "raw_list"])
+  func floatLogits(name: String) throws {
+    let m = try SmolLM2.model()
+    let ref = try #require(try SmolLM2.fixture("float_reference", as: SmolLM2.FloatReference.self).prompts.first { $0.name == name })
+    var cache = m.network.makeCache(capacity: ref.prompt_ids.count)
+    let logits = try m.network.prefill(tokens: ref.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
+    var worst: Float = 0
+    for (id, value) in zip(ref.top_ids + ref.fixed_ids, ref.top_logits + ref.fixed_logits) {
+      worst = max(worst, abs(logits[id] - Float(value)))
+    }
+    print("SmolLM2 float logits \(name): max |diff| \(worst)")
+    #expect(worst < Self.floatTolerance)
+    #expect(topTwo(logits).0 == ref.top_ids[0])
+  }
 
-  @Test("greedy ids equal llama.cpp's up to the first near-tie", arguments: ["capital", "code", "german", "raw_story", "raw_list"])
+  /// Float32 against float32 with other summation orders, through 30 layers.
+  static let floatTolerance: Float = 1e-3
+
+  /// A step's choice is compared only when both llama.cpp's and our best-vs-second logit gaps
+  /// are at least `nearTie`. llama.cpp is not exact to a finer level itself: its logits for the
+  /// same tokens evaluated in one batch instead of one by one move the top-2 gap by up to 0.18
+  /// on these prompts (and flip `capital`'s step 7); it also rounds activations to int8 blocks
+  /// and K/V to f16, where our default path is float32.
+  static let nearTie = 0.2
+
+  /// llama.cpp's greedy ids are fed back whatever we pick (teacher forcing), so every one of its
+  /// 21-32 steps is a comparison point, near-ties excepted.
+  @Test("greedy choices equal llama.cpp's at every step that is not a near-tie",
+        arguments: ["capital", "code", "german", "raw_story", "raw_list"])
   func greedy(name: String) throws {
     let m = try SmolLM2.model()
     let g = try #require(try SmolLM2.reference().generations.first { $0.name == name })
     let net = m.network
     var cache = net.makeCache(capacity: g.prompt_ids.count + g.ids.count + 1)
     var logits = try net.prefill(tokens: g.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
-    var matched = 0
+    var compared = 0, firstFree = g.ids.count
     for (step, expected) in g.ids.enumerated() {
       let (best, gap) = topTwo(logits)
-      if g.top2_gaps[step] < Self.nearTie || gap < Float(Self.nearTie) { break }
-      #expect(best == expected, "\(name): step \(step) gave \(best), llama.cpp \(expected) (our gap \(gap), theirs \(g.top2_gaps[step]))")
-      guard best == expected else { break }
-      matched += 1
-      if step + 1 < g.ids.count { logits = try net.decode(token: best, cache: &cache) }
+      if g.top2_gaps[step] >= Self.nearTie && gap >= Float(Self.nearTie) {
+        #expect(best == expected, "\(name): step \(step) gave \(best), llama.cpp \(expected) (our gap \(gap), theirs \(g.top2_gaps[step]))")
+        compared += 1
+      } else if firstFree == g.ids.count {
+        firstFree = step
+      }
+      if step + 1 < g.ids.count { logits = try net.decode(token: expected, cache: &cache) }
     }
-    print("SmolLM2 greedy \(name): \(matched)/\(g.ids.count) steps equal to llama.cpp")
-    // Every prompt has at least 7 steps before its first near-tie (see reference.json).
-    #expect(matched >= 7)
+    print("SmolLM2 greedy \(name): \(compared)/\(g.ids.count) steps compared; first near-tie at step \(firstFree)")
+    // Near-ties are the exception: most steps are compared.
+    #expect(compared * 3 >= g.ids.count * 2)
   }
 
   @Test("end to end: a chat question gives words")
@@ -125,7 +160,8 @@ struct SmolLM2Tests {
   func thinking() throws {
     let m = try SmolLM2.model()
     let mode = ThinkingMode.think(budget: 8)
-    let c = try m.complete(promptIds: m.promptIds("What is 2+2?", thinking: mode), maxTokens: 24, thinking: mode)
+    let prompt = "Explain in detail how a steam engine works."
+    let c = try m.complete(promptIds: m.promptIds(prompt, thinking: mode), maxTokens: 24, thinking: mode)
     #expect(c.reasoningTokens <= 8 && c.reasoningTokens > 0)
     let close = m.tokenizer.encode("</think>")
     let hasClose = c.ids.indices.contains { i in c.ids[i...].starts(with: close) }

@@ -1,3 +1,18 @@
+// MARK: - Weight storage
+
+/// How a model holds its matrices and multiplies by them.
+public enum WeightStorage: Sendable, Equatable {
+  /// Converted to float32 at load; BLAS products (the safetensors path).
+  case float32
+  /// Kept in the file's type (GGUF blocks stay quantized); products with float32 activations,
+  /// so results equal float math on the dequantized weights up to rounding.
+  case stored
+  /// As `stored`, but decode rounds activations to int8 blocks before products with
+  /// Q4_0 / Q4_1 / Q8_0 weights, as llama.cpp does: about twice as fast a decode; logits move
+  /// by up to ~1 on SmolLM2 (llama.cpp's own rounding noise), prefill stays float32.
+  case storedInt8Decode
+}
+
 // MARK: - Linear
 
 /// y = x W^T + b, as `nn.Linear`: W (out, in) row-major, b (out,) optional.
@@ -6,18 +21,19 @@
 struct Linear: Sendable {
   enum Weight: Sendable {
     case dense(Tensor)               // (out, in) f32
-    case quantized(QuantizedMatrix)  // (out, in) in GGML blocks / f16 / f32
+    /// (out, in) in GGML blocks / f16 / f32; `int8Decode`: see `WeightStorage.storedInt8Decode`.
+    case quantized(QuantizedMatrix, int8Decode: Bool)
   }
   let weight: Weight
   let bias: [Float]?  // (out,)
   let outFeatures: Int
   let inFeatures: Int
 
-  /// Loads `<prefix>.weight` (out, in) and, when `bias`, `<prefix>.bias` (out,). With
-  /// `keepStored` the weight stays in the source's stored type (`WeightSource.matrix`).
+  /// Loads `<prefix>.weight` (out, in) held as `storage` says and, when `bias`,
+  /// `<prefix>.bias` (out,).
   init(_ source: any WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
-       bias: Bool, keepStored: Bool = false) throws(EngineError) {
-    weight = try Self.load(source, prefix + ".weight", shape: [outFeatures, inFeatures], keepStored: keepStored)
+       bias: Bool, storage: WeightStorage = .float32) throws(EngineError) {
+    weight = try Self.load(source, prefix + ".weight", shape: [outFeatures, inFeatures], storage: storage)
     self.bias = bias ? try source.tensor(prefix + ".bias", shape: [outFeatures]).data : nil
     self.outFeatures = outFeatures
     self.inFeatures = inFeatures
@@ -32,18 +48,17 @@ struct Linear: Sendable {
     self.bias = bias
     switch weight {
     case let .dense(w): outFeatures = w.shape[0]; inFeatures = w.shape[1]
-    case let .quantized(w): outFeatures = w.rows; inFeatures = w.columns
+    case let .quantized(w, _): outFeatures = w.rows; inFeatures = w.columns
     }
   }
 
-  /// The matrix `name`, checked to have `shape` (out, in): dense float32, or with `keepStored`
-  /// in the source's stored type.
+  /// The matrix `name`, checked to have `shape` (out, in), held as `storage` says.
   static func load(_ source: any WeightSource, _ name: String, shape: [Int],
-                   keepStored: Bool) throws(EngineError) -> Weight {
-    guard keepStored else { return .dense(try source.tensor(name, shape: shape)) }
+                   storage: WeightStorage) throws(EngineError) -> Weight {
+    guard storage != .float32 else { return .dense(try source.tensor(name, shape: shape)) }
     guard let info = source.info(name) else { throw .missingTensor(name) }
     guard info.shape == shape else { throw .badTensorShape(name: name, expected: shape, actual: info.shape) }
-    return .quantized(try source.matrix(name))
+    return .quantized(try source.matrix(name), int8Decode: storage == .storedInt8Decode)
   }
 
   /// x (rows, in) -> (rows, out). The output features are split between `threads` threads.
@@ -55,7 +70,7 @@ struct Linear: Sendable {
         guard let xb = xp.baseAddress, let ob = op.baseAddress else { return }
         switch weight {
         case let .dense(w): Self.denseProduct(w, bias: bias, xb, rows: rows, threads: threads, ob)
-        case let .quantized(w): w.linearProduct(xb, rows: rows, bias: bias, threads: threads, ob)
+        case let .quantized(w, int8): w.linearProduct(xb, rows: rows, bias: bias, int8Decode: int8, threads: threads, ob)
         }
       }
     }

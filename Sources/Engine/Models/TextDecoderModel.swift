@@ -11,22 +11,22 @@ public struct TextDecoderModel: VisionLanguageModel {
   /// Threads the model's products and loops are split over (OpenBLAS is set to one thread).
   public let threads: Int
 
-  /// Loads the decoder from `weights`, read under `BlueLMVLTensorNames`' decoder names. With
-  /// `keepStored` the matrices stay in the source's stored type (GGUF blocks stay quantized).
+  /// Loads the decoder from `weights`, read under `BlueLMVLTensorNames`' decoder names, its
+  /// matrices held as `storage` says.
   /// - Throws: errors naming the missing tensor or the tensor with the wrong shape.
-  public init(config: DecoderTextConfig, weights: any WeightSource, keepStored: Bool,
+  public init(config: DecoderTextConfig, weights: any WeightSource, storage: WeightStorage,
               threads: Int = 1) throws(EngineError) {
     self.config = config
-    language = try DecoderLM(weights, config: config, keepStored: keepStored)
+    language = try DecoderLM(weights, config: config, storage: storage)
     self.threads = max(1, threads)
     BLAS.setThreads(1)
   }
 
   /// A GGUF `llama` file: hyperparameters from its metadata, tensors through
-  /// `GGUFLlamaWeights`, matrices kept quantized.
-  public init(llamaGGUF file: GGUFFile, threads: Int = 1) throws(EngineError) {
+  /// `GGUFLlamaWeights`, matrices kept quantized (`storage` `.stored` or `.storedInt8Decode`).
+  public init(llamaGGUF file: GGUFFile, storage: WeightStorage = .stored, threads: Int = 1) throws(EngineError) {
     let config = try DecoderTextConfig.llama(gguf: file)
-    try self.init(config: config, weights: GGUFLlamaWeights(file, config: config), keepStored: true,
+    try self.init(config: config, weights: GGUFLlamaWeights(file, config: config), storage: storage,
                   threads: threads)
   }
 
