@@ -36,12 +36,14 @@ let package = Package(
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite"]),
     .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging"]),
 
+    // Test support: an Xvfb of a test's own (for tests that must not share the X server).
+    .target(name: "XTestSupport", path: "Tests/XTestSupport"),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB"]),
+    .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "XTestSupport"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AgentTests", dependencies: ["Agent"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import XTestSupport
 
 /// The X11 commands end to end against the test Xvfb (`make test` provides $DISPLAY).
 @Suite(.serialized) struct ScreenCommandTests {
@@ -32,11 +33,24 @@ import Testing
     #expect(image.width == 123 && image.height == 45)
   }
 
-  @Test func pointerMovesWhereAsked() throws {
-    let r = try CLI.run(["act", "move", "321", "234", "--json", "--display", try display])
+  /// Input goes to an Xvfb of this test's own: the input tests of ScreenCapture run in parallel
+  /// on the shared server and watch where the pointer is.
+  @Test func pointerMovesWhereAskedAndScrollAndKeysRun() throws {
+    _ = try display
+    let server = try PrivateXvfb(arguments: ["-screen", "0", "800x600x24"])
+    defer { server.stop() }
+    let r = try CLI.run(["act", "move", "321", "234", "--json", "--display", server.display])
     #expect(r.status == 0, "\(r.stderr)")
     let pointer = try r.json()["pointer"] as? [String: Int]
     #expect(pointer?["x"] == 321 && pointer?["y"] == 234)
+    let drag = try CLI.run(["act", "drag", "10", "10", "200", "100", "--json", "--display", server.display])
+    #expect(drag.status == 0, "\(drag.stderr)")
+    #expect(try drag.json()["pointer"] as? [String: Int] == ["x": 200, "y": 100])
+    for args in [["scroll", "down", "--amount", "3"], ["key", "ctrl+shift+s", "Return"], ["type", "Grüße €5"],
+                 ["click", "5", "6"], ["double-click"]] {
+      let r = try CLI.run(["act"] + args + ["--display", server.display])
+      #expect(r.status == 0, "\(args): \(r.stderr)")
+    }
   }
 
   @Test func unreachableDisplayIsARuntimeError() throws {

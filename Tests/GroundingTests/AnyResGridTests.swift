@@ -1,3 +1,4 @@
+import Engine
 import Imaging
 import Testing
 @testable import Grounding

@@ -130,18 +130,28 @@ public struct ThinkingTracker: Sendable {
   }
 
   /// The budget closes the reasoning: held-back text is reasoning after all, and the caller feeds
-  /// `markerTokenCount` tokens of the closing marker to the model.
-  public mutating func closeByBudget(markerTokenCount: Int) {
+  /// `markerTokenCount` tokens of the closing marker to the model. `heldText` is what the
+  /// detokenizer still held of the last tokens (an unfinished character, shown as U+FFFD): the
+  /// marker cuts it off, so it ends the reasoning without counting as a token.
+  public mutating func closeByBudget(markerTokenCount: Int, heldText: String = "") {
     guard inReasoning else { return }
     flushPending()
+    reasoning += heldText
     markerTokens += markerTokenCount
     closedByBudget = true
     inReasoning = false
   }
 
   /// Generation ended: text still held back is reasoning (the model never closed it).
-  public mutating func finish() {
-    if inReasoning { flushPending() }
+  /// `heldText` is what the detokenizer flushed at the end (see `closeByBudget`); it joins the
+  /// part in progress without counting as a token.
+  public mutating func finish(heldText: String = "") {
+    if inReasoning {
+      flushPending()
+      reasoning += heldText
+    } else {
+      answer += heldText
+    }
   }
 
   private mutating func flushPending() {

@@ -62,7 +62,11 @@ extension LoadedModel {
       force: { _ in
         if forcedQueue.isEmpty, tracker.mustClose {
           forcedQueue = closeIds
-          tracker.closeByBudget(markerTokenCount: closeIds.count)
+          // Bytes of an unfinished character before the marker end the reasoning (as U+FFFD,
+          // as a whole-sequence decode shows them), not the marker's text.
+          let held = stream.flush() ?? ""
+          if !held.isEmpty { text += held; _ = onText(held) }
+          tracker.closeByBudget(markerTokenCount: closeIds.count, heldText: held)
         }
         lastWasForced = !forcedQueue.isEmpty
         return forcedQueue.isEmpty ? nil : forcedQueue.removeFirst()
@@ -76,9 +80,11 @@ extension LoadedModel {
         if !lastWasForced { tracker.observe(text: piece) }
         return onText(piece)
       })
-    // Bytes of an unfinished character at the end show as U+FFFD in the text only.
-    if let rest = stream.finish() { text += rest }
-    tracker.finish()
+    // Bytes of an unfinished character at the end show as U+FFFD, in the text, the stream and the
+    // part (reasoning or answer) they end, as a decode of that part's ids shows them.
+    let rest = stream.finish() ?? ""
+    if !rest.isEmpty { text += rest; _ = onText(rest) }
+    tracker.finish(heldText: rest)
     let end = clock.now
     let prefillEnd = firstToken ?? end
     return Completion(

@@ -32,6 +32,21 @@ public struct StreamingDecoder: Sendable {
     return new
   }
 
+  /// Emits what is held back now, an incomplete UTF-8 sequence as U+FFFD, for a caller that
+  /// knows the sequence will not be completed (it inserts a marker next). Unlike `finish`, the
+  /// ids stay as context for the ids that follow.
+  public mutating func flush() -> String? {
+    let text = tokenizer.decode(ids, skipSpecial: skipSpecial)
+    guard text.utf8.count > prefix.utf8.count else { return nil }
+    let new = Self.suffix(of: text, after: prefix)
+    // The pending ids become the context, as after an emitting `step`.
+    let emitted = ids.count - prefixIndex
+    ids.removeFirst(prefixIndex)
+    prefix = tokenizer.decode(ids, skipSpecial: skipSpecial)
+    prefixIndex = emitted
+    return new
+  }
+
   /// At the end of generation: whatever is still held back, with U+FFFD for incomplete bytes.
   public mutating func finish() -> String? {
     let text = tokenizer.decode(ids, skipSpecial: skipSpecial)
