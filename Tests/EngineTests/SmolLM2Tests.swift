@@ -27,11 +27,14 @@ enum SmolLM2 {
     return cache + "/models/" + fileName
   }
 
-  /// The model file's path, or a failure that says how to get it.
+  struct MissingFile: Error, CustomStringConvertible {
+    let description: String
+  }
+
+  /// The model file's path, or an error (a test failure, not a skip) that says how to get it.
   static func requireFile() throws -> String {
     guard FileManager.default.fileExists(atPath: path) else {
-      Issue.record("\(path) is missing: run scripts/fetch-models (make test does) to download \(fileName)")
-      throw CancellationError()
+      throw MissingFile(description: "\(path) is missing: run scripts/fetch-models (make test does) to download \(fileName)")
     }
     return path
   }
