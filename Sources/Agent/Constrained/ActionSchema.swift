@@ -35,11 +35,20 @@ public enum SchemaMatch: Sendable, Equatable {
 /// action `JSONActionGrammar` parses.
 public struct ActionSchema: Sendable {
   let root: GrammarNode
+  public let maxStringLength: Int
+
+  /// The longest string value that lets any action finish within `maxTokens` tokens, since a
+  /// token writes at least one character: up to three strings (a drag's thought and two element
+  /// targets) and at most 80 characters of structure.
+  public static func stringLength(fitting maxTokens: Int) -> Int {
+    max(8, (maxTokens - 80) / 3)
+  }
 
   /// - Parameters:
   ///   - points: whether targets may be points (a VLM) or only element descriptions.
   ///   - maxStringLength: the longest string value, so that a rambling model must close it.
   public init(points: Bool, maxStringLength: Int = 200) {
+    self.maxStringLength = maxStringLength
     let str = GrammarNode.string(maxLength: maxStringLength)
     let element = GrammarNode.sequence([.lit(#"{"element": "#), str, .lit("}")])
     let point = GrammarNode.sequence([.lit(#"{"point": ["#), .number, .lit(", "), .number, .lit("]}")])

@@ -11,7 +11,7 @@ import Imaging
 public final class VisionPlanner: ActionPlanner {
   public let grounder: Grounder
   public var name: String { grounder.pipeline.model.path }
-  private lazy var decoder = ConstrainedDecoder(model: grounder.pipeline.model, schema: ActionSchema(points: true))
+  private var decoders = DecoderCache(points: true)
 
   /// - Throws: `GroundingError` when the model takes no images or has no known convention.
   public init(model: LoadedModel) throws {
@@ -25,7 +25,7 @@ public final class VisionPlanner: ActionPlanner {
     let thinking = thinkingMode(context)
     let prepared = try grounder.pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
     let completion = try generate(grounder.pipeline.model, ids: prepared.ids, embeddings: prepared.imageEmbeddings,
-                                  thinking: thinking, context: context, decoder: context.constrained ? decoder : nil)
+                                  thinking: thinking, context: context, decoder: context.constrained ? decoders.decoder(grounder.pipeline.model, context) : nil)
     let plan = prepared.plans.first
     let convention = grounder.convention
     let (width, height) = (image.width, image.height)
@@ -47,7 +47,7 @@ public final class VisionPlanner: ActionPlanner {
 public final class TextPlanner: ActionPlanner {
   public let model: LoadedModel
   public var name: String { model.path }
-  private lazy var decoder = ConstrainedDecoder(model: model, schema: ActionSchema(points: false))
+  private var decoders = DecoderCache(points: false)
 
   public init(model: LoadedModel) { self.model = model }
 
@@ -58,7 +58,7 @@ public final class TextPlanner: ActionPlanner {
     let thinking = thinkingMode(context)
     let ids = model.promptIds(prompt, thinking: thinking)
     let completion = try generate(model, ids: ids, embeddings: nil, thinking: thinking, context: context,
-                                  decoder: context.constrained ? decoder : nil)
+                                  decoder: context.constrained ? decoders.decoder(model, context) : nil)
     // Told the screen size, a text planner that gives a point anyway means screen pixels.
     return output(completion, promptTokens: ids.count, pointSpace: .screen)
   }
@@ -97,6 +97,23 @@ struct Generated {
   var answer: String
   var completionTokens: Int
   var seconds: Double
+}
+
+/// The constrained decoder for a planner, remade when the answer's token budget changes so
+/// that its string limit lets every action finish within the budget.
+private struct DecoderCache {
+  let points: Bool
+  private var cached: ConstrainedDecoder?
+
+  init(points: Bool) { self.points = points }
+
+  mutating func decoder(_ model: LoadedModel, _ context: PlannerContext) -> ConstrainedDecoder {
+    let length = ActionSchema.stringLength(fitting: context.maxAnswerTokens)
+    if let d = cached, d.schema.maxStringLength == length { return d }
+    let d = ConstrainedDecoder(model: model, schema: ActionSchema(points: points, maxStringLength: length))
+    cached = d
+    return d
+  }
 }
 
 /// Greedy generation that stops at the step's deadline (the answer is then cut short and
