@@ -28,7 +28,6 @@ class Recorder:
         self.geometry_path = geometry_path
         self.named = {}        # name -> widget
         self.regions = {}      # name -> callable returning (x, y, w, h) in root coordinates
-        self.menus = {}        # name -> (menu, entry index) for entries of posted menus
 
     def log(self, **event):
         if not self.log_path:
