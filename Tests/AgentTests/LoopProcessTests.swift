@@ -78,6 +78,11 @@ import Testing
 
     let show = try runProgram(bin, ["episodes", "show", "\(id)", "--store", storePath])
     #expect(show.stdout.contains("point: (50, 60)") && show.stdout.contains("summary: ok"), "\(show.stdout)")
+    let shown = try runProgram(bin, ["episodes", "show", "\(id)", "--store", storePath, "--json"])
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+    let settings = try #require((object["episode"] as? [String: Any])?["settings"] as? [String: Any])
+    #expect((settings["settings"] as? [String: Any])?["maxSteps"] as? Int == 25)
+    #expect((object["steps"] as? [[String: Any]])?.count == 2)
 
     let jsonl = rig.folder.file("jsonl")
     #expect(try runProgram(bin, ["episodes", "export", "\(id)", "--format", "jsonl", "-o", jsonl.path, "--store", storePath]).status == 0)
@@ -124,5 +129,40 @@ import Testing
     #expect(dom.stdout.contains("Draw a square &lt;b&gt;now&lt;/b&gt;"))
     #expect(dom.stdout.contains("click(start_box='(100,100)')"))
     #expect(dom.stdout.contains("refused: key combination"))
+  }
+}
+
+extension LoopProcessTests {
+  @Test func ctrlCStopsAfterTheStepAndRecordsTheEpisodeAsStopped() throws {
+    let rig = try LoopRig()
+    defer { rig.stop() }
+    let planFile = rig.folder.file("waits.json")
+    let wait = #"{"action": {"action": "wait", "seconds": 0.3}}"#
+    try Data((#"{"steps": ["# + Array(repeating: wait, count: 40).joined(separator: ",") + "]}").utf8).write(to: planFile)
+    let storeFile = rig.folder.file("sigint.sqlite")
+    let child = Process()
+    child.executableURL = try guiAgentBinary()
+    child.arguments = ["run", "wait a while", "--plan", planFile.path, "--store", storeFile.path,
+                       "--display", rig.xvfb.display, "--settle", "0"]
+    let out = Pipe()
+    child.standardOutput = out
+    child.standardError = FileHandle.nullDevice
+    try child.run()
+    var stepsSeen = 0
+    let limit = Date().addingTimeInterval(30)
+    while stepsSeen < 1, Date() < limit {
+      Thread.sleep(forTimeInterval: 0.05)
+      if let s = try? EpisodeStore(path: storeFile), let e = try? s.episodes().first { stepsSeen = e.stepCount }
+    }
+    kill(child.processIdentifier, SIGINT)
+    let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    child.waitUntilExit()
+    #expect(child.terminationReason == .exit && child.terminationStatus == 1)
+    #expect(printed.contains("stopped") && printed.contains("trace: "), "\(printed)")
+    let store = try EpisodeStore(path: storeFile)
+    let episode = try #require(try store.episodes().first)
+    #expect(episode.status == .stopped)
+    #expect(episode.stepCount >= 1 && episode.stepCount < 40)
+    #expect(try store.steps(episode: episode.id).allSatisfy { $0.ended != nil })
   }
 }

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import ScreenCapture
+import Synchronization
 
 /// `gui-agent run "task"`: the agent loop, streamed to the terminal and recorded in the store.
 extension Commands {
@@ -57,6 +58,9 @@ extension Commands {
       if args.flag("confirm") { configuration.confirm = askBeforeAction }
       let json = args.json
       if !json { configuration.onStep = printStep }
+      let interrupt = InterruptRequest.install()
+      configuration.stopRequested = { InterruptRequest.flag.load(ordering: .relaxed) }
+      defer { interrupt.cancel() }
       let outcome = try AgentLoop(configuration: configuration).run(task: task, plan: plan)
       let trace = args.string("trace-out").map { URL(fileURLWithPath: $0) }
         ?? store.url.deletingLastPathComponent().appendingPathComponent("traces/episode-\(outcome.episodeId).html")
@@ -121,5 +125,23 @@ extension Commands {
     FileHandle.standardError.write(Data("run \(JSONActionGrammar.serialize(action))\(at)? [y/N] ".utf8))
     guard let answer = readLine() else { return false }
     return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+  }
+}
+
+/// Ctrl-C during `run`: the first stops the episode after the current step (recorded as
+/// `stopped`, trace written); a second quits at once (the store marks the episode
+/// `interrupted` when next opened).
+enum InterruptRequest {
+  static let flag = Atomic<Bool>(false)
+
+  static func install() -> any DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+      if flag.exchange(true, ordering: .relaxed) { exit(130) }
+      Output.log("stopping after this step (Ctrl-C again to quit now)")
+    }
+    source.resume()
+    return source
   }
 }
