@@ -105,6 +105,14 @@ struct ScenarioDecodingTests {
     #expect(ScenarioTargets.Reference("@+1+2") == nil)
   }
 
+  @Test func jsonValuesKeepTheirKinds() throws {
+    let text = #"[1, 1.5, true, false, null, "@a", {"k": [0]}]"#
+    let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    #expect(value == .array([.number(1), .number(1.5), .bool(true), .bool(false), .null, .string("@a"),
+                             .object(["k": .array([.number(0)])])]))
+    #expect(try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value)) == value)
+  }
+
   @Test func resolveReplacesEveryNamedPoint() throws {
     let s = try decode(Self.good)
     let centers = ["square": (10, 20), "window:xedit": (300, 200)]
