@@ -1,0 +1,104 @@
+import Engine
+import Foundation
+import Grounding
+import Imaging
+
+// MARK: - Mode 1: one VLM plans and points
+
+/// A vision-language model that sees the screenshot, reasons (thinking mode when the settings
+/// give a budget) and answers with an action whose points are in its own coordinate convention
+/// (mapped to the screen through the AnyRes plan of the screenshot it saw).
+public final class VisionPlanner: ActionPlanner {
+  public let grounder: Grounder
+  public var name: String { grounder.pipeline.model.path }
+
+  /// - Throws: `GroundingError` when the model takes no images or has no known convention.
+  public init(model: LoadedModel) throws {
+    grounder = try Grounder(model: model)
+  }
+
+  public func next(_ context: PlannerContext) throws -> PlannerOutput? {
+    let image = context.screenshot
+    let prompt = AgentPrompt.render(task: context.task, history: context.history, feedback: context.feedback,
+                                    screenWidth: image.width, screenHeight: image.height, targets: .pointsOrElements)
+    let thinking = thinkingMode(context)
+    let prepared = try grounder.pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
+    let completion = try generate(grounder.pipeline.model, ids: prepared.ids, embeddings: prepared.imageEmbeddings,
+                                  thinking: thinking, context: context)
+    let plan = prepared.plans.first
+    let convention = grounder.convention
+    let (width, height) = (image.width, image.height)
+    let toScreen: @Sendable (ModelPoint) throws -> ScreenPoint = { p in
+      try convention.screenPixel(x: p.x, y: p.y, imageWidth: width, imageHeight: height,
+                                 resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight)
+    }
+    var out = output(completion, promptTokens: prepared.ids.count, pointSpace: .model(toScreen))
+    out.latencies["vision"] = 1000 * (prepared.preprocessSeconds + prepared.visionSeconds)
+    return out
+  }
+}
+
+// MARK: - Mode 2: a text planner names elements
+
+/// A language model (any family `ModelLoader` opens, e.g. a GGUF chat model) that does not see
+/// the screen: it plans from the task and history and names targets by description, which the
+/// loop's ``ElementLocator`` (a grounding VLM) turns into points.
+public final class TextPlanner: ActionPlanner {
+  public let model: LoadedModel
+  public var name: String { model.path }
+
+  public init(model: LoadedModel) { self.model = model }
+
+  public func next(_ context: PlannerContext) throws -> PlannerOutput? {
+    let prompt = AgentPrompt.render(task: context.task, history: context.history, feedback: context.feedback,
+                                    screenWidth: context.screenshot.width, screenHeight: context.screenshot.height,
+                                    targets: .elements)
+    let thinking = thinkingMode(context)
+    let ids = model.promptIds(prompt, thinking: thinking)
+    let completion = try generate(model, ids: ids, embeddings: nil, thinking: thinking, context: context)
+    // Told the screen size, a text planner that gives a point anyway means screen pixels.
+    return output(completion, promptTokens: ids.count, pointSpace: .screen)
+  }
+}
+
+// MARK: - Grounding elements
+
+/// Locates element descriptions with a grounding VLM (``Grounder``) on the step's screenshot.
+public final class GrounderLocator: ElementLocator {
+  public let grounder: Grounder
+  public var name: String { grounder.pipeline.model.path }
+
+  public init(model: LoadedModel) throws {
+    grounder = try Grounder(model: model)
+  }
+
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+    let r = try grounder.ground(image: screenshot, instruction: description)
+    let ms = 1000 * r.timings.values.reduce(0, +)
+    let why = r.point == nil ? "no coordinate in the grounding answer '\(r.answer)'"
+      + (r.noCoordinate.map { " (\($0))" } ?? "") : nil
+    return (r.point, why, ms)
+  }
+}
+
+// MARK: - Shared
+
+private func thinkingMode(_ context: PlannerContext) -> ThinkingMode {
+  context.thinkBudget.map { .think(budget: $0) } ?? .default
+}
+
+/// Greedy generation that stops at the step's deadline (the answer is then cut short and
+/// most likely fails to parse, which the loop records).
+private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, thinking: ThinkingMode,
+                      context: PlannerContext) throws -> Completion {
+  let deadline = context.deadline
+  return try model.complete(promptIds: ids, imageEmbeddings: embeddings,
+                            maxTokens: context.maxAnswerTokens + (context.thinkBudget ?? 0),
+                            thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
+}
+
+private func output(_ c: Completion, promptTokens: Int, pointSpace: PointSpace) -> PlannerOutput {
+  PlannerOutput(rawOutput: c.text, answer: c.answer, reasoning: c.reasoning.isEmpty ? nil : c.reasoning,
+                tokens: TokenCounts(prompt: promptTokens, completion: c.ids.count),
+                latencies: ["model": 1000 * (c.prefillSeconds + c.decodeSeconds)], pointSpace: pointSpace)
+}

@@ -1,0 +1,123 @@
+import Agent
+import Engine
+import Foundation
+import Imaging
+import ScreenCapture
+
+/// `gui-agent run "task"`: the agent loop, streamed to the terminal and recorded in the store.
+extension Commands {
+  static let storeOption = OptionSpec.value("store", "PATH", "The episode store (default: $XDG_DATA_HOME/gui-agent/episodes.sqlite).")
+
+  static let run = Command(
+    name: "run",
+    abstract: "Do a task on the screen: look, think, act, look again, until done; record every step.",
+    discussion: """
+      Modes: --model DIR alone: the VLM plans (thinking mode) and points. --planner MODEL with
+      --model DIR: the planner (e.g. a .gguf chat model) names elements, the VLM locates them.
+      --plan FILE: a scripted plan (JSON, points in screen pixels; see docs/agent-loop.md); with
+      --model, its element targets are grounded. Each step prints the reasoning, the action and
+      the point; the run ends with the episode id and the path of its HTML trace. Exit status 0
+      when the episode succeeded, 1 otherwise.
+      """,
+    options: [
+      .value("model", "DIR", "The vision-language model (bluelm_vl checkpoint directory)."),
+      .value("planner", "MODEL", "A text planner model (directory or .gguf); --model then grounds."),
+      .value("plan", "FILE", "A scripted plan (JSON)."),
+      .value("think-budget", "N", "Reasoning tokens per step for a model planner (default 256; 0: no thinking)."),
+      .value("max-steps", "N", "Steps before stopping (default 25)."),
+      .flag("dry-run", "Plan, ground, check and record, but send no input events."),
+      .flag("confirm", "Ask on the terminal before each action."),
+      .value("allow", "ACTIONS", "Comma-separated action names allowed (default: all)."),
+      .value("deny-keys", "COMBO", "Also refuse this key combination, e.g. ctrl+q (repeatable).", repeatable: true),
+      .flag("no-fail-safe", "Do not stop when the pointer is moved into a screen corner."),
+      .value("settle", "MS", "Pause after each action before looking again (default 500)."),
+      .value("step-timeout", "S", "Seconds a step may take (default 300)."),
+      .value("episode-timeout", "S", "Seconds the episode may take (default 3600)."),
+      .value("history", "K", "Earlier steps shown to the planner (default 5)."),
+      .value("trace-out", "FILE", "Where to write the HTML trace (default: traces/ next to the store)."),
+      .value("threads", "N", "Compute threads (default: all cores)."),
+      storeOption, displayOption,
+    ],
+    positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".")],
+    run: { args in
+      let task = args.positionals[0]
+      let settings = try agentSettings(args)
+      let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
+      if plan == nil, args.string("model") == nil, args.string("planner") == nil {
+        throw UsageError("give --model DIR (and optionally --planner MODEL), or --plan FILE")
+      }
+      let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+      let vlm = try args.string("model").map { try ModelLoader.load(path: $0, threads: threads) }
+      let plannerModel = plan == nil ? try args.string("planner").map { try ModelLoader.load(path: $0, threads: threads) } : nil
+      let store = try EpisodeStore(path: storeURL(args))
+      let display = try X11Display(display: args.string("display"))
+      var configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
+                                                      planner: plannerModel, settings: settings)
+      if args.flag("confirm") { configuration.confirm = askBeforeAction }
+      let json = args.json
+      if !json { configuration.onStep = printStep }
+      let outcome = try AgentLoop(configuration: configuration).run(task: task, plan: plan)
+      let trace = args.string("trace-out").map { URL(fileURLWithPath: $0) }
+        ?? store.url.deletingLastPathComponent().appendingPathComponent("traces/episode-\(outcome.episodeId).html")
+      try store.exportHTML(episode: outcome.episodeId, to: trace)
+      if json {
+        try Output.json(["episode": outcome.episodeId, "status": outcome.status.rawValue, "steps": outcome.steps,
+                         "reason": outcome.reason, "trace": trace.path])
+      } else {
+        Output.out("episode \(outcome.episodeId): \(outcome.status.rawValue) after \(outcome.steps) step(s): \(outcome.reason)")
+        Output.out("trace: \(trace.path)")
+      }
+      return outcome.status == .succeeded ? .success : .failure
+    })
+
+  // MARK: - Helpers
+
+  static func storeURL(_ args: ParsedArguments) -> URL {
+    args.string("store").map { URL(fileURLWithPath: $0) } ?? EpisodeStore.defaultURL()
+  }
+
+  private static func agentSettings(_ args: ParsedArguments) throws -> AgentSettings {
+    var s = AgentSettings()
+    s.maxSteps = try args.int("max-steps", range: 1...10_000) ?? s.maxSteps
+    s.dryRun = args.flag("dry-run")
+    let budget = try args.int("think-budget", range: 0...1_000_000) ?? 256
+    s.thinkBudget = budget == 0 ? nil : budget
+    if let allow = args.string("allow") {
+      let names = allow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+      let known = Set(SafetyPolicy.actionNames)
+      if let bad = names.first(where: { !known.contains($0) }) {
+        throw UsageError("--allow: '\(bad)' is not an action (\(known.sorted().joined(separator: ", ")))")
+      }
+      s.allowedActions = names
+    }
+    s.deniedKeyCombinations += args.strings("deny-keys").map { $0.split(separator: "+").map(String.init) }
+    s.failSafe = !args.flag("no-fail-safe")
+    s.settleSeconds = Double(try args.int("settle", range: 0...600_000) ?? 500) / 1000
+    s.stepTimeoutSeconds = try args.double("step-timeout", range: 0.001...1e6) ?? s.stepTimeoutSeconds
+    s.episodeTimeoutSeconds = try args.double("episode-timeout", range: 0.001...1e7) ?? s.episodeTimeoutSeconds
+    s.historyLength = try args.int("history", range: 0...1000) ?? s.historyLength
+    return s
+  }
+
+  /// One step as the terminal shows it.
+  private static func printStep(_ r: StepReport) {
+    Output.out("step \(r.index + 1)")
+    if let thought = r.reasoning, !thought.isEmpty { Output.out("  reasoning: \(thought)") }
+    if let action = r.action {
+      Output.out("  action: \(JSONActionGrammar.serialize(action))")
+    } else {
+      Output.out("  output: \(r.rawOutput)")
+    }
+    if !r.points.isEmpty { Output.out("  point: " + r.points.map(\.description).joined(separator: " -> ")) }
+    if let changed = r.screenChanged { Output.out("  screen changed: \(changed ? "yes" : "no")\(r.executed ? "" : " (no input sent)")") }
+    if let error = r.error { Output.out("  error: \(error)") }
+  }
+
+  /// `--confirm`: asks on the terminal (standard error and standard input).
+  private static func askBeforeAction(_ action: AgentAction, _ points: [ScreenPoint]) -> Bool {
+    let at = points.isEmpty ? "" : " at " + points.map(\.description).joined(separator: " -> ")
+    FileHandle.standardError.write(Data("run \(JSONActionGrammar.serialize(action))\(at)? [y/N] ".utf8))
+    guard let answer = readLine() else { return false }
+    return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+  }
+}
