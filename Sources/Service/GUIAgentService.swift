@@ -27,15 +27,17 @@ public final class GUIAgentService: @unchecked Sendable {
 
   /// - Parameters:
   ///   - store: where episodes are recorded; nil turns the episode routes into 503s.
-  ///   - launcher: runs an episode to its end; nil: episodes cannot be started (only read).
+  ///   - launcher: makes what runs episodes, given the service's inference queue (the episode's
+  ///     model calls share it); nil: episodes can be read, not started.
+  ///     `AgentLoopLauncher.factory(model:display:)` gives the agent loop.
   public init(model: LoadedModel, configuration: ServiceConfiguration, store: EpisodeStore?,
-              launcher: EpisodeLauncher? = nil) throws(ServiceError) {
+              launcher: ((InferenceQueue) -> EpisodeLauncher)? = nil) throws(ServiceError) {
     self.configuration = configuration
     self.model = model
     do { pipeline = try VisionLanguagePipeline(model: model) } catch { throw .model(error.localizedDescription) }
     grounder = model.vision == nil ? nil : try? Grounder(model: model)
     queue = InferenceQueue(capacity: configuration.queueCapacity)
-    episodes = store.map { EpisodeManager(store: $0, launcher: launcher) }
+    episodes = store.map { [queue] in EpisodeManager(store: $0, launcher: launcher?(queue)) }
     auth = configuration.token.flatMap { $0.isEmpty ? nil : BearerAuth(token: $0) }
     router = makeRouter()
   }

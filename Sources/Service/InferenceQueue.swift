@@ -33,11 +33,12 @@ public final class InferenceQueue: @unchecked Sendable {
   }
 
   /// Runs `work` on the inference thread and waits for its result. Throws `QueueRefusal.full`
-  /// when `capacity` jobs already wait, `.closed` after `close()`.
-  public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> T {
+  /// when `capacity` jobs already wait (unless `admitAlways`: an agent episode's model calls,
+  /// since an episode in progress is not refused), `.closed` after `close()`.
+  public func run<T: Sendable>(admitAlways: Bool = false, _ work: @escaping @Sendable () throws -> T) throws -> T {
     let done = DispatchSemaphore(value: 0)
     let slot = ResultSlot<T>()
-    try submit {
+    try submit(always: admitAlways) {
       slot.result = Result { try work() }
       done.signal()
     }
@@ -47,9 +48,10 @@ public final class InferenceQueue: @unchecked Sendable {
   }
 
   /// Puts `job` in line without waiting for it (a streamed answer sends while it runs).
-  public func submit(_ job: @escaping @Sendable () -> Void) throws(QueueRefusal) {
+  public func submit(always: Bool = false, _ job: @escaping @Sendable () -> Void) throws(QueueRefusal) {
     condition.lock()
-    let refusal: QueueRefusal? = closed ? .closed : (running ? jobs.count >= capacity : jobs.count > capacity) ? .full : nil
+    let full = running ? jobs.count >= capacity : jobs.count > capacity
+    let refusal: QueueRefusal? = closed ? .closed : (full && !always) ? .full : nil
     if refusal == nil {
       jobs.append(job)
       condition.signal()

@@ -35,7 +35,7 @@ extension GUIAgentService {
     let stop = try stopStrings(body)
     let stream = try body.bool("stream") ?? false
     let includeUsage = try body.objectField("stream_options")?.bool("include_usage") ?? false
-    let id = "chatcmpl-\(UUID().uuidString.lowercased().prefix(24))"
+    let id = "chatcmpl-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
     let created = Int(Date().timeIntervalSince1970)
     let pipeline = self.pipeline
     let prepare: @Sendable () throws -> PreparedPrompt = {

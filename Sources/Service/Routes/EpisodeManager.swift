@@ -4,12 +4,12 @@ import Foundation
 /// Runs one agent episode to its end on the calling thread. The service calls it on a thread of
 /// its own; `gui-agent serve` supplies one built on the agent loop.
 public protocol EpisodeLauncher: Sendable {
-  /// Checks a request's `settings` object (JSON, `{}` when absent) before anything starts.
-  /// Throws an error whose message names the bad field.
-  func validate(settings: Data) throws
+  /// Checks a request's `settings` object (JSON, `{}` when absent) and `plan` (JSON or nil)
+  /// before anything starts. Throws an error whose message names the bad field.
+  func validate(settings: Data, plan: Data?) throws
   /// Records the episode in `store`, calls `started` with its id once the record exists, runs
   /// it, and returns when it ends. `stop` is set by `POST /v1/episodes/{id}/stop` and shutdown.
-  func run(task: String, settings: Data, store: EpisodeStore, stop: Cancellation,
+  func run(task: String, settings: Data, plan: Data?, store: EpisodeStore, stop: Cancellation,
            started: @escaping @Sendable (Int64) -> Void) throws
 }
 
@@ -32,17 +32,18 @@ final class EpisodeManager: @unchecked Sendable {
 
   // MARK: - Routes
 
-  /// `POST /v1/episodes` {task, settings?} -> 202 {id, status: "running"}; 409 while one runs.
+  /// `POST /v1/episodes` {task, settings?, plan?} -> 202 {id, status: "running"}; 409 while one runs.
   func start(_ request: HTTPRequest) throws -> HTTPResponse {
     let body = try JSONFields(body: request.body)
-    try body.rejectUnknown(["task", "settings"])
+    try body.rejectUnknown(["task", "settings", "plan"])
     let task = try body.requiredString("task")
     guard !task.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw RequestError.field("task", "is empty") }
     let settingsObject = try body.objectField("settings")?.object ?? [:]
     let settings = (try? JSONSerialization.data(withJSONObject: settingsObject, options: [.sortedKeys])) ?? Data("{}".utf8)
+    let plan = try body.objectField("plan").flatMap { try? JSONSerialization.data(withJSONObject: $0.object) }
     guard let launcher else { throw RequestError(503, "this server was started without an agent loop; episodes can only be read") }
-    do { try launcher.validate(settings: settings) } catch {
-      throw RequestError(400, "field 'settings': \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
+    do { try launcher.validate(settings: settings, plan: plan) } catch {
+      throw RequestError(400, (error as? LocalizedError)?.errorDescription ?? "\(error)")
     }
     let store = try openStore()
     let stop = Cancellation()
@@ -54,7 +55,7 @@ final class EpisodeManager: @unchecked Sendable {
     let failure = FailureSlot()
     let thread = Thread { [self] in
       do {
-        try launcher.run(task: task, settings: settings, store: store, stop: stop) { id in
+        try launcher.run(task: task, settings: settings, plan: plan, store: store, stop: stop) { id in
           self.condition.withLock {
             self.current?.id = id
             self.condition.broadcast()
