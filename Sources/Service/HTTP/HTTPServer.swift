@@ -15,6 +15,8 @@ public final class HTTPServer: @unchecked Sendable {
   let maxBodyBytes: Int
   let handler: Handler
   private var daemon: OpaquePointer?
+  /// The listening socket once quiesced: libmicrohttpd hands it over, to be closed after stop.
+  private var quiescedSocket: Int32 = -1
   private let lock = NSLock()
 
   public init(address: ListenAddress, maxBodyBytes: Int, handler: @escaping Handler) {
@@ -26,8 +28,9 @@ public final class HTTPServer: @unchecked Sendable {
   /// Binds and starts serving. Throws when the address cannot be bound.
   public func start(connectionLimit: Int = 256, idleTimeoutSeconds: Int = 120) throws(ServiceError) {
     let me = Unmanaged.passUnretained(self).toOpaque()
+    // No MHD_USE_ERROR_LOG: it reports every client that hangs up early, which is normal here.
     var flags = UInt32(MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_INTERNAL_POLLING_THREAD.rawValue
-                       | MHD_USE_ERROR_LOG.rawValue | MHD_USE_ITC.rawValue)
+                       | MHD_USE_ITC.rawValue)
     if case .v6 = address.socketAddress { flags |= UInt32(MHD_USE_IPv6.rawValue) }
     let started: OpaquePointer? = address.withSockaddr { sa in
       gui_agent_mhd_start(flags, sa, accessHandler, me, requestCompleted, me,
@@ -43,18 +46,20 @@ public final class HTTPServer: @unchecked Sendable {
   /// Stops accepting new connections; requests already read run to their end.
   public func quiesce() {
     lock.withLock {
-      if let daemon { _ = MHD_quiesce_daemon(daemon) }
+      if let daemon, quiescedSocket < 0 { quiescedSocket = MHD_quiesce_daemon(daemon) }
     }
   }
 
   /// Stops the server: waits for every connection's thread (requests in flight finish), then
   /// closes the listening socket. Safe to call twice.
   public func stop() {
-    let d: OpaquePointer? = lock.withLock { let d = daemon; daemon = nil; return d }
-    if let d {
-      _ = MHD_quiesce_daemon(d)
-      MHD_stop_daemon(d)
+    quiesce()
+    let (d, socket) = lock.withLock { () -> (OpaquePointer?, Int32) in
+      defer { daemon = nil; quiescedSocket = -1 }
+      return (daemon, quiescedSocket)
     }
+    if let d { MHD_stop_daemon(d) }
+    if socket >= 0 { close(socket) }
   }
 
   deinit { stop() }
