@@ -23,7 +23,7 @@ public enum ServiceError: LocalizedError, Sendable, Equatable {
 }
 
 /// A request the server refuses: the status and a message naming the bad field or value.
-public struct RequestError: Error, Sendable {
+public struct RequestError: LocalizedError, Sendable {
   public var status: Int
   public var message: String
   public var headers: [(String, String)]
@@ -35,4 +35,5 @@ public struct RequestError: Error, Sendable {
     RequestError(400, "field '\(name)': \(problem)")
   }
   public var response: HTTPResponse { .error(status, message, headers: headers) }
+  public var errorDescription: String? { message }
 }

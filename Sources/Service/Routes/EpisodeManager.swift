@@ -42,7 +42,7 @@ final class EpisodeManager: @unchecked Sendable {
     let settings = (try? JSONSerialization.data(withJSONObject: settingsObject, options: [.sortedKeys])) ?? Data("{}".utf8)
     let plan = try body.objectField("plan").flatMap { try? JSONSerialization.data(withJSONObject: $0.object) }
     guard let launcher else { throw RequestError(503, "this server was started without an agent loop; episodes can only be read") }
-    do { try launcher.validate(settings: settings, plan: plan) } catch {
+    do { try launcher.validate(settings: settings, plan: plan) } catch let e as RequestError { throw e } catch {
       throw RequestError(400, (error as? LocalizedError)?.errorDescription ?? "\(error)")
     }
     let store = try openStore()
