@@ -64,6 +64,8 @@ public final class GUIAgentService: @unchecked Sendable {
     episodes?.stopRunning(timeout: timeout)
     queue.close()
     queue.drain(timeout: timeout)
+    // The last answers may still be on their way out: stopping the daemon would cut them.
+    server?.waitIdle(timeout: timeout)
     server?.stop()
     episodes?.close()
   }

@@ -18,6 +18,9 @@ public final class HTTPServer: @unchecked Sendable {
   /// The listening socket once quiesced: libmicrohttpd hands it over, to be closed after stop.
   private var quiescedSocket: Int32 = -1
   private let lock = NSLock()
+  /// Requests between their first byte and their last byte sent (or the client gone).
+  private let active = NSCondition()
+  private var activeRequests = 0
 
   public init(address: ListenAddress, maxBodyBytes: Int, handler: @escaping Handler) {
     self.address = address; self.maxBodyBytes = maxBodyBytes; self.handler = handler
@@ -50,8 +53,30 @@ public final class HTTPServer: @unchecked Sendable {
     }
   }
 
-  /// Stops the server: waits for every connection's thread (requests in flight finish), then
-  /// closes the listening socket. Safe to call twice.
+  /// Waits (bounded by `timeout` seconds) until no request is being read, handled or sent.
+  /// Returns whether the server went idle.
+  @discardableResult
+  public func waitIdle(timeout: Double) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    active.lock()
+    defer { active.unlock() }
+    while activeRequests > 0 {
+      if !active.wait(until: deadline) { return false }
+    }
+    return true
+  }
+
+  func requestBegan() { active.withLock { activeRequests += 1 } }
+
+  func requestEnded() {
+    active.withLock {
+      activeRequests -= 1
+      active.broadcast()
+    }
+  }
+
+  /// Stops the server: closes every connection (call `waitIdle` first to let answers go out),
+  /// joins their threads, then closes the listening socket. Safe to call twice.
   public func stop() {
     quiesce()
     let (d, socket) = lock.withLock { () -> (OpaquePointer?, Int32) in
@@ -84,6 +109,7 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
   let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
   guard let raw = state.pointee else {
     let pending = PendingRequest()
+    server.requestBegan()
     pending.headers = connectionValues(connection, .HEADER_KIND, lowercased: true)
     state.pointee = Unmanaged.passRetained(pending).toOpaque()
     if let length = pending.headers["content-length"].flatMap(Int.init), length > server.maxBodyBytes {
@@ -115,11 +141,12 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
 }
 
 /// The request is over (answered, failed or the client went away): release its state.
-private let requestCompleted: MHD_RequestCompletedCallback = { _, _, state, _ in
-  guard let state, let raw = state.pointee else { return }
+private let requestCompleted: MHD_RequestCompletedCallback = { cls, _, state, _ in
+  guard let cls, let state, let raw = state.pointee else { return }
   let pending = Unmanaged<PendingRequest>.fromOpaque(raw).takeRetainedValue()
   pending.cancellation.cancel()
   state.pointee = nil
+  Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue().requestEnded()
 }
 
 extension HTTPServer {
