@@ -47,7 +47,7 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AgentTests", dependencies: ["Agent"]),
-    .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "XTestSupport"]),
+    .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "XTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
   ],
   swiftLanguageModes: [.v6]

@@ -23,7 +23,7 @@ public final class GUIAgentService: @unchecked Sendable {
   private var router = Router()
   private let displayLock = NSLock()
   private var display: X11Display?
-  private let counter = RequestCounter()
+  let counter = RequestCounter()
 
   /// - Parameters:
   ///   - store: where episodes are recorded; nil turns the episode routes into 503s.
@@ -114,7 +114,8 @@ public final class GUIAgentService: @unchecked Sendable {
     let q = queue.state
     return .json(["status": "ok", "model": configuration.modelName, "family": model.family,
                   "queue": ["waiting": q.waiting, "running": q.running, "capacity": queue.capacity],
-                  "uptime_seconds": Date().timeIntervalSince(started), "requests": counter.value])
+                  "uptime_seconds": Date().timeIntervalSince(started), "requests": counter.value,
+                  "streams_abandoned": counter.abandonedStreams])
   }
 
   private func models() -> HTTPResponse {
@@ -158,10 +159,13 @@ extension QueueRefusal {
   }
 }
 
-/// Requests served, for /healthz.
+/// Requests served and streams the client left early, for /healthz.
 final class RequestCounter: @unchecked Sendable {
   private let lock = NSLock()
   private var count = 0
+  private var abandoned = 0
   func add() { lock.withLock { count += 1 } }
+  func streamAbandoned() { lock.withLock { abandoned += 1 } }
   var value: Int { lock.withLock { count } }
+  var abandonedStreams: Int { lock.withLock { abandoned } }
 }

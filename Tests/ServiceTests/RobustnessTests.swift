@@ -136,7 +136,7 @@ import Testing
     }
     // A stream, dropped after its first event: the generation stops and the runner frees up.
     let chat = try JSONSerialization.data(withJSONObject: [
-      "messages": [["role": "user", "content": "Tell a long story"]], "max_tokens": 400, "stream": true,
+      "messages": [["role": "user", "content": "Tell a long story"]], "max_tokens": 4000, "stream": true,
     ] as [String: Any])
     let fd = try s.client.connect()
     try RawHTTPClient.send(fd, RawHTTPClient.head("POST", "/v1/chat/completions", headers: [:], bodyLength: chat.count) + chat)
@@ -144,7 +144,10 @@ import Testing
     #expect(String(decoding: first, as: UTF8.self).contains("200 OK"))
     close(fd)
     #expect(s.service.queue.drain(timeout: 30))
-    #expect(try s.client.get("/healthz").status == 200)
+    let health = try s.client.get("/healthz")
+    #expect(health.status == 200)
+    // The generation noticed: it stopped early instead of writing 4000 tokens to nobody.
+    #expect(try health.json()["streams_abandoned"] as? Int == 1)
     #expect(try s.client.post("/v1/ground", json: ["image": png, "instruction": "OK"]).status == 200)
   }
 

@@ -3,7 +3,9 @@ import Foundation
 import Grounding
 import Imaging
 @testable import Service
+import ScreenCapture
 import Testing
+import XTestSupport
 
 /// Every route's answer, checked against the library called directly on the same input (the
 /// server must add nothing and lose nothing), and every documented error code.
@@ -76,6 +78,25 @@ import Testing
     let thinking = try s.client.post("/v1/ground", json: ["image": png.base64EncodedString(), "instruction": "x",
                                                            "think": true, "think_budget": 4])
     #expect(thinking.status == 200)
+  }
+
+  /// `capture: true` grounds on the server's screen: the same answer as the Grounder on a
+  /// capture of that screen; a monitor that does not exist is a capture failure.
+  @Test func groundOnTheLiveScreen() throws {
+    let xvfb = try PrivateXvfb(arguments: ["-screen", "0", "320x240x24"])
+    defer { xvfb.stop() }
+    let s = try RunningService { $0.display = xvfb.display }
+    let r = try s.client.post("/v1/ground", json: ["capture": true, "instruction": "the OK button"])
+    #expect(r.status == 200, "\(r.text)")
+    let answer = try r.json()
+    #expect(answer["image_size"] as? [Int] == [320, 240])
+    let screen = try X11Display(display: xvfb.display).capture()
+    let direct = try Grounder(model: Fixtures.model()).ground(image: screen, instruction: "the OK button")
+    #expect(answer["answer"] as? String == direct.answer)
+    #expect(try s.client.post("/v1/ground", json: ["capture": true, "monitor": 0, "instruction": "OK"]).status == 200)
+    let missing = try s.client.post("/v1/ground", json: ["capture": true, "monitor": 7, "instruction": "OK"])
+    #expect(missing.status == 500)
+    #expect(missing.errorMessage.contains("screen capture failed"))
   }
 
   @Test(arguments: [

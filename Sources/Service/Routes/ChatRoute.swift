@@ -104,6 +104,7 @@ extension GUIAgentService {
       return ServerSentEvents.event(object)
     }
     let usage = self.usage
+    let counter = self.counter
     do {
       try queue.submit {
         _ = stream.write(chunk(["role": "assistant", "content": ""]))
@@ -117,6 +118,8 @@ extension GUIAgentService {
             if !answer.isEmpty { ok = stream.write(chunk(["content": answer])) && ok }
             return ok
           }
+          // The client left and the generation stopped at its next piece.
+          if completion.finishReason == .cancelled { counter.streamAbandoned() }
           let rest = splitter.finish()
           if !rest.isEmpty { stream.write(chunk([splitter.inReasoning ? "reasoning_content" : "content": rest])) }
           stream.write(chunk([:], finish: completion.finishReasonName))
