@@ -14,6 +14,8 @@ public final class GUIAgentService: @unchecked Sendable {
   public let configuration: ServiceConfiguration
   public let model: LoadedModel
   let grounder: Grounder?
+  /// Why `grounder` is nil (a family without images or without a coordinate convention).
+  let groundingUnavailable: String?
   let pipeline: VisionLanguagePipeline
   public let queue: InferenceQueue
   let episodes: EpisodeManager?
@@ -35,7 +37,13 @@ public final class GUIAgentService: @unchecked Sendable {
     self.configuration = configuration
     self.model = model
     do { pipeline = try VisionLanguagePipeline(model: model) } catch { throw .model(error.localizedDescription) }
-    grounder = model.vision == nil ? nil : try? Grounder(model: model)
+    do {
+      grounder = try Grounder(model: model)
+      groundingUnavailable = nil
+    } catch {
+      grounder = nil
+      groundingUnavailable = error.localizedDescription
+    }
     queue = InferenceQueue(capacity: configuration.queueCapacity)
     episodes = store.map { [queue] in EpisodeManager(store: $0, launcher: launcher?(queue)) }
     auth = configuration.token.flatMap { $0.isEmpty ? nil : BearerAuth(token: $0) }

@@ -4,7 +4,7 @@ import Grounding
 import Imaging
 
 /// An OpenAI chat conversation turned into one prompt for the model: the family's template
-/// around each turn, an image placeholder where each `image_url` part stands, and the images in
+/// around each turn, the image-pad token where each `image_url` part stands, and the images in
 /// the same order.
 struct ChatPrompt {
   var text: String
@@ -15,7 +15,7 @@ struct ChatPrompt {
   /// System text opens the conversation (a ChatML system block when the template is ChatML, else
   /// a paragraph before the first user turn); earlier assistant turns end with the end-of-sequence
   /// token, as the model ended them; the prompt ends with the assistant opening and `thinking`'s.
-  static func render(messages: [Any], model: LoadedModel, placeholder: String?,
+  static func render(messages: [Any], model: LoadedModel, imagePad: String?,
                      thinking: ThinkingMode) throws(RequestError) -> ChatPrompt {
     guard !messages.isEmpty else { throw .field("messages", "must hold at least one message") }
     let template = model.template
@@ -30,7 +30,7 @@ struct ChatPrompt {
       guard let object = item as? [String: Any] else { throw .field(path, "must be an object") }
       let message = JSONFields(object, path: path)
       let role = try message.requiredString("role")
-      let content = try contentText(message, placeholder: placeholder, images: &images)
+      let content = try contentText(message, imagePad: imagePad, images: &images)
       switch role {
       case "system", "developer":
         system.append(content)
@@ -53,8 +53,8 @@ struct ChatPrompt {
   }
 
   /// A message's `content`: a string, or an array of `text` and `image_url` parts. Images are
-  /// decoded into `images` and replaced by `placeholder` in the text.
-  private static func contentText(_ message: JSONFields, placeholder: String?,
+  /// decoded into `images` and replaced by the `imagePad` token text.
+  private static func contentText(_ message: JSONFields, imagePad: String?,
                                   images: inout [RGBImage]) throws(RequestError) -> String {
     guard message.has("content") else { throw .field(message.name("content"), "is required") }
     if let s = message.object["content"] as? String { return s }
@@ -70,7 +70,7 @@ struct ChatPrompt {
       case "text":
         text += try part.requiredString("text")
       case "image_url":
-        guard let placeholder else { throw .field(path, "this model takes no images") }
+        guard let imagePad else { throw .field(path, "this model takes no images") }
         let url: String
         if let s = part.object["image_url"] as? String {
           url = s
@@ -83,7 +83,7 @@ struct ChatPrompt {
         do { images.append(try PNG.decode(bytes)) } catch {
           throw .field(field, "is not a readable PNG: \(error.localizedDescription)")
         }
-        text += placeholder
+        text += imagePad
       case let other:
         throw .field(part.name("type"), "'\(other)' is not supported (text, image_url)")
       }

@@ -13,7 +13,9 @@ extension GUIAgentService {
     let t0 = Date()
     let body = try JSONFields(body: request.body)
     try body.rejectUnknown(Self.groundFields)
-    guard let grounder else { throw RequestError(400, "model family '\(model.family)' takes no images, so it cannot ground") }
+    guard let grounder else {
+      throw RequestError(400, "this model cannot ground: \(groundingUnavailable ?? "model family '\(model.family)'")")
+    }
     let instruction = try body.requiredString("instruction")
     guard !instruction.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
       throw RequestError.field("instruction", "is empty")
