@@ -16,6 +16,9 @@ public struct ServiceConfiguration: Sendable {
   public var modelName = "gui-agent"
   /// The X display for `capture: true` (nil: `$DISPLAY`).
   public var display: String?
+  /// Largest image a request may send, in pixels (8K UHD): a 32 MB PNG of zeros could
+  /// otherwise declare hundreds of megapixels and make each connection allocate gigabytes.
+  public var maxImagePixels = 7680 * 4320
   /// Most tokens a chat completion may ask for.
   public var maxCompletionTokens = 4096
 

@@ -99,6 +99,19 @@ import XTestSupport
     #expect(missing.errorMessage.contains("screen capture failed"))
   }
 
+  /// An image over the pixel limit is refused by its header, before the pixels are allocated.
+  @Test func imageOverThePixelLimitIs400() throws {
+    let s = try RunningService { $0.maxImagePixels = 1000 }
+    let png = try Fixtures.screenshotPNG()   // more than 1000 pixels
+    #expect(try PNG.decode(png).width * PNG.decode(png).height > 1000)
+    let r = try s.client.post("/v1/ground", json: ["image": png.base64EncodedString(), "instruction": "OK"])
+    #expect(r.status == 400)
+    #expect(r.errorMessage.contains("'image'"), "\(r.errorMessage)")
+    let chat = try s.client.post("/v1/chat/completions", json: ["messages": [["role": "user", "content": [
+      ["type": "image_url", "image_url": ["url": "data:image/png;base64," + png.base64EncodedString()]]]]]])
+    #expect(chat.status == 400)
+  }
+
   @Test(arguments: [
     ("{", "not valid JSON"),
     ("[1]", "must be a JSON object"),

@@ -15,7 +15,7 @@ struct ChatPrompt {
   /// System text opens the conversation (a ChatML system block when the template is ChatML, else
   /// a paragraph before the first user turn); earlier assistant turns end with the end-of-sequence
   /// token, as the model ended them; the prompt ends with the assistant opening and `thinking`'s.
-  static func render(messages: [Any], model: LoadedModel, imagePad: String?,
+  static func render(messages: [Any], model: LoadedModel, imagePad: String?, maxPixels: Int,
                      thinking: ThinkingMode) throws(RequestError) -> ChatPrompt {
     guard !messages.isEmpty else { throw .field("messages", "must hold at least one message") }
     let template = model.template
@@ -30,7 +30,7 @@ struct ChatPrompt {
       guard let object = item as? [String: Any] else { throw .field(path, "must be an object") }
       let message = JSONFields(object, path: path)
       let role = try message.requiredString("role")
-      let content = try contentText(message, imagePad: imagePad, images: &images)
+      let content = try contentText(message, imagePad: imagePad, maxPixels: maxPixels, images: &images)
       switch role {
       case "system", "developer":
         system.append(content)
@@ -54,7 +54,7 @@ struct ChatPrompt {
 
   /// A message's `content`: a string, or an array of `text` and `image_url` parts. Images are
   /// decoded into `images` and replaced by the `imagePad` token text.
-  private static func contentText(_ message: JSONFields, imagePad: String?,
+  private static func contentText(_ message: JSONFields, imagePad: String?, maxPixels: Int,
                                   images: inout [RGBImage]) throws(RequestError) -> String {
     guard message.has("content") else { throw .field(message.name("content"), "is required") }
     if let s = message.object["content"] as? String { return s }
@@ -80,7 +80,7 @@ struct ChatPrompt {
         }
         let field = part.name("image_url.url")
         let bytes = try ImagePayload.bytes(url, field: field)
-        do { images.append(try PNG.decode(bytes)) } catch {
+        do { images.append(try PNG.decode(bytes, maxPixels: maxPixels)) } catch {
           throw .field(field, "is not a readable PNG: \(error.localizedDescription)")
         }
         text += imagePad

@@ -24,7 +24,8 @@ extension GUIAgentService {
     guard let messages = try body.array("messages") else { throw RequestError.field("messages", "is required") }
     if let n = try body.int("n", in: 0...1_000), n != 1 { throw RequestError.field("n", "only 1 choice is generated") }
     let thinking = try thinkingMode(body)
-    let prompt = try ChatPrompt.render(messages: messages, model: model, imagePad: pipeline.imagePlaceholder, thinking: thinking)
+    let prompt = try ChatPrompt.render(messages: messages, model: model, imagePad: pipeline.imagePlaceholder,
+                                       maxPixels: configuration.maxImagePixels, thinking: thinking)
     let maxTokens = try body.int("max_completion_tokens", in: 1...configuration.maxCompletionTokens)
       ?? body.int("max_tokens", in: 1...configuration.maxCompletionTokens) ?? 256
     let sampling = SamplingParameters(

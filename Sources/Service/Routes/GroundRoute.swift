@@ -62,7 +62,7 @@ extension GUIAgentService {
     case let (text?, false):
       if body.has("monitor") { throw RequestError.field("monitor", "goes with capture: true") }
       let bytes = try ImagePayload.bytes(text, field: "image")
-      do { return (try PNG.decode(bytes), .zero) } catch {
+      do { return (try PNG.decode(bytes, maxPixels: configuration.maxImagePixels), .zero) } catch {
         throw RequestError.field("image", "is not a readable PNG: \(error.localizedDescription)")
       }
     case (nil, true):
