@@ -31,6 +31,10 @@ test: deps
 # Benchmarks with their anchors side by side (python-mss for capture); see BENCHMARKS.md.
 bench: build
 	scripts/with-xvfb $(BIN) bench capture --anchor-cmd "$$(scripts/pyenv mss) scripts/bench/capture_mss.py --rgb -n \$$BENCH_ITERATIONS"
+	$(BIN) bench engine --reduced
+	python3 scripts/fixtures/make_smollm2_fixtures.py --venv-only
+	$(BIN) bench generate --model "$$(scripts/fetch-models)/SmolLM2-135M-Instruct.Q4_1.gguf" --threads 1,2 \
+	  --anchor-cmd "$${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}/llamacpp/bin/python scripts/bench/generate_llamacpp.py"
 
 clean:
 	rm -rf .build out

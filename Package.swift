@@ -46,7 +46,7 @@ let package = Package(
     .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "XTestSupport"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "AgentTests", dependencies: ["Agent"]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent", "XTestSupport"]),
     .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "XTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
   ],

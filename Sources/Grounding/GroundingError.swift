@@ -21,6 +21,13 @@ public enum GroundingError: Error, LocalizedError, Equatable {
   case modelTakesNoImages(family: String)
   /// The engine failed while encoding images or generating.
   case engine(EngineError)
+  /// A benchmark annotation file that cannot be used as a whole (unreadable, not a JSON list,
+  /// format not recognised).
+  case annotationFile(path: String, reason: String)
+  /// A results (JSONL) or predictions file with a bad record; `line` is 1-based (0: the whole file).
+  case recordFile(path: String, line: Int, reason: String)
+  /// Two records for the same sample that disagree (e.g. two shards that both scored it).
+  case conflictingRecords(sample: String, first: String, second: String)
 
   public var errorDescription: String? {
     switch self {
@@ -33,6 +40,9 @@ public enum GroundingError: Error, LocalizedError, Equatable {
     case let .imaging(e): "image resize failed: \(e.localizedDescription)"
     case let .modelTakesNoImages(f): "the \(f) model takes no images"
     case let .engine(e): e.localizedDescription
+    case let .annotationFile(path, reason): "annotation file \(path): \(reason)"
+    case let .recordFile(path, line, reason): line > 0 ? "\(path) line \(line): \(reason)" : "\(path): \(reason)"
+    case let .conflictingRecords(sample, first, second): "conflicting results for \(sample): \(first) vs \(second)"
     }
   }
 }

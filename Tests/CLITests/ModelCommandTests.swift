@@ -83,6 +83,17 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: out))
   }
 
+  @Test func groundOnALiveCaptureOfOneMonitor() throws {
+    guard let display = ProcessInfo.processInfo.environment["DISPLAY"], !display.isEmpty else {
+      throw CLIHarnessError("DISPLAY is unset: run the tests under Xvfb (make test)")
+    }
+    let r = try CLI.run(["ground", "--model", Self.tiny, "--capture", "--monitor", "0", "the OK button",
+                         "--json", "--display", display, "--max-tokens", "4"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let grid = try r.json()["grid"] as? [Int]
+    #expect(grid?.count == 2)
+  }
+
   @Test func missingModelIsARuntimeErrorNamingThePath() throws {
     let r = try CLI.run(["generate", "--model", "/nonexistent/model", "--prompt", "x"])
     #expect(r.status == 1)

@@ -23,7 +23,8 @@ extension AgentLoop {
     let context = PlannerContext(
       task: episode.task, stepIndex: index, history: Array(episode.history.suffix(settings.historyLength)),
       screenshot: before, feedback: episode.feedback, deadline: deadline,
-      thinkBudget: settings.thinkBudget, maxAnswerTokens: settings.maxAnswerTokens)
+      thinkBudget: settings.thinkBudget, maxAnswerTokens: settings.maxAnswerTokens,
+      constrained: settings.constrainedDecoding)
     guard let output = try episode.planner.next(context) else {
       return Ending(.succeeded, "the scripted plan ran to its end")
     }

@@ -26,6 +26,8 @@ public final class AgentLoop {
     public var confirm: ((AgentAction, [ScreenPoint]) -> Bool)?
     /// Told about each step as soon as it is recorded.
     public var onStep: ((StepReport) -> Void)?
+    /// Asked before each step; true ends the episode as `stopped` (e.g. after Ctrl-C).
+    public var stopRequested: (() -> Bool)?
 
     public init(display: X11Display, store: EpisodeStore, planner: (any ActionPlanner)? = nil,
                 locator: (any ElementLocator)? = nil, settings: AgentSettings = AgentSettings(),
@@ -97,6 +99,7 @@ public final class AgentLoop {
   private func steps(_ episode: inout EpisodeRun) throws -> Ending {
     let limit = configuration.settings.maxSteps
     while episode.stepsRecorded < limit {
+      if configuration.stopRequested?() == true { return Ending(.stopped, "stopped at the user's request") }
       if let ending = try step(&episode) { return ending }
     }
     return Ending(.maxSteps, "reached the limit of \(limit) steps")

@@ -32,6 +32,9 @@ public struct AgentSettings: Codable, Equatable, Sendable {
   public var thinkBudget: Int? = nil
   /// Tokens of answer a model planner may generate per step (after the reasoning).
   public var maxAnswerTokens = 160
+  /// Restrict a model planner's answer to the JSON action grammar (``ActionSchema``), so that
+  /// even a small model always emits a valid action.
+  public var constrainedDecoding = false
 
   /// Combinations that end sessions or reboot machines (X server kill, the reboot salute,
   /// switching away from the X virtual terminal, power and logout keys).

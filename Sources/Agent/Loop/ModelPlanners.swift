@@ -11,6 +11,7 @@ import Imaging
 public final class VisionPlanner: ActionPlanner {
   public let grounder: Grounder
   public var name: String { grounder.pipeline.model.path }
+  private var decoders = DecoderCache(points: true)
 
   /// - Throws: `GroundingError` when the model takes no images or has no known convention.
   public init(model: LoadedModel) throws {
@@ -24,7 +25,7 @@ public final class VisionPlanner: ActionPlanner {
     let thinking = thinkingMode(context)
     let prepared = try grounder.pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
     let completion = try generate(grounder.pipeline.model, ids: prepared.ids, embeddings: prepared.imageEmbeddings,
-                                  thinking: thinking, context: context)
+                                  thinking: thinking, context: context, decoder: context.constrained ? decoders.decoder(grounder.pipeline.model, context) : nil)
     let plan = prepared.plans.first
     let convention = grounder.convention
     let (width, height) = (image.width, image.height)
@@ -46,6 +47,7 @@ public final class VisionPlanner: ActionPlanner {
 public final class TextPlanner: ActionPlanner {
   public let model: LoadedModel
   public var name: String { model.path }
+  private var decoders = DecoderCache(points: false)
 
   public init(model: LoadedModel) { self.model = model }
 
@@ -55,7 +57,8 @@ public final class TextPlanner: ActionPlanner {
                                     targets: .elements)
     let thinking = thinkingMode(context)
     let ids = model.promptIds(prompt, thinking: thinking)
-    let completion = try generate(model, ids: ids, embeddings: nil, thinking: thinking, context: context)
+    let completion = try generate(model, ids: ids, embeddings: nil, thinking: thinking, context: context,
+                                  decoder: context.constrained ? decoders.decoder(model, context) : nil)
     // Told the screen size, a text planner that gives a point anyway means screen pixels.
     return output(completion, promptTokens: ids.count, pointSpace: .screen)
   }
@@ -87,18 +90,73 @@ private func thinkingMode(_ context: PlannerContext) -> ThinkingMode {
   context.thinkBudget.map { .think(budget: $0) } ?? .default
 }
 
-/// Greedy generation that stops at the step's deadline (the answer is then cut short and
-/// most likely fails to parse, which the loop records).
-private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, thinking: ThinkingMode,
-                      context: PlannerContext) throws -> Completion {
-  let deadline = context.deadline
-  return try model.complete(promptIds: ids, imageEmbeddings: embeddings,
-                            maxTokens: context.maxAnswerTokens + (context.thinkBudget ?? 0),
-                            thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
+/// One planner call's text, split as `Completion` splits it.
+struct Generated {
+  var text: String
+  var reasoning: String
+  var answer: String
+  var completionTokens: Int
+  var seconds: Double
 }
 
-private func output(_ c: Completion, promptTokens: Int, pointSpace: PointSpace) -> PlannerOutput {
-  PlannerOutput(rawOutput: c.text, answer: c.answer, reasoning: c.reasoning.isEmpty ? nil : c.reasoning,
-                tokens: TokenCounts(prompt: promptTokens, completion: c.ids.count),
-                latencies: ["model": 1000 * (c.prefillSeconds + c.decodeSeconds)], pointSpace: pointSpace)
+/// The constrained decoder for a planner, remade when the answer's token budget changes so
+/// that its string limit lets every action finish within the budget.
+private struct DecoderCache {
+  let points: Bool
+  private var cached: ConstrainedDecoder?
+
+  init(points: Bool) { self.points = points }
+
+  mutating func decoder(_ model: LoadedModel, _ context: PlannerContext) -> ConstrainedDecoder {
+    let length = ActionSchema.stringLength(fitting: context.maxAnswerTokens)
+    if let d = cached, d.schema.maxStringLength == length { return d }
+    let d = ConstrainedDecoder(model: model, schema: ActionSchema(points: points, maxStringLength: length))
+    cached = d
+    return d
+  }
+}
+
+/// Greedy generation that stops at the step's deadline (the answer is then cut short and
+/// most likely fails to parse, which the loop records). With a `decoder`, the reasoning (when
+/// thinking) is generated freely up to its closing marker, then the answer under the schema.
+private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, thinking: ThinkingMode,
+                      context: PlannerContext, decoder: ConstrainedDecoder?) throws -> Generated {
+  let deadline = context.deadline
+  let clock = ContinuousClock()
+  let start = clock.now
+  guard let decoder else {
+    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings,
+                               maxTokens: context.maxAnswerTokens + (context.thinkBudget ?? 0),
+                               thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
+    return Generated(text: c.text, reasoning: c.reasoning, answer: c.answer, completionTokens: c.ids.count,
+                     seconds: c.prefillSeconds + c.decodeSeconds)
+  }
+  var prefix = ids
+  var text = ""
+  var reasoning = ""
+  var tokens = 0
+  if let budget = context.thinkBudget {
+    let close = model.thinkingMarkers.close
+    let closeIds = model.tokenizer.encode(close)
+    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings, maxTokens: budget + closeIds.count + 1,
+                               stopStrings: [close], thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
+    reasoning = c.reasoning
+    prefix += c.ids.filter { !model.eosIds.contains($0) }
+    text = c.text
+    tokens = c.ids.count
+    if !c.text.contains(close) { prefix += closeIds; text += close }
+    // The layout the template gives a closed reasoning block (ThinkingMode.noThink).
+    prefix += model.tokenizer.encode("\n\n")
+    text += "\n\n"
+  }
+  let answer = try decoder.generate(promptIds: prefix, imageEmbeddings: embeddings, maxTokens: context.maxAnswerTokens,
+                                    deadline: deadline)
+  return Generated(text: text + answer.text, reasoning: reasoning, answer: answer.text,
+                   completionTokens: tokens + answer.ids.count, seconds: ms(clock.now - start) / 1000)
+}
+
+private func output(_ g: Generated, promptTokens: Int, pointSpace: PointSpace) -> PlannerOutput {
+  PlannerOutput(rawOutput: g.text, answer: g.answer, reasoning: g.reasoning.isEmpty ? nil : g.reasoning,
+                tokens: TokenCounts(prompt: promptTokens, completion: g.completionTokens),
+                latencies: ["model": 1000 * g.seconds], pointSpace: pointSpace)
 }

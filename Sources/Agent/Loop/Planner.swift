@@ -35,6 +35,8 @@ public struct PlannerContext: Sendable {
   /// The reasoning budget per step (`AgentSettings.thinkBudget`) and the answer budget.
   public var thinkBudget: Int?
   public var maxAnswerTokens: Int
+  /// Whether the answer is to be restricted to the JSON action grammar.
+  public var constrained: Bool = false
 }
 
 /// How the numbers of a point target in a planner's output map to the screen.

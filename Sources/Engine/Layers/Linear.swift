@@ -1,56 +1,107 @@
+// MARK: - Weight storage
+
+/// How a model holds its matrices and multiplies by them.
+public enum WeightStorage: Sendable, Equatable {
+  /// Converted to float32 at load; BLAS products (the safetensors path).
+  case float32
+  /// Kept in the file's type (GGUF blocks stay quantized); products with float32 activations,
+  /// so results equal float math on the dequantized weights up to rounding.
+  case stored
+  /// As `stored`, but decode rounds activations to int8 blocks before products with
+  /// Q4_0 / Q4_1 / Q8_0 weights, as llama.cpp does: about twice as fast a decode; logits move
+  /// by up to ~1 on SmolLM2 (llama.cpp's own rounding noise), prefill stays float32.
+  case storedInt8Decode
+}
+
 // MARK: - Linear
 
 /// y = x W^T + b, as `nn.Linear`: W (out, in) row-major, b (out,) optional.
+/// W is either dense float32 (BLAS products, the safetensors path) or kept in its stored GGML
+/// type (`QuantizedMatrix`, the GGUF path; see QuantizedLinear.swift for its products).
 struct Linear: Sendable {
-  let weight: Tensor  // (out, in)
+  enum Weight: Sendable {
+    case dense(Tensor)               // (out, in) f32
+    /// (out, in) in GGML blocks / f16 / f32; `int8Decode`: see `WeightStorage.storedInt8Decode`.
+    case quantized(QuantizedMatrix, int8Decode: Bool)
+  }
+  let weight: Weight
   let bias: [Float]?  // (out,)
-  var outFeatures: Int { weight.shape[0] }
-  var inFeatures: Int { weight.shape[1] }
+  let outFeatures: Int
+  let inFeatures: Int
 
-  /// Loads `<prefix>.weight` (out, in) and, when `bias`, `<prefix>.bias` (out,).
+  /// Loads `<prefix>.weight` (out, in) held as `storage` says and, when `bias`,
+  /// `<prefix>.bias` (out,).
   init(_ source: any WeightSource, _ prefix: String, in inFeatures: Int, out outFeatures: Int,
-       bias: Bool) throws(EngineError) {
-    weight = try source.tensor(prefix + ".weight", shape: [outFeatures, inFeatures])
+       bias: Bool, storage: WeightStorage = .float32) throws(EngineError) {
+    weight = try Self.load(source, prefix + ".weight", shape: [outFeatures, inFeatures], storage: storage)
     self.bias = bias ? try source.tensor(prefix + ".bias", shape: [outFeatures]).data : nil
+    self.outFeatures = outFeatures
+    self.inFeatures = inFeatures
   }
 
   init(weight: Tensor, bias: [Float]?) {
-    self.weight = weight
-    self.bias = bias
+    self.init(.dense(weight), bias: bias)
   }
 
-  /// x (rows, in) -> (rows, out). The output features are split between `threads` threads,
-  /// each running a single-threaded sgemm/sgemv on its block of W's rows (OpenBLAS itself
-  /// stays at one thread: its idle workers spin and would steal the cores from ours).
+  init(_ weight: Weight, bias: [Float]?) {
+    self.weight = weight
+    self.bias = bias
+    switch weight {
+    case let .dense(w): outFeatures = w.shape[0]; inFeatures = w.shape[1]
+    case let .quantized(w, _): outFeatures = w.rows; inFeatures = w.columns
+    }
+  }
+
+  /// The matrix `name`, checked to have `shape` (out, in), held as `storage` says.
+  static func load(_ source: any WeightSource, _ name: String, shape: [Int],
+                   storage: WeightStorage) throws(EngineError) -> Weight {
+    guard storage != .float32 else { return .dense(try source.tensor(name, shape: shape)) }
+    guard let info = source.info(name) else { throw .missingTensor(name) }
+    guard info.shape == shape else { throw .badTensorShape(name: name, expected: shape, actual: info.shape) }
+    return .quantized(try source.matrix(name), int8Decode: storage == .storedInt8Decode)
+  }
+
+  /// x (rows, in) -> (rows, out). The output features are split between `threads` threads.
   func callAsFunction(_ x: [Float], rows: Int, threads: Int = 1) -> [Float] {
-    let m = outFeatures, k = inFeatures
     guard rows > 0 else { return [] }
-    var out = [Float](repeating: 0, count: rows * m)  // (rows, out)
+    var out = [Float](repeating: 0, count: rows * outFeatures)  // (rows, out)
     x.withUnsafeBufferPointer { xp in
-      weight.data.withUnsafeBufferPointer { wp in
-        out.withUnsafeMutableBufferPointer { op in
-          guard let xb = xp.baseAddress, let wb = wp.baseAddress, let ob = op.baseAddress else { return }
-          // Blocks of at least 64 output features: smaller ones cost more in dispatch than they save.
-          Parallel.ranges(m, threads: threads, minimumPerRange: 64) { cols in
-            if let bias {
-              // Start from the bias in every row, then accumulate x W^T on top.
-              for r in 0..<rows {
-                for c in cols { ob[r * m + c] = bias[c] }
-              }
-            }
-            let beta: Float = bias == nil ? 0 : 1
-            if rows == 1 {
-              // W[cols] (|cols|, k) @ x (k,) -> out[cols]
-              BLAS.gemv(wb + cols.lowerBound * k, rows: cols.count, columns: k, xb, beta: beta, ob + cols.lowerBound)
-              return
-            }
-            // x (rows, k) @ W[cols]^T (k, |cols|) -> out[:, cols] (rows, |cols|), row stride m
-            BLAS.gemm(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k,
-                      transposeB: true, beta: beta, c: ob + cols.lowerBound, ldc: m)
-          }
+      out.withUnsafeMutableBufferPointer { op in
+        guard let xb = xp.baseAddress, let ob = op.baseAddress else { return }
+        switch weight {
+        case let .dense(w): Self.denseProduct(w, bias: bias, xb, rows: rows, threads: threads, ob)
+        case let .quantized(w, int8): w.linearProduct(xb, rows: rows, bias: bias, int8Decode: int8, threads: threads, ob)
         }
       }
     }
     return out
+  }
+
+  /// Each thread runs a single-threaded sgemm/sgemv on its block of W's rows (OpenBLAS itself
+  /// stays at one thread: its idle workers spin and would steal the cores from ours).
+  private static func denseProduct(_ weight: Tensor, bias: [Float]?, _ xb: UnsafePointer<Float>, rows: Int,
+                                   threads: Int, _ ob: UnsafeMutablePointer<Float>) {
+    let m = weight.shape[0], k = weight.shape[1]
+    weight.data.withUnsafeBufferPointer { wp in
+      guard let wb = wp.baseAddress else { return }
+      // Blocks of at least 64 output features: smaller ones cost more in dispatch than they save.
+      Parallel.ranges(m, threads: threads, minimumPerRange: 64) { cols in
+        if let bias {
+          // Start from the bias in every row, then accumulate x W^T on top.
+          for r in 0..<rows {
+            for c in cols { ob[r * m + c] = bias[c] }
+          }
+        }
+        let beta: Float = bias == nil ? 0 : 1
+        if rows == 1 {
+          // W[cols] (|cols|, k) @ x (k,) -> out[cols]
+          BLAS.gemv(wb + cols.lowerBound * k, rows: cols.count, columns: k, xb, beta: beta, ob + cols.lowerBound)
+          return
+        }
+        // x (rows, k) @ W[cols]^T (k, |cols|) -> out[:, cols] (rows, |cols|), row stride m
+        BLAS.gemm(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k,
+                  transposeB: true, beta: beta, c: ob + cols.lowerBound, ldc: m)
+      }
+    }
   }
 }

@@ -2,6 +2,9 @@
 //
 // Ports transformers' LlamaDecoderLayer / Qwen2DecoderLayer (pre-RMSNorm, RoPE rotate-half,
 // grouped-query attention, SwiGLU) for a block of n new tokens appended to the cache.
+// The same code serves every loader: it reads `BlueLMVLTensorNames`' decoder names, which a
+// loader of another layout maps its own names onto (GGUFLlamaWeights for GGUF). `storage`
+// says whether the matrices stay in the file's type (GGUF blocks) or become float32.
 
 /// One decoder layer: x += o(attn(rope(q), rope(k), v)) over rmsnorm(x); x += mlp(rmsnorm(x)).
 struct DecoderLayer: Sendable {
@@ -13,20 +16,21 @@ struct DecoderLayer: Sendable {
   let mlp: SwiGLUMLP
   let heads: Int, kvHeads: Int, headDim: Int
 
-  init(_ source: any WeightSource, index i: Int, config t: DecoderTextConfig) throws(EngineError) {
+  init(_ source: any WeightSource, index i: Int, config t: DecoderTextConfig,
+       storage ks: WeightStorage) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     let prefix = N.textLayer(i), d = t.hiddenSize
     let qDim = t.numAttentionHeads * t.headDim, kvDim = t.numKeyValueHeads * t.headDim
     inputNorm = try RMSNorm(source, prefix + N.TextLayer.inputNorm, dim: d, eps: t.rmsNormEps)
     postNorm = try RMSNorm(source, prefix + N.TextLayer.postNorm, dim: d, eps: t.rmsNormEps)
-    q = try Linear(source, prefix + N.TextLayer.q, in: d, out: qDim, bias: t.hasQKVBias)
-    k = try Linear(source, prefix + N.TextLayer.k, in: d, out: kvDim, bias: t.hasQKVBias)
-    v = try Linear(source, prefix + N.TextLayer.v, in: d, out: kvDim, bias: t.hasQKVBias)
-    o = try Linear(source, prefix + N.TextLayer.o, in: qDim, out: d, bias: t.hasOutputBias)
+    q = try Linear(source, prefix + N.TextLayer.q, in: d, out: qDim, bias: t.hasQKVBias, storage: ks)
+    k = try Linear(source, prefix + N.TextLayer.k, in: d, out: kvDim, bias: t.hasQKVBias, storage: ks)
+    v = try Linear(source, prefix + N.TextLayer.v, in: d, out: kvDim, bias: t.hasQKVBias, storage: ks)
+    o = try Linear(source, prefix + N.TextLayer.o, in: qDim, out: d, bias: t.hasOutputBias, storage: ks)
     mlp = SwiGLUMLP(
-      gate: try Linear(source, prefix + N.TextLayer.gate, in: d, out: t.intermediateSize, bias: false),
-      up: try Linear(source, prefix + N.TextLayer.up, in: d, out: t.intermediateSize, bias: false),
-      down: try Linear(source, prefix + N.TextLayer.down, in: t.intermediateSize, out: d, bias: false))
+      gate: try Linear(source, prefix + N.TextLayer.gate, in: d, out: t.intermediateSize, bias: false, storage: ks),
+      up: try Linear(source, prefix + N.TextLayer.up, in: d, out: t.intermediateSize, bias: false, storage: ks),
+      down: try Linear(source, prefix + N.TextLayer.down, in: t.intermediateSize, out: d, bias: false, storage: ks))
     heads = t.numAttentionHeads; kvHeads = t.numKeyValueHeads; headDim = t.headDim
   }
 
@@ -59,23 +63,26 @@ struct DecoderLayer: Sendable {
 /// The causal LM: embed_tokens -> layers -> norm -> lm_head (or embed_tokens when tied).
 struct DecoderLM: Sendable {
   let config: DecoderTextConfig
-  let embedTokens: Tensor  // (vocab, D)
+  let embedTokens: Linear.Weight  // (vocab, D)
   let layers: [DecoderLayer]
   let norm: RMSNorm
   let lmHead: Linear       // (vocab, D); shares embed_tokens' storage when tied
   let rope: RotaryEmbedding
 
-  init(_ source: any WeightSource, config t: DecoderTextConfig) throws(EngineError) {
+  init(_ source: any WeightSource, config t: DecoderTextConfig, storage: WeightStorage = .float32) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     config = t
-    embedTokens = try source.tensor(N.embedTokens, shape: [t.vocabSize, t.hiddenSize])
+    let shape = [t.vocabSize, t.hiddenSize]
+    embedTokens = try Linear.load(source, N.embedTokens, shape: shape, storage: storage)
     var layers: [DecoderLayer] = []
-    for i in 0..<t.numHiddenLayers { layers.append(try DecoderLayer(source, index: i, config: t)) }
+    for i in 0..<t.numHiddenLayers {
+      layers.append(try DecoderLayer(source, index: i, config: t, storage: storage))
+    }
     self.layers = layers
     norm = try RMSNorm(source, N.finalNorm, dim: t.hiddenSize, eps: t.rmsNormEps)
     lmHead = t.tieWordEmbeddings
-      ? Linear(weight: embedTokens, bias: nil)
-      : Linear(weight: try source.tensor(N.lmHead, shape: [t.vocabSize, t.hiddenSize]), bias: nil)
+      ? Linear(embedTokens, bias: nil)
+      : Linear(try Linear.load(source, N.lmHead, shape: shape, storage: storage), bias: nil)
     rope = RotaryEmbedding(headDim: t.headDim, theta: t.ropeTheta)
   }
 
@@ -83,8 +90,16 @@ struct DecoderLM: Sendable {
   func embed(_ tokens: [Int]) -> [Float] {
     let d = config.hiddenSize
     var x = [Float](repeating: 0, count: tokens.count * d)  // (n, D)
-    for (r, id) in tokens.enumerated() {
-      x.replaceSubrange((r * d)..<((r + 1) * d), with: embedTokens.data[(id * d)..<((id + 1) * d)])
+    switch embedTokens {
+    case let .dense(table):
+      for (r, id) in tokens.enumerated() {
+        x.replaceSubrange((r * d)..<((r + 1) * d), with: table.data[(id * d)..<((id + 1) * d)])
+      }
+    case let .quantized(table, _):
+      x.withUnsafeMutableBufferPointer { xp in
+        guard let xb = xp.baseAddress else { return }
+        for (r, id) in tokens.enumerated() { table.dequantizeRow(id, into: xb + r * d) }
+      }
     }
     return x
   }

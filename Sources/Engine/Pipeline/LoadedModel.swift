@@ -48,7 +48,9 @@ public enum ModelLoader {
   public typealias FileLoader = @Sendable (_ url: URL, _ threads: Int) throws(EngineError) -> LoadedModel
 
   /// Single-file formats by lowercase extension.
-  public static let fileLoaders: [String: FileLoader] = [:]
+  public static let fileLoaders: [String: FileLoader] = [
+    "gguf": { (url, threads) throws(EngineError) in try loadGGUF(url, threads: threads) },
+  ]
 
   public static func load(path: String, threads: Int = 1) throws(EngineError) -> LoadedModel {
     let url = URL(fileURLWithPath: path)

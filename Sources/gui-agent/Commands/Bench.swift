@@ -8,7 +8,7 @@ extension Commands {
   static let bench = Command(
     name: "bench",
     abstract: "Measure performance against reference implementations (see BENCHMARKS.md).",
-    subcommands: [benchCapture, benchEngine])
+    subcommands: [benchCapture, benchEngine, benchGenerate])
 
   static let benchCapture = Command(
     name: "capture",
@@ -70,22 +70,12 @@ extension Commands {
 
   /// Runs the anchor command once and returns its reported p50 in milliseconds.
   private static func runAnchor(_ cmd: String, iterations: Int, display: String?) throws -> Double {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/bin/sh")
-    p.arguments = ["-c", cmd]
-    var env = ProcessInfo.processInfo.environment
-    env["BENCH_ITERATIONS"] = String(iterations)
+    var env = ["BENCH_ITERATIONS": String(iterations)]
     if let display { env["DISPLAY"] = display }
-    p.environment = env
-    let out = Pipe()
-    p.standardOutput = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    guard p.terminationStatus == 0 else { throw BenchError("anchor command failed (status \(p.terminationStatus)): \(cmd)") }
-    guard let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let p50 = (obj["p50_ms"] as? NSNumber)?.doubleValue
-    else { throw BenchError("anchor printed no JSON with p50_ms: \(String(decoding: data, as: UTF8.self))") }
+    let obj = try anchorJSON(cmd, environment: env)
+    guard let p50 = (obj["p50_ms"] as? NSNumber)?.doubleValue else {
+      throw BenchError("anchor printed no p50_ms: \(obj)")
+    }
     return p50
   }
 

@@ -44,8 +44,12 @@ extension Commands {
           var c = enc.singleValueContainer()
           try c.encode(timestamp(date))
         }
+        // The settings as an object, not the JSON text the store keeps.
+        var episode = try JSONSerialization.jsonObject(with: encoder.encode(e)) as? [String: Any] ?? [:]
+        episode["settings"] = try? JSONSerialization.jsonObject(with: Data(e.settingsJSON.utf8))
+        episode["settingsJSON"] = nil
         let object: [String: Any] = [
-          "episode": try JSONSerialization.jsonObject(with: encoder.encode(e)),
+          "episode": episode,
           "steps": try JSONSerialization.jsonObject(with: encoder.encode(steps)),
         ]
         try Output.json(object)

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import ScreenCapture
+import Synchronization
 
 /// `gui-agent run "task"`: the agent loop, streamed to the terminal and recorded in the store.
 extension Commands {
@@ -25,6 +26,7 @@ extension Commands {
       .value("plan", "FILE", "A scripted plan (JSON)."),
       .value("think-budget", "N", "Reasoning tokens per step for a model planner (default 256; 0: no thinking)."),
       .value("max-steps", "N", "Steps before stopping (default 25)."),
+      .flag("constrained", "Restrict a model planner's answer to the JSON action grammar (always a valid action)."),
       .flag("dry-run", "Plan, ground, check and record, but send no input events."),
       .flag("confirm", "Ask on the terminal before each action."),
       .value("allow", "ACTIONS", "Comma-separated action names allowed (default: all)."),
@@ -56,6 +58,9 @@ extension Commands {
       if args.flag("confirm") { configuration.confirm = askBeforeAction }
       let json = args.json
       if !json { configuration.onStep = printStep }
+      let interrupt = InterruptRequest.install()
+      configuration.stopRequested = { InterruptRequest.flag.load(ordering: .relaxed) }
+      defer { interrupt.cancel() }
       let outcome = try AgentLoop(configuration: configuration).run(task: task, plan: plan)
       let trace = args.string("trace-out").map { URL(fileURLWithPath: $0) }
         ?? store.url.deletingLastPathComponent().appendingPathComponent("traces/episode-\(outcome.episodeId).html")
@@ -80,6 +85,7 @@ extension Commands {
     var s = AgentSettings()
     s.maxSteps = try args.int("max-steps", range: 1...10_000) ?? s.maxSteps
     s.dryRun = args.flag("dry-run")
+    s.constrainedDecoding = args.flag("constrained")
     let budget = try args.int("think-budget", range: 0...1_000_000) ?? 256
     s.thinkBudget = budget == 0 ? nil : budget
     if let allow = args.string("allow") {
@@ -119,5 +125,23 @@ extension Commands {
     FileHandle.standardError.write(Data("run \(JSONActionGrammar.serialize(action))\(at)? [y/N] ".utf8))
     guard let answer = readLine() else { return false }
     return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
+  }
+}
+
+/// Ctrl-C during `run`: the first stops the episode after the current step (recorded as
+/// `stopped`, trace written); a second quits at once (the store marks the episode
+/// `interrupted` when next opened).
+enum InterruptRequest {
+  static let flag = Atomic<Bool>(false)
+
+  static func install() -> any DispatchSourceSignal {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+      if flag.exchange(true, ordering: .relaxed) { exit(130) }
+      Output.log("stopping after this step (Ctrl-C again to quit now)")
+    }
+    source.resume()
+    return source
   }
 }

@@ -1,0 +1,71 @@
+// MARK: - Linear products with a weight kept in its stored type
+//
+// Decode (a few rows of x) reads the weight once at its stored size through the fused float
+// `quantizedRowDot`, or, when asked (`WeightStorage.storedInt8Decode`) for Q4_0 / Q4_1 / Q8_0
+// weights, as llama.cpp does (Q8Activations.swift: x rounded to int8 blocks, integer block
+// dots; measured 2x faster here, at the cost of llama.cpp's rounding noise).
+// A longer batch (prefill) dequantizes W a block of rows at a time into a small float32 scratch
+// and runs sgemm on it (float activations, 3x faster here than integer dots per row), so no
+// dense copy of the whole matrix is ever kept.
+
+extension QuantizedMatrix {
+  /// Batches below this many rows use the fused dot per row; from it on, dequantize + sgemm.
+  static let batchedProductRows = 4
+  /// W rows dequantized at a time for the batched product: (64, in) floats of scratch.
+  static let scratchRows = 64
+
+  /// out (rows, W.rows) = x (rows, W.columns) @ W^T + bias; W's rows are split across
+  /// `threads` threads.
+  /// `int8Decode`: below `batchedProductRows` rows, round x to int8 blocks for the types
+  /// `Q8Row` handles.
+  func linearProduct(_ x: UnsafePointer<Float>, rows n: Int, bias: [Float]?, int8Decode: Bool, threads: Int,
+                     _ out: UnsafeMutablePointer<Float>) {
+    let m = rows, k = columns
+    let integer = int8Decode && n < Self.batchedProductRows && Q8Row.handles(type)
+    let activations = integer ? (0..<n).map { Q8Row(x + $0 * k, count: k) } : []
+    Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
+      if !activations.isEmpty {
+        for (r, a) in activations.enumerated() {
+          let yr = out + r * m
+          a.values.withUnsafeBufferPointer { q in a.scales.withUnsafeBufferPointer { d in
+            a.sums.withUnsafeBufferPointer { s in
+              guard let qp = q.baseAddress, let dp = d.baseAddress, let sp = s.baseAddress else { return }
+              // W[f] (k,) · x_r (k,) -> out[r, f]
+              for f in features { yr[f] = q8RowDot(type, rowPointer(f), qp, dp, sp, count: k) }
+            }
+          } }
+        }
+      } else if n < Self.batchedProductRows {
+        for r in 0..<n {
+          let xr = x + r * k, yr = out + r * m
+          // W[f] (k,) · x_r (k,) -> out[r, f]
+          for f in features { yr[f] = quantizedRowDot(type, rowPointer(f), xr, count: k) }
+        }
+      } else {
+        var scratch = [Float](repeating: 0, count: Self.scratchRows * k)  // (64, k)
+        scratch.withUnsafeMutableBufferPointer { sp in
+          guard let s = sp.baseAddress else { return }
+          var f0 = features.lowerBound
+          while f0 < features.upperBound {
+            let count = min(Self.scratchRows, features.upperBound - f0)
+            dequantize(type, from: rowPointer(f0), count: count * k, into: s)  // W[f0..<f0+count] (count, k)
+            // x (n, k) @ W_block^T (k, count) -> out[:, f0..<f0+count] (n, count), row stride m
+            BLAS.gemm(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, transposeB: true,
+                      c: out + f0, ldc: m)
+            f0 += count
+          }
+        }
+      }
+      if let bias {
+        for r in 0..<n {
+          for f in features { out[r * m + f] += bias[f] }
+        }
+      }
+    }
+  }
+
+  /// Row `r` of W as float32: (columns,) written to `dst`. `r` is checked by the caller.
+  func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
+    dequantize(type, from: rowPointer(r), count: columns, into: dst)
+  }
+}

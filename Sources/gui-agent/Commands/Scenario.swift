@@ -1,0 +1,49 @@
+import Agent
+import Foundation
+
+/// `gui-agent scenario run FILE|DIR`: end-to-end scenarios, each on a private X server.
+extension Commands {
+  static let scenario = Command(
+    name: "scenario",
+    abstract: "Run end-to-end scenarios: real applications, a scripted plan, a check.",
+    subcommands: [scenarioRun])
+
+  static let scenarioRun = Command(
+    name: "run", abstract: "Run the scenarios of a file or folder and print a pass/fail table.",
+    discussion: """
+      Each scenario starts its own Xvfb and applications, runs its scripted plan through the agent \
+      loop (recorded in the episode store) and its check command; see Scenarios/README.md. \
+      Exit status 0 only when every scenario passed. --json prints \
+      {"passed", "failed", "scenarios": [{"name", "passed", "episode_id", "steps", "reason", "seconds"}]}.
+      """,
+    options: [storeOption, .flag("keep-going", "Run the remaining scenarios after a failure.")],
+    positionals: [PositionalSpec(name: "FILE|DIR", help: "A scenario file, or a folder of them (*.json).")],
+    run: { args in
+      let scenarios = try Scenario.loadAll(from: URL(fileURLWithPath: args.positionals[0]))
+      let store = try EpisodeStore(path: storeURL(args))
+      let json = args.json
+      let width = max(8, scenarios.map(\.name.count).max() ?? 8)
+      if !json { Output.out(row("scenario", "result", "steps", "seconds", "reason", width: width)) }
+      let runner = ScenarioRunner(store: store) { r in
+        guard !json else { return }
+        Output.out(row(r.name, r.passed ? "pass" : "FAIL", "\(r.steps)", String(format: "%.1f", r.seconds),
+                       r.reason.replacingOccurrences(of: "\n", with: " "), width: width))
+      }
+      let report = runner.run(scenarios, keepGoing: args.flag("keep-going"))
+      if json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        Output.out(String(decoding: try encoder.encode(report), as: UTF8.self))
+      } else {
+        let skipped = scenarios.count - report.scenarios.count
+        Output.out("\(report.passed) passed, \(report.failed) failed" + (skipped > 0 ? ", \(skipped) not run" : ""))
+      }
+      return report.allPassed && report.scenarios.count == scenarios.count ? .success : .failure
+    })
+
+  private static func row(_ name: String, _ result: String, _ steps: String, _ seconds: String, _ reason: String,
+                          width: Int) -> String {
+    func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    return pad(name, width) + "  " + pad(result, 6) + "  " + pad(steps, 5) + "  " + pad(seconds, 7) + "  " + reason
+  }
+}

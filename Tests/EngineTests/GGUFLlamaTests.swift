@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import Engine
+
+// MARK: - GGUF llama pieces without the real file: metadata errors, row order, int8 products
+
+extension GGUFBytes {
+  mutating func kvString(_ key: String, _ v: String) { string(key); u32(GGUFValueType.string.rawValue); string(v) }
+  mutating func kvStrings(_ key: String, _ vs: [String]) {
+    string(key); u32(GGUFValueType.array.rawValue); u32(GGUFValueType.string.rawValue); u64(UInt64(vs.count))
+    vs.forEach { string($0) }
+  }
+}
+
+@Suite struct GGUFLlamaTests {
+  /// A tensor-less GGUF with the given metadata, opened.
+  private func file(_ build: (inout GGUFBytes) -> Void, kvs: UInt64) throws -> GGUFFile {
+    var g = GGUFBytes()
+    g.header(tensors: 0, kvs: kvs)
+    build(&g)
+    let dir = try WeightScratchDirectory()
+    defer { dir.cleanup() }
+    return try GGUFFile(url: try dir.write("meta.gguf", g.bytes))
+  }
+
+  @Test("another architecture, a missing key, an unsupported tokenizer: errors that name them")
+  func metadataErrors() throws {
+    let qwen = try file({ $0.kvString("general.architecture", "qwen3") }, kvs: 1)
+    #expect(throws: EngineError.badConfig("\(qwen.path): general.architecture 'qwen3' is not llama")) {
+      try DecoderTextConfig.llama(gguf: qwen)
+    }
+    let partial = try file({ g in
+      g.kvString("general.architecture", "llama"); g.kvU32("llama.attention.head_count", 4)
+    }, kvs: 2)
+    #expect(throws: EngineError.badConfig("\(partial.path): GGUF key 'llama.embedding_length' is missing or not a positive integer")) {
+      try DecoderTextConfig.llama(gguf: partial)
+    }
+    let spm = try file({ g in
+      g.kvString("tokenizer.ggml.model", "llama"); g.kvStrings("tokenizer.ggml.tokens", ["a", "b"])
+    }, kvs: 2)
+    #expect(throws: EngineError.tokenizer("\(spm.path): tokenizer.ggml.model 'llama' is not supported (only gpt2, byte-level BPE)")) {
+      try Tokenizer.gguf(spm)
+    }
+  }
+
+  @Test("a GGUF tokenizer: control tokens are matched whole, merges applied, ids are indices")
+  func smallTokenizer() throws {
+    let tokens = ["<|end|>", "a", "b", "ab", "Ġ", "Ġab"]
+    let f = try file({ g in
+      g.kvString("tokenizer.ggml.model", "gpt2"); g.kvString("tokenizer.ggml.pre", "gpt2")
+      g.kvStrings("tokenizer.ggml.tokens", tokens)
+      g.kvStrings("tokenizer.ggml.merges", ["a b", "Ġ ab"])
+      g.string("tokenizer.ggml.token_type"); g.u32(GGUFValueType.array.rawValue)
+      g.u32(GGUFValueType.int32.rawValue); g.u64(6)
+      for t: UInt32 in [3, 1, 1, 1, 1, 1] { g.u32(t) }
+    }, kvs: 5)
+    let t = try Tokenizer.gguf(f)
+    #expect(t.encode("ab<|end|> ab") == [3, 0, 5])
+    #expect(t.isSpecial(0))
+    #expect(t.decode([3, 0, 5]) == "ab<|end|> ab")
+  }
+
+  @Test("q/k rows go back from llama.cpp's interleaved order to rotate-half")
+  func rotateHalfOrder() throws {
+    // 2 heads of 4: GGUF rows hold (head, pair i, member j) at h*4 + 2i + j; we want h*4 + 2j + i.
+    #expect(try GGUFLlamaWeights.rotateHalfRowOrder(rows: 8, heads: 2, name: "q") == [0, 2, 1, 3, 4, 6, 5, 7])
+    #expect(throws: EngineError.self) { try GGUFLlamaWeights.rotateHalfRowOrder(rows: 6, heads: 2, name: "k") }
+  }
+
+  /// Random blocks of `type`: f16 scales in a sane range, random quants.
+  private func randomRow(_ type: TensorDType, blocks: Int, _ rng: inout SeededGenerator) -> [UInt8] {
+    var bytes: [UInt8] = []
+    func half(_ x: Float) { withUnsafeBytes(of: Float16(x).bitPattern.littleEndian) { bytes += $0 } }
+    for _ in 0..<blocks {
+      half(Float(rng.nextUnit()) * 0.02 + 0.001)
+      if type == .q4_1 { half(Float(rng.nextUnit() - 0.5) * 0.1) }
+      let quants = type == .q8_0 ? 32 : 16
+      for _ in 0..<quants { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
+    }
+    return bytes
+  }
+
+  @Test("int8 products equal the float dot of the dequantized row and the int8 activations",
+        arguments: [TensorDType.q4_0, .q4_1, .q8_0])
+  func int8Dot(type: TensorDType) throws {
+    var rng = SeededGenerator(seed: 7)
+    let k = 256, rows = 8
+    var bytes: [UInt8] = []
+    for _ in 0..<rows { bytes += randomRow(type, blocks: k / 32, &rng) }
+    let w = try QuantizedMatrix(type: type, rows: rows, columns: k, bytes: bytes)
+    let dense = w.dequantized()  // (rows, k)
+    let x = (0..<k).map { _ in Float(rng.nextUnit() * 4 - 2) }
+    let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k) }
+    // The int8 row stands for x to half a step (plus the f16 rounding of the scale).
+    for j in 0..<k {
+      let d = a.scales[j / 32]
+      #expect(abs(x[j] - d * Float(a.values[j])) <= 0.51 * d + 127 * d / 1024)
+    }
+    let xq = (0..<k).map { Double(a.scales[$0 / 32]) * Double(a.values[$0]) }
+    var out = [Float](repeating: 0, count: rows)
+    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
+      w.linearProduct(xp.baseAddress!, rows: 1, bias: nil, int8Decode: true, threads: 2, op.baseAddress!)
+    } }
+    for r in 0..<rows {
+      var exact = 0.0, magnitude = 0.0
+      for j in 0..<k { exact += Double(dense[r * k + j]) * xq[j]; magnitude += abs(Double(dense[r * k + j]) * xq[j]) }
+      // Q4_1's offset term uses s = d * sum(q) rounded to f16 (llama.cpp's block_q8_1): 2^-11 relative.
+      #expect(abs(Double(out[r]) - exact) <= 1e-5 * magnitude + (type == .q4_1 ? 1e-3 * magnitude : 0),
+              "\(type) row \(r): \(out[r]) vs \(exact)")
+    }
+  }
+}
