@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "Grounding", targets: ["Grounding"]),
     .library(name: "ScreenCapture", targets: ["ScreenCapture"]),
     .library(name: "Agent", targets: ["Agent"]),
+    .library(name: "Service", targets: ["Service"]),
   ],
   targets: [
     // C libraries from Debian packages (scripts/install-deps installs them).
@@ -28,13 +29,16 @@ let package = Package(
     .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                    providers: [.apt(["libopenblas-dev"])]),
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
+                   providers: [.apt(["libmicrohttpd-dev"])]),
 
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
     .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized),
     .target(name: "Grounding", dependencies: ["Engine", "Imaging"], swiftSettings: optimized),
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite"]),
-    .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging"]),
+    .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),
+    .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging", "Service"]),
 
     // Test support: an Xvfb of a test's own (for tests that must not share the X server).
     .target(name: "XTestSupport", path: "Tests/XTestSupport"),
@@ -43,6 +47,7 @@ let package = Package(
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AgentTests", dependencies: ["Agent", "XTestSupport"]),
+    .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "XTestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
   ],
   swiftLanguageModes: [.v6]
