@@ -40,15 +40,15 @@ let package = Package(
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),
     .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging", "Service"]),
 
-    // Test support: an Xvfb of a test's own (for tests that must not share the X server).
-    .target(name: "XTestSupport", path: "Tests/XTestSupport"),
+    // Test support: an Xvfb of a test's own, and the built gui-agent run as a child process.
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "XTestSupport"]),
+    .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "TestSupport"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "AgentTests", dependencies: ["Agent", "XTestSupport"]),
-    .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "XTestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging", "XTestSupport"]),
+    .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
+    .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["Imaging", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 @testable import Agent
 
 /// `gui-agent run` and `gui-agent episodes` as child processes: a run killed with SIGKILL

@@ -2,7 +2,7 @@ import Foundation
 import Imaging
 import ScreenCapture
 import Testing
-import XTestSupport
+import TestSupport
 @testable import Agent
 
 /// A private Xvfb (640x480) with a small Tk window at +0+0 (400x300, white): a left click draws
@@ -94,37 +94,3 @@ func plan(_ json: String) throws -> ScriptedPlan {
   try ScriptedPlan.decode(Data(json.utf8))
 }
 
-/// The built `gui-agent` binary: it sits next to the test bundle in the build folder.
-func guiAgentBinary() throws -> URL {
-  let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-  var dir = exe.deletingLastPathComponent()
-  for _ in 0..<4 {
-    let candidate = dir.appendingPathComponent("gui-agent")
-    if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-    dir = dir.deletingLastPathComponent()
-  }
-  throw LoopTestError("gui-agent binary not found near \(exe.path); build it first")
-}
-
-/// Runs a program to its end; returns its status and standard output.
-@discardableResult
-func runProgram(_ url: URL, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-  let p = Process()
-  p.executableURL = url
-  p.arguments = args
-  let out = Pipe(), err = Pipe()
-  p.standardOutput = out
-  p.standardError = err
-  try p.run()
-  nonisolated(unsafe) var errData = Data()
-  let group = DispatchGroup()
-  group.enter()
-  DispatchQueue.global().async {
-    errData = err.fileHandleForReading.readDataToEndOfFile()
-    group.leave()
-  }
-  let outData = out.fileHandleForReading.readDataToEndOfFile()
-  group.wait()
-  p.waitUntilExit()
-  return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-}

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Agent
 
 /// `gui-agent scenario run` as a child process: the table, `--json`, `--keep-going`, exit status.

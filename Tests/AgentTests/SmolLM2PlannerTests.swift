@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Agent
 
 /// Mode 2 with the real planner: SmolLM2 (GGUF) thinks and emits actions on element
@@ -37,7 +38,7 @@ import Testing
     #expect(!steps.isEmpty)
     for step in steps {
       // Constrained decoding: every planner output parses into an action.
-      #expect(step.action != nil, "raw output: \(step.rawOutput ?? "") error: \(step.error ?? "")")
+      #expect(step.action != nil, "raw output: \(step.rawOutput) error: \(step.error ?? "")")
       #expect(!(step.reasoning ?? "").isEmpty)
     }
   }

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import Testing
-import XTestSupport
+import TestSupport
 
 /// The X11 commands end to end against the test Xvfb (`make test` provides $DISPLAY).
 @Suite(.serialized) struct ScreenCommandTests {

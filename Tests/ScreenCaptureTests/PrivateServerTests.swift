@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
 import Testing
-import XTestSupport
+import TestSupport
 @testable import ScreenCapture
 
 extension XServerTests {

@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 @testable import Service
 import Testing
-import XTestSupport
+import TestSupport
 
 /// Episodes over HTTP on the real agent loop, acting (dry run) on an Xvfb of the test's own.
 @Suite(.serialized) struct EpisodeRouteTests {

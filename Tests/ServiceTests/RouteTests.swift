@@ -5,7 +5,7 @@ import Imaging
 @testable import Service
 import ScreenCapture
 import Testing
-import XTestSupport
+import TestSupport
 
 /// Every route's answer, checked against the library called directly on the same input (the
 /// server must add nothing and lose nothing), and every documented error code.

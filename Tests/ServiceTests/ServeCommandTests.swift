@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `gui-agent serve` as a child process: the official `openai` client from PyPI against it, the
 /// address rule, and a clean exit on SIGTERM.
@@ -7,38 +8,12 @@ import Testing
 /// The client test installs `openai` into the tooling venv with `scripts/pyenv openai` (PyPI
 /// must be reachable the first time; later runs reuse the venv).
 @Suite(.serialized) struct ServeCommandTests {
-  static var binary: URL {
-    get throws {
-      var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-      for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("gui-agent")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
-      }
-      throw TestFailure("gui-agent binary not found near the test bundle; build it first")
-    }
-  }
+  static var binary: URL { get throws { try guiAgentBinary() } }
 
   /// Runs a command to its end (bounded); returns status and both outputs.
   static func run(_ executable: String, _ arguments: [String], seconds: Double = 600) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let killer = DispatchWorkItem { if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    p.waitUntilExit()
-    killer.cancel()
-    return (p.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let r = try runProgram(URL(fileURLWithPath: executable), arguments, timeout: seconds)
+    return (r.status, r.stdout, r.stderr)
   }
 
   /// A server child process on a kernel-chosen port.

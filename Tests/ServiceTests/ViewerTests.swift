@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 @testable import Service
 import Testing
-import XTestSupport
+import TestSupport
 
 /// The trace viewer in headless Chromium (Debian's `chromium`, from scripts/install-deps): the
 /// page the server sends is run, its DOM after the scripts is read back, and its screenshot is

@@ -41,5 +41,5 @@ public final class PrivateXvfb {
 
 public struct PrivateXvfbError: Error, CustomStringConvertible {
   public let description: String
-  init(_ d: String) { description = d }
+  public init(_ d: String) { description = d }
 }
