@@ -18,7 +18,7 @@ when its JSON exists; a run that stops is resumed by running the same command ag
 Deterministic: window i of split s is drawn from random.Random(f"{s}:{seed}:{i}").
 
 Usage: training/gen_toolkit_pool.py [--out DIR] [--split train|heldout] [--seed S]
-                                     [--start I] [--count N]
+                                     [--start I] [--count N] [--max-size WxH]
 Default OUT: ~/.cache/gui-agent/training/pool. Needs Debian's python3-tk (hence
 /usr/bin/python3), Xvfb (started through scripts/with-xvfb) and a built gui-agent
 (GUI_AGENT=path, else .build/release/gui-agent of this checkout or of /work/main).
@@ -60,11 +60,11 @@ def gui_agent():
 
 # MARK: - Style
 
-def random_style(rng, families):
+def random_style(rng, families, max_size=SCREEN):
     """Font, scaling, colours and widget set of one window."""
     W, H = rng.choice(SIZES)
-    W = min(SCREEN[0], max(300, int(W * rng.uniform(0.85, 1.15))))
-    H = min(SCREEN[1], max(200, int(H * rng.uniform(0.85, 1.15))))
+    W = min(max_size[0], max(300, int(W * rng.uniform(0.85, 1.15))))
+    H = min(max_size[1], max(200, int(H * rng.uniform(0.85, 1.15))))
     dark = rng.random() < 0.25
     if dark:
         bg = "#%02x%02x%02x" % tuple(rng.randint(20, 70) for _ in range(3))
@@ -82,8 +82,8 @@ def random_style(rng, families):
 
 # MARK: - One window
 
-def render_window(root, rng, words, binary, png_path):
-    style = random_style(rng, root.available_families)
+def render_window(root, rng, words, binary, png_path, max_size=SCREEN):
+    style = random_style(rng, root.available_families, max_size)
     W, H = style["size"]
     root.tk.call("tk", "scaling", style["scaling"])
     font = tkfont.Font(root=root, family=style["family"], size=style["points"])
@@ -115,12 +115,14 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=20)
+    ap.add_argument("--max-size", default=f"{SCREEN[0]}x{SCREEN[1]}", help="largest window, WxH")
     args = ap.parse_args()
     if os.environ.get("GEN_POOL_XVFB") != "1":
         env = dict(os.environ, GEN_POOL_XVFB="1")
         sys.exit(subprocess.call([os.path.join(ROOT, "scripts", "with-xvfb"), "--screen",
                                   f"{SCREEN[0]}x{SCREEN[1]}x24", "/usr/bin/python3",
                                   os.path.abspath(__file__)] + sys.argv[1:], env=env))
+    max_size = tuple(int(v) for v in args.max_size.split("x"))
     out = os.path.join(args.out, args.split)
     os.makedirs(out, exist_ok=True)
     binary = gui_agent()
@@ -135,7 +137,7 @@ def main():
         if os.path.exists(stem + ".json"):
             continue
         rng = random.Random(f"{args.split}:{args.seed}:{i}")
-        style, font_desc, elements = render_window(root, rng, words, binary, stem + ".png")
+        style, font_desc, elements = render_window(root, rng, words, binary, stem + ".png", max_size)
         record = {"id": f"w{i:06d}", "split": args.split, "seed": args.seed, "size": style["size"],
                   "style": {**style, "font": font_desc}, "elements": elements}
         with open(stem + ".json.tmp", "w") as f:

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""The held-out grounding set in training/heldout/: Tk windows from gen_toolkit_pool.py with the
+held-out words (training/vocab.py) and a seed no training run uses, in ScreenSpot v1 format
+(bbox [x, y, w, h], data_type text|icon, data_source = the element's role, so that
+`gui-agent eval screenspot` reports accuracy by role).
+
+One instruction per element (drawn deterministically from the element's forms), windows at most
+640x480 so that the PNGs stay small. Training must never read this folder.
+
+Usage: training/make_heldout.py [--windows N] [--seed S]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
+    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv"), "pillow"], text=True).strip()
+    os.environ["GUI_AGENT_PYENV"] = "1"
+    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+
+from PIL import Image  # noqa: E402
+
+OUT = os.path.join(HERE, "heldout")
+HELDOUT_SEED = 900001  # training runs use small seeds; this one is reserved for the held-out set
+ANNOTATIONS = "screenspot_tk_heldout.json"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--windows", type=int, default=12)
+    ap.add_argument("--seed", type=int, default=HELDOUT_SEED)
+    args = ap.parse_args()
+    pool = os.path.expanduser(f"~/.cache/gui-agent/training/heldout-pool-{args.seed}")
+    subprocess.run([os.path.join(HERE, "gen_toolkit_pool.py"), "--out", pool, "--split", "heldout",
+                    "--seed", str(args.seed), "--count", str(args.windows), "--max-size", "640x480"], check=True)
+    if os.path.isdir(OUT):
+        shutil.rmtree(OUT)
+    os.makedirs(OUT)
+    samples = []
+    for i in range(args.windows):
+        with open(os.path.join(pool, "heldout", f"w{i:06d}.json")) as f:
+            rec = json.load(f)
+        name = f"tk_heldout_{i:03d}.png"
+        # Lossless re-encode (PIL's optimize): the same pixels in fewer bytes.
+        Image.open(os.path.join(pool, "heldout", f"w{i:06d}.png")).convert("RGB").save(
+            os.path.join(OUT, name), optimize=True)
+        rng = random.Random(f"heldout-pick:{args.seed}:{i}")
+        for e in rec["elements"]:
+            if not e["instructions"]:
+                continue
+            samples.append({"img_filename": name, "bbox": e["box"], "instruction": rng.choice(e["instructions"]),
+                            "data_type": "icon" if e["role"] == "icon" else "text", "data_source": e["role"]})
+    with open(os.path.join(OUT, ANNOTATIONS), "w") as f:  # one sample a line
+        f.write("[\n" + ",\n".join(json.dumps(s) for s in samples) + "\n]\n")
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
+    print(f"make_heldout: {len(samples)} samples on {args.windows} windows, {total / 1024:.0f} KiB in {OUT}")
+
+
+if __name__ == "__main__":
+    main()
