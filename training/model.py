@@ -86,19 +86,29 @@ class BlueLMNano(nn.Module):
         embeds = self.embed(input_ids, pixel_values, image_pad_id)
         return self.language_model(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels)
 
+    @staticmethod
+    def checkpoint_name(key):
+        """The format's name of a state_dict key (vision_model.*, multi_modal_projector.*,
+        language_model.*), or None for the vision pooling head, which the format leaves out."""
+        if key.startswith("vision."):
+            key = key[len("vision."):]
+            # transformers 5 keeps the tower's parameters at the top level, 4.x under vision_model.
+            key = key if key.startswith("vision_model.") else "vision_model." + key
+            if key.startswith("vision_model.head."):
+                return None
+        return key
+
     def checkpoint_tensors(self):
-        """The state under the format's tensor names (vision_model.*, multi_modal_projector.*,
-        language_model.*)."""
-        out = {}
-        for k, p in self.state_dict().items():
-            if k.startswith("vision."):
-                k = k[len("vision."):]
-                # transformers 5 keeps the tower's parameters at the top level, 4.x under vision_model.
-                k = k if k.startswith("vision_model.") else "vision_model." + k
-                if k.startswith("vision_model.head."):
-                    continue  # the pooling head is not part of the format
-            out[k] = p
-        return out
+        """The state under the format's tensor names."""
+        return {self.checkpoint_name(k): p for k, p in self.state_dict().items() if self.checkpoint_name(k)}
+
+    def load_checkpoint_tensors(self, tensors):
+        """The inverse of checkpoint_tensors (strict: every parameter must be there)."""
+        names = {self.checkpoint_name(k): k for k in self.state_dict() if self.checkpoint_name(k)}
+        missing = sorted(set(names) - set(tensors))
+        if missing:
+            raise ValueError(f"checkpoint lacks {len(missing)} tensors, e.g. {missing[:3]}")
+        self.load_state_dict({names[n]: tensors[n].float() for n in names}, strict=True)
 
 
 def count_parameters(model):
