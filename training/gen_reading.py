@@ -93,16 +93,16 @@ class Reader:
             t += rng.choice(PUNCT)
         return t
 
-    def sample(self, seed, i):
-        """(image uint8 (STRIP_H, W, 3), targets dict)."""
+    def sample(self, seed, i, max_patches=MAX_PATCHES):
+        """(image uint8 (STRIP_H, W, 3), targets dict); W a multiple of PATCH, at most max_patches of them."""
         rng = random.Random(f"reading:{seed}:{i}")
         path, size = rng.choice(self.files), rng.choice(PIXEL_SIZES)
         font = self.font(path, size)
         text, x0 = self.text(rng), rng.randint(1, 10)
-        while len(text) > 1 and x0 + font.getlength(text) > MAX_PATCHES * PATCH - 2:
+        while len(text) > 1 and x0 + font.getlength(text) > max_patches * PATCH - 2:
             text = text[:-1].rstrip()  # a long line is cut, as a narrow widget cuts it
         width = x0 + int(font.getlength(text)) + rng.randint(2, 20)
-        n_patches = min(MAX_PATCHES, -(-width // PATCH))
+        n_patches = min(max_patches, -(-width // PATCH))
         bg, fg = colours(rng)
         img = Image.new("RGB", (n_patches * PATCH, STRIP_H), bg)
         ascent, descent = font.getmetrics()
@@ -120,6 +120,21 @@ class Reader:
                 fill[col] += 1
         return np.asarray(img), {"text": text, "char_x": char_x, "patch_chars": slots,
                                  "font": os.path.basename(path), "size": size}
+
+
+    def tile(self, seed, i, size=224):
+        """size x size pixels of stacked strips (samples i*k .. i*k+k-1, k = size // STRIP_H), so
+        that every position of a vision tile sees text. Returns (image uint8 (size, size, 3),
+        patch_chars (size/PATCH, size/PATCH, SLOTS)): both patch rows of a strip get its targets."""
+        g, k = size // PATCH, size // STRIP_H
+        img = np.zeros((size, size, 3), dtype=np.uint8)
+        chars = np.zeros((g, g, SLOTS), dtype=np.int16)
+        for r in range(k):
+            strip, t = self.sample(seed, i * k + r, max_patches=g)
+            img[r * STRIP_H:(r + 1) * STRIP_H] = strip[0, 0]  # the strip's background fills the row
+            img[r * STRIP_H:(r + 1) * STRIP_H, :strip.shape[1]] = strip
+            chars[2 * r] = chars[2 * r + 1] = t["patch_chars"][:g]
+        return img, chars
 
 
 def colours(rng):
