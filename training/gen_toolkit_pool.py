@@ -38,8 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import vocab  # noqa: E402
-import tk_layout  # noqa: E402
 import instructions  # noqa: E402
+import tk_layout  # noqa: E402
 
 SCREEN = (1920, 1080)
 DEFAULT_OUT = os.path.expanduser("~/.cache/gui-agent/training/pool")
@@ -82,6 +82,26 @@ def random_style(rng, families, max_size=SCREEN):
 
 # MARK: - One window
 
+def capture(binary, W, H, png_path):
+    subprocess.run([binary, "capture", "--region", f"0,0,{W},{H}", "-o", png_path],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+def render_gtk_window(rng, words, binary, png_path, max_size=SCREEN):
+    import gtk_layout  # GTK is imported only when asked for: the Tk path must not need it
+    style = gtk_layout.random_style(rng, max_size)
+    layout = gtk_layout.Builder(rng, words, style)
+    layout.build()
+    (W, H), elements = layout.measure()
+    W, H = min(W, SCREEN[0]), min(H, SCREEN[1])
+    elements = [e for e in elements if e["box"][0] + e["box"][2] <= W and e["box"][1] + e["box"][3] <= H]
+    capture(binary, W, H, png_path)
+    layout.destroy()
+    style["size"] = [W, H]
+    instructions.attach(elements, rng, W, H)
+    return style, {"family": style["family"], "points": style["points"], "dpi": style["dpi"]}, elements
+
+
 def render_window(root, rng, words, binary, png_path, max_size=SCREEN):
     style = random_style(rng, root.available_families, max_size)
     W, H = style["size"]
@@ -99,8 +119,7 @@ def render_window(root, rng, words, binary, png_path, max_size=SCREEN):
     for _ in range(3):
         top.update()
     elements = layout.measure(W, H)
-    subprocess.run([binary, "capture", "--region", f"0,0,{W},{H}", "-o", png_path],
-                   check=True, stdout=subprocess.DEVNULL)
+    capture(binary, W, H, png_path)
     top.destroy()
     font_desc = {"family": style["family"], "points": style["points"],
                  "pixels": round(style["points"] * style["scaling"])}
@@ -112,6 +131,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--split", default="train", choices=["train", "heldout"])
+    ap.add_argument("--toolkit", default="tk", choices=["tk", "gtk"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=20)
@@ -127,18 +147,25 @@ def main():
     os.makedirs(out, exist_ok=True)
     binary = gui_agent()
     words = vocab.word_lists(args.split)
-    root = tk.Tk()
-    root.withdraw()
-    have = set(tkfont.families(root))
-    root.available_families = [f for f in FONT_FAMILIES if f in have] or ["TkDefaultFont"]
+    root = None
+    if args.toolkit == "tk":
+        root = tk.Tk()
+        root.withdraw()
+        have = set(tkfont.families(root))
+        root.available_families = [f for f in FONT_FAMILIES if f in have] or ["TkDefaultFont"]
+    prefix = "w" if args.toolkit == "tk" else "g"
     done, t0 = 0, time.time()
     for i in range(args.start, args.start + args.count):
-        stem = os.path.join(out, f"w{i:06d}")
+        stem = os.path.join(out, f"{prefix}{i:06d}")
         if os.path.exists(stem + ".json"):
             continue
-        rng = random.Random(f"{args.split}:{args.seed}:{i}")
-        style, font_desc, elements = render_window(root, rng, words, binary, stem + ".png", max_size)
-        record = {"id": f"w{i:06d}", "split": args.split, "seed": args.seed, "size": style["size"],
+        if args.toolkit == "tk":
+            rng = random.Random(f"{args.split}:{args.seed}:{i}")
+            style, font_desc, elements = render_window(root, rng, words, binary, stem + ".png", max_size)
+        else:
+            rng = random.Random(f"gtk:{args.split}:{args.seed}:{i}")
+            style, font_desc, elements = render_gtk_window(rng, words, binary, stem + ".png", max_size)
+        record = {"id": f"{prefix}{i:06d}", "toolkit": args.toolkit, "split": args.split, "seed": args.seed, "size": style["size"],
                   "style": {**style, "font": font_desc}, "elements": elements}
         with open(stem + ".json.tmp", "w") as f:
             json.dump(record, f)
