@@ -38,7 +38,7 @@ import tokenizer as nano_tok  # noqa: E402
 import make_anyres_fixtures as anyres_ref  # noqa: E402  (on sys.path through model.py)
 import make_model_fixtures as model_ref  # noqa: E402
 
-DEFAULT_IMAGE = os.path.join(HERE, "heldout", "tk_heldout_000.png")
+DEFAULT_IMAGE = os.path.join(HERE, "heldout", "gtk_heldout_000.png")
 
 
 def gui_agent():
