@@ -20,13 +20,12 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "pillow", "numpy"]
-if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv")] + PACKAGES, text=True).strip()
-    os.environ["GUI_AGENT_PYENV"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
 sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, common.TORCH_PACKAGES)
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -39,14 +38,6 @@ import make_anyres_fixtures as anyres_ref  # noqa: E402  (on sys.path through mo
 import make_model_fixtures as model_ref  # noqa: E402
 
 DEFAULT_IMAGE = os.path.join(HERE, "heldout", "gtk_heldout_000.png")
-
-
-def gui_agent():
-    for path in [os.environ.get("GUI_AGENT"), os.path.join(ROOT, ".build/release/gui-agent"),
-                 "/work/main/.build/release/gui-agent"]:
-        if path and os.access(path, os.X_OK):
-            return path
-    sys.exit("check_export: build gui-agent first (swift build -c release --product gui-agent)")
 
 
 def drawn_model(tok):
@@ -93,7 +84,7 @@ def main():
         net.load_checkpoint_tensors(load_file(os.path.join(d, "model.safetensors")))  # the float16 values
         image = Image.open(args.image).convert("RGB")
         grid, py_answer, margin = python_answer(net, tok, image, args.instruction, args.steps)
-        out = subprocess.run([gui_agent(), "ground", "--model", d, "--image", args.image, "--json",
+        out = subprocess.run([common.gui_agent(), "ground", "--model", d, "--image", args.image, "--json",
                               "--threads", str(args.threads), "--max-tokens", str(args.steps), args.instruction],
                              check=True, capture_output=True, text=True).stdout
     swift = json.loads(out)

@@ -17,18 +17,17 @@ prints samples/s; --out saves images and targets as one .npz; --show writes a co
 import argparse
 import os
 import random
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv"), "pillow", "numpy"], text=True).strip()
-    os.environ["GUI_AGENT_PYENV"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
 sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, ["pillow", "numpy"])
+
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Renders a pool of random Tk windows under a private Xvfb and labels every element from Tk's
-own geometry, for grounding training (reused many times: crops, compositions, jitter).
+"""Renders a pool of random Tk (default) or GTK3 (--toolkit gtk, gtk_layout.py) windows under a
+private Xvfb and labels every element from the toolkit's own geometry, for grounding training
+(reused many times: crops, compositions, jitter). The Tk details follow; GTK's are in gtk_layout.py.
 
 Each window: a random size, font family and size, tk scaling (DPI), colours, classic Tk or a
 ttk theme, and a random layout of a menu bar, a toolbar, forms (label + entry), check and radio
@@ -11,13 +12,14 @@ from Listbox.bbox, tabs from Notebook.index('@x,y')).
 
 Output, one pair per window (the JSON is written last, atomically, so a window counts as done
 when its JSON exists; a run that stops is resumed by running the same command again):
-  OUT/<split>/w<index>.png
-  OUT/<split>/w<index>.json   {"id", "split", "seed", "size": [W, H], "style": {...},
+  OUT/<split>/w<index>.png     (g<index> for GTK windows)
+  OUT/<split>/w<index>.json   {"id", "toolkit", "split", "seed", "size": [W, H], "style": {...},
                                "elements": [{"role", "text", "label", "box": [x, y, w, h],
                                              "instructions": [...]}]}
-Deterministic: window i of split s is drawn from random.Random(f"{s}:{seed}:{i}").
+Deterministic: Tk window i of split s is drawn from random.Random(f"{s}:{seed}:{i}"), a GTK
+window from random.Random(f"gtk:{s}:{seed}:{i}").
 
-Usage: training/gen_toolkit_pool.py [--out DIR] [--split train|heldout] [--seed S]
+Usage: training/gen_toolkit_pool.py [--toolkit tk|gtk] [--out DIR] [--split train|heldout] [--seed S]
                                      [--start I] [--count N] [--max-size WxH]
 Default OUT: ~/.cache/gui-agent/training/pool. Needs Debian's python3-tk (hence
 /usr/bin/python3), Xvfb (started through scripts/with-xvfb) and a built gui-agent
@@ -37,6 +39,7 @@ from tkinter import ttk
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import common  # noqa: E402
 import vocab  # noqa: E402
 import instructions  # noqa: E402
 import tk_layout  # noqa: E402
@@ -48,14 +51,6 @@ FONT_FAMILIES = ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "Liberation 
 # Window sizes seen on desktops: dialogs, small apps, half and full screens.
 SIZES = [(360, 240), (420, 320), (480, 360), (640, 480), (800, 600), (960, 640), (1024, 768),
          (1280, 800), (1366, 768), (1600, 900), (1920, 1080)]
-
-
-def gui_agent():
-    for path in [os.environ.get("GUI_AGENT"), os.path.join(ROOT, ".build/release/gui-agent"),
-                 "/work/main/.build/release/gui-agent"]:
-        if path and os.access(path, os.X_OK):
-            return path
-    sys.exit("gen_toolkit_pool: build gui-agent first (swift build -c release --product gui-agent)")
 
 
 # MARK: - Style
@@ -145,7 +140,7 @@ def main():
     max_size = tuple(int(v) for v in args.max_size.split("x"))
     out = os.path.join(args.out, args.split)
     os.makedirs(out, exist_ok=True)
-    binary = gui_agent()
+    binary = common.gui_agent()
     words = vocab.word_lists(args.split)
     root = None
     if args.toolkit == "tk":

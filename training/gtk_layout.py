@@ -14,6 +14,8 @@ import gi
 gi.require_version("Gtk", "3.0")
 from gi.repository import Gtk  # noqa: E402
 
+import vocab  # noqa: E402
+
 ICONS = ["document-save", "document-open", "edit-copy", "edit-paste", "edit-delete", "go-previous",
          "go-next", "view-refresh", "system-search", "help-about", "list-add", "list-remove"]
 FONTS = ["Cantarell", "DejaVu Sans", "Liberation Sans", "DejaVu Serif", "Liberation Serif", "DejaVu Sans Mono"]
@@ -50,16 +52,10 @@ class Builder:
         self.win.set_default_size(*style["size"])
         self.win.resize(*style["size"])
 
-    # MARK: - Words (the same mix as tk_layout)
+    # MARK: - Words
 
     def word(self, max_words=2):
-        r = self.rng.random()
-        if r < 0.3 and self.ui_words:
-            return self.rng.choice(self.ui_words)
-        if r < 0.42 and self.phrases:
-            return self.rng.choice(self.phrases)
-        text = " ".join(self.rng.choice(self.dict_words) for _ in range(self.rng.randint(1, max_words)))
-        return text[0].upper() + text[1:] if self.rng.random() < 0.5 else text
+        return vocab.label(self.rng, (self.dict_words, self.ui_words, self.phrases), max_words)
 
     def add(self, role, text, label, widget, group):
         self.items.append((role, text, label, widget, group))

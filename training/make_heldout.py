@@ -20,10 +20,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv"), "pillow"], text=True).strip()
-    os.environ["GUI_AGENT_PYENV"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, ["pillow"])
 
 from PIL import Image  # noqa: E402
 

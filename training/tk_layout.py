@@ -8,6 +8,8 @@ every element's box back from Tk after the window is drawn and keeps only those 
 import tkinter as tk
 from tkinter import ttk
 
+import vocab
+
 BITMAPS = ["question", "info", "warning", "error", "hourglass", "questhead"]
 
 
@@ -26,20 +28,7 @@ class Builder:
     # MARK: - Words
 
     def word(self, max_words=2):
-        r = self.rng.random()
-        if r < 0.3 and self.ui_words:
-            return self.rng.choice(self.ui_words)
-        if r < 0.42 and self.phrases:
-            return self.rng.choice(self.phrases)
-        n = self.rng.randint(1, max_words)
-        ws = [self.rng.choice(self.dict_words) for _ in range(n)]
-        text = " ".join(ws)
-        case = self.rng.random()
-        if case < 0.5:
-            text = text[0].upper() + text[1:]
-        elif case < 0.6:
-            text = text.title()
-        return text
+        return vocab.label(self.rng, (self.dict_words, self.ui_words, self.phrases), max_words)
 
     def entry_value(self):
         r = self.rng.random()

@@ -9,17 +9,16 @@ Usage: training/tokenizer.py [--out FILE] [--vocab N]   (default ~/.cache/gui-ag
 import argparse
 import os
 import random
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv"), "tokenizers"], text=True).strip()
-    os.environ["GUI_AGENT_PYENV"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
 sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, ["tokenizers"])
+
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
 
 import instructions  # noqa: E402

@@ -13,19 +13,17 @@ Usage: training/train_reading.py [--minutes M] [--batch B] [--lr LR] [--steps N]
 """
 import argparse
 import os
-import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-PACKAGES = ["torch", "transformers", "tokenizers", "safetensors", "pillow", "numpy"]
-if __name__ == "__main__" and os.environ.get("GUI_AGENT_PYENV") != "1":
-    py = subprocess.check_output([os.path.join(ROOT, "scripts", "pyenv")] + PACKAGES, text=True).strip()
-    os.environ["GUI_AGENT_PYENV"] = "1"
-    os.execv(py, [py, os.path.abspath(__file__)] + sys.argv[1:])
-
 sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, common.TORCH_PACKAGES)
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402

@@ -59,3 +59,19 @@ def word_lists(split):
     ui = [w for w in UI_WORDS if keep(w)]
     phrases = [p for p in UI_PHRASES if keep(p)]
     return words, ui, phrases
+
+
+def label(rng, lists, max_words=2):
+    """A widget label: a UI word (30 %), a UI phrase (12 %) or 1..max_words dictionary words,
+    capitalised half of the time (title case a tenth). `lists` is word_lists()'s triple."""
+    words, ui, phrases = lists
+    r = rng.random()
+    if r < 0.3 and ui:
+        return rng.choice(ui)
+    if r < 0.42 and phrases:
+        return rng.choice(phrases)
+    text = " ".join(rng.choice(words) for _ in range(rng.randint(1, max_words)))
+    case = rng.random()
+    if case < 0.5:
+        return text[0].upper() + text[1:]
+    return text.title() if case < 0.6 else text
