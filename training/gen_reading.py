@@ -36,7 +36,7 @@ import vocab  # noqa: E402
 PATCH = 14
 STRIP_H = 2 * PATCH
 MAX_PATCHES = 32
-SLOTS = 4                     # characters a patch column can hold at the smallest size
+SLOTS = 6  # characters whose centers can share a 14 px column (narrow fonts at 10 px: "rtial")
 PIXEL_SIZES = list(range(10, 21))  # UI text: 7.5 to 15 pt at 96 dpi
 FAMILIES = ["DejaVuSans", "DejaVuSerif", "DejaVuSansMono", "DejaVuSansCondensed", "LiberationSans",
             "LiberationSerif", "LiberationMono", "LiberationSansNarrow", "Cantarell"]
