@@ -8,7 +8,7 @@ initialised from torch.manual_seed(seed). Resumable: the checkpoint (tower, head
 step) is saved every --save-every steps and when --minutes run out; running the same command
 again continues. Each evaluation appends a line to the learning curve (--curve, in the repo).
 
-Usage: training/train_reading.py [--minutes M] [--batch B] [--lr LR] [--steps N] [--threads T]
+Usage: training/train_reading.py [--minutes M] [--batch B] [--lr LR] [--blank-weight W] [--steps N] [--threads T]
        [--ckpt DIR] [--curve FILE]
 """
 import argparse
@@ -61,9 +61,13 @@ def batch(reader, seed, start, n):
     return x, y
 
 
-def loss_and_accuracy(logits, y):
-    """Mean cross-entropy over every slot; accuracy over the slots that hold a character."""
-    loss = F.cross_entropy(logits.flatten(0, 2), y.flatten())
+def loss_and_accuracy(logits, y, blank_weight):
+    """Cross-entropy over every slot, the blank class weighted by blank_weight (most slots are
+    blank: unweighted, the head first learns to predict blank everywhere); accuracy over the
+    slots that hold a character."""
+    weight = torch.ones(CLASSES)
+    weight[0] = blank_weight
+    loss = F.cross_entropy(logits.flatten(0, 2), y.flatten(), weight=weight)
     filled = y > 0
     acc = (logits.argmax(-1)[filled] == y[filled]).float().mean()
     return loss, float(acc)
@@ -75,6 +79,7 @@ def main():
     ap.add_argument("--steps", type=int, default=200000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--blank-weight", type=float, default=0.2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=50)
@@ -111,7 +116,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = args.lr * warm
         x, y = batch(reader, args.seed, step * args.batch, args.batch)
-        loss, _ = loss_and_accuracy(net(x), y)
+        loss, _ = loss_and_accuracy(net(x), y, args.blank_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -120,7 +125,7 @@ def main():
         recent.append(loss.item())
         if step % args.eval_every == 0:
             with torch.no_grad():
-                ev_loss, ev_acc = loss_and_accuracy(net(eval_x), eval_y)
+                ev_loss, ev_acc = loss_and_accuracy(net(eval_x), eval_y, args.blank_weight)
             dt = time.time() - t0
             line = f"{step}\t{step * args.batch}\t{np.mean(recent):.4f}\t{float(ev_loss):.4f}\t{ev_acc:.4f}\t{dt:.0f}"
             with open(args.curve, "a") as f:
