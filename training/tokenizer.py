@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The nano model's tokenizer: byte-level BPE (Hugging Face `tokenizers`), digits split one by
+one (coordinates in [0, 1000) are three digit tokens, which a small decoder learns more easily
+than a thousand number tokens), trained on the training split's words, UI vocabulary,
+instruction forms and coordinate answers. Deterministic: a fixed corpus order, no sampling.
+
+Usage: training/tokenizer.py [--out FILE] [--vocab N]   (default ~/.cache/gui-agent/training/tokenizer.json)
+"""
+import argparse
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, ["tokenizers"])
+
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # noqa: E402
+
+import instructions  # noqa: E402
+import vocab  # noqa: E402
+
+CACHE = os.path.expanduser("~/.cache/gui-agent/training")
+DEFAULT_VOCAB = 2048
+
+# The format's special tokens (docs/checkpoint-format.md), matched before BPE.
+TOKENS = {"image_start": "<|image_start|>", "image_end": "<|image_end|>",
+          "tile_newline": "<|tile_newline|>", "image_pad": "<|image_pad|>",
+          "think_start": "[|BlueThink|]", "think_end": "[|/BlueThink|]", "eos": "</s>"}
+CHAT = {"user": "[|Human|]:{content}", "assistant": "[|AI|]:"}
+SPECIALS = [TOKENS["eos"], TOKENS["image_pad"], TOKENS["image_start"], TOKENS["image_end"],
+            TOKENS["tile_newline"], TOKENS["think_start"], TOKENS["think_end"], "[|Human|]:", "[|AI|]:"]
+
+
+def corpus():
+    """Training-split text only: dictionary words (each once, plus capitalised), UI words and
+    phrases weighted up, every instruction form, and coordinate answers."""
+    rng = random.Random(0)
+    words, ui, phrases = vocab.word_lists("train")
+    out = list(words) + [w.capitalize() for w in words[::3]]
+    out += (ui + phrases) * 20
+    forms = [f for fs in instructions.TEXT_FORMS.values() for f in fs] + instructions.LABEL_FORMS
+    for _ in range(20000):
+        t = rng.choice(ui + phrases + words[:: 50])
+        out.append(rng.choice(forms).replace("{t}", t).replace("{l}", t))
+    nouns = list(instructions.ROLE_NOUN.values())
+    for o in instructions.ORDINALS + ["last"]:
+        for n in nouns:
+            out += [f"the {o} {n}"] * 5
+    out += [f"({rng.randrange(1000)},{rng.randrange(1000)})" for _ in range(5000)]
+    return out
+
+
+def build(vocab_size=DEFAULT_VOCAB):
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIALS, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus(), trainer=trainer)
+    return tok
+
+
+def load_or_build(path=None, vocab_size=DEFAULT_VOCAB):
+    """The cached tokenizer at `path` (built and saved there when missing)."""
+    path = path or os.path.join(CACHE, "tokenizer.json")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        build(vocab_size).save(path)
+    return Tokenizer.from_file(path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=os.path.join(CACHE, "tokenizer.json"))
+    ap.add_argument("--vocab", type=int, default=DEFAULT_VOCAB)
+    args = ap.parse_args()
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    tok = build(args.vocab)
+    tok.save(args.out)
+    sample = "[|Human|]:<|image_pad|>click the Save button[|AI|]:(123,456)</s>"
+    print(f"tokenizer: {tok.get_vocab_size()} tokens -> {args.out}")
+    print(f"  {sample!r} -> {tok.encode(sample).tokens}")
+
+
+if __name__ == "__main__":
+    main()
