@@ -60,7 +60,7 @@ def font_files():
                 if ext.lower() in (".ttf", ".otf") and base in FAMILIES and style in ("Regular", "Bold", "Book", ""):
                     found.append(os.path.join(dirpath, f))
     if not found:
-        raise SystemExit("gen_reading: no UI font found (scripts/install-deps installs them)")
+        raise SystemExit("gen_reading: no UI font found (scripts/install-deps training installs them)")
     return sorted(found)
 
 

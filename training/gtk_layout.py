@@ -1,5 +1,5 @@
 """Random layouts of real GTK3 widgets and their element boxes, for gen_toolkit_pool.py
-(--toolkit gtk). Needs Debian's python3-gi and gir1.2-gtk-3.0 (scripts/install-deps).
+(--toolkit gtk). Needs Debian's python3-gi and gir1.2-gtk-3.0 (scripts/install-deps training).
 
 Same element schema as tk_layout: role, text, label, group, box [x, y, w, h] relative to the
 window, boxes from GTK's own allocation (Widget.translate_coordinates to the toplevel, allocated

@@ -8,7 +8,7 @@ library only: the Tk generator runs under Debian's /usr/bin/python3, the rest un
 import os
 import zlib
 
-DICT_PATH = "/usr/share/dict/words"  # Debian's wamerican (scripts/install-deps installs it)
+DICT_PATH = "/usr/share/dict/words"  # Debian's wamerican (scripts/install-deps training installs it)
 
 # Words that real toolkits put on buttons, menus, tabs and labels.
 UI_WORDS = """
@@ -43,7 +43,7 @@ def is_heldout(word):
 
 def _dictionary():
     if not os.path.exists(DICT_PATH):
-        raise SystemExit(f"{DICT_PATH} is missing: run scripts/install-deps (package wamerican)")
+        raise SystemExit(f"{DICT_PATH} is missing: run scripts/install-deps training (package wamerican)")
     with open(DICT_PATH, encoding="utf-8") as f:
         words = [w.strip() for w in f]
     # Plain ASCII words of UI length; no possessives, no accents.
