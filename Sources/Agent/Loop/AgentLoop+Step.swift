@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Imaging
 import ScreenCapture
@@ -233,7 +234,4 @@ struct StepDraft {
 }
 
 /// Milliseconds of a duration.
-func ms(_ d: Duration) -> Double {
-  let c = d.components
-  return Double(c.seconds) * 1000 + Double(c.attoseconds) * 1e-15
-}
+func ms(_ d: Duration) -> Double { d.milliseconds }

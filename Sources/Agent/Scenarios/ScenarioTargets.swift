@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Imaging
 import ScreenCapture
@@ -159,9 +160,7 @@ public final class GeometryLocator: ElementLocator {
     }
     do {
       let (x, y) = try geometry.center(of: ref)
-      let took = (ContinuousClock.now - start).components
-      let ms = Double(took.seconds) * 1000 + Double(took.attoseconds) / 1e15
-      return (ScreenPoint(x: x + ref.dx, y: y + ref.dy), nil, ms)
+      return (ScreenPoint(x: x + ref.dx, y: y + ref.dy), nil, (ContinuousClock.now - start).milliseconds)
     } catch {
       return (nil, error.localizedDescription, 0)
     }

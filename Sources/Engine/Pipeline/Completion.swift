@@ -92,12 +92,7 @@ extension LoadedModel {
       answer: tracker.answer.trimmingCharacters(in: .whitespacesAndNewlines),
       reasoningTokens: tracker.reasoningTokens, answerTokens: tracker.answerTokens,
       finishReason: result.finishReason, closedByBudget: tracker.closedByBudget,
-      promptLogits: result.promptLogits, prefillSeconds: seconds(prefillEnd - start),
-      decodeSeconds: seconds(end - prefillEnd))
+      promptLogits: result.promptLogits, prefillSeconds: (prefillEnd - start).seconds,
+      decodeSeconds: (end - prefillEnd).seconds)
   }
-}
-
-private func seconds(_ d: Duration) -> Double {
-  let c = d.components
-  return Double(c.seconds) + Double(c.attoseconds) * 1e-18
 }

@@ -114,8 +114,7 @@ public struct ScreenSpotEvaluator: Sendable {
       } catch {
         record.skipped = error.localizedDescription
       }
-      let elapsed = clock.now - t0
-      record.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+      record.seconds = (clock.now - t0).seconds
       return record
     }
   }

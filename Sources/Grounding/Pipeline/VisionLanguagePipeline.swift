@@ -79,11 +79,3 @@ public struct VisionLanguagePipeline: Sendable {
                           preprocessSeconds: (t1 - t0).seconds, visionSeconds: (t2 - t1).seconds)
   }
 }
-
-extension Duration {
-  /// The duration in seconds as a Double.
-  var seconds: Double {
-    let c = components
-    return Double(c.seconds) + Double(c.attoseconds) * 1e-18
-  }
-}

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Imaging
 import ScreenCapture
@@ -95,12 +96,5 @@ extension Commands {
     case "getimage", "get-image": .getImage
     case let other?: throw UsageError("--method: '\(other)' is not auto, shm or getimage")
     }
-  }
-}
-
-extension Duration {
-  var seconds: Double {
-    let c = components
-    return Double(c.seconds) + Double(c.attoseconds) * 1e-18
   }
 }
