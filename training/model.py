@@ -73,9 +73,17 @@ class BlueLMNano(nn.Module):
     def embed(self, input_ids, pixel_values, image_pad_id):
         """Token embeddings with the image_pad positions (row-major over the batch) replaced by
         the adapter outputs, in order. input_ids (B, n) -> (B, n, D_lm)."""
-        embeds = self.language_model.model.embed_tokens(input_ids)
+        feats = None
         if pixel_values is not None and pixel_values.shape[0] > 0:
-            img = self.image_embeddings(pixel_values)
+            feats = self.vision(pixel_values=pixel_values).last_hidden_state  # (tiles, g*g, D_v)
+        return self.embed_features(input_ids, feats, image_pad_id)
+
+    def embed_features(self, input_ids, feats, image_pad_id):
+        """As embed, from the tower's features (tiles, g*g, D_v) instead of pixels: the grounding
+        stages train on cached features of a frozen tower (cache_features.py)."""
+        embeds = self.language_model.model.embed_tokens(input_ids)
+        if feats is not None and feats.shape[0] > 0:
+            img = self.multi_modal_projector(feats.to(embeds.dtype), self.g)
             mask = input_ids == image_pad_id
             if int(mask.sum()) != img.shape[0]:
                 raise ValueError(f"{int(mask.sum())} image_pad positions for {img.shape[0]} image tokens")
