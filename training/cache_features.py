@@ -112,9 +112,10 @@ def cache_heldout(tok, tower, out):
     images, samples = grounding_data.heldout_samples(tok)
     feats, meta = [], {"images": {}, "samples": samples}
     start = 0
-    for name, (tiles, grid, thumb) in images.items():
+    for name, (tiles, grid, thumb, size) in images.items():
         feats.append(features(tower, tiles))
-        meta["images"][name] = {"tile_start": start, "n_tiles": int(tiles.shape[0]), "grid": grid, "thumb": thumb}
+        meta["images"][name] = {"tile_start": start, "n_tiles": int(tiles.shape[0]), "grid": grid, "thumb": thumb,
+                                "size": list(size)}
         start += tiles.shape[0]
     write_pair(out, "heldout", np.concatenate(feats), meta)
 

@@ -80,6 +80,24 @@ def dense_target(box, W, H, grid, thumb):
     return np.concatenate(parts)
 
 
+# MARK: - Prompt
+
+def special_ids(tok):
+    """The format's special token ids ({"image_pad": id, ...}); also set for token_layout."""
+    ids = {k: tok.token_to_id(v) for k, v in TOKENS.items()}
+    anyres_ref.IDS = ids  # token_layout reads the module's ids
+    return ids
+
+
+def prompt_ids(tok, instruction, grid, thumb):
+    """The prompt with image_pad expanded to the token layout (list of ids), as the engine builds it."""
+    ids_of = special_ids(tok)
+    text = CHAT["user"].replace("{content}", TOKENS["image_pad"] + instruction) + CHAT["assistant"]
+    layout = anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
+    ids = tok.encode(text, add_special_tokens=False).ids
+    return [t for i in ids for t in (layout if i == ids_of["image_pad"] else [i])]
+
+
 # MARK: - Loader
 
 class GroundingData:
@@ -91,8 +109,7 @@ class GroundingData:
         if not self.files:
             raise SystemExit(f"grounding_data: no pool windows in {os.path.join(pool, split)} "
                              "(run training/gen_toolkit_pool.py first)")
-        self.ids = {k: tokenizer.token_to_id(v) for k, v in TOKENS.items()}
-        anyres_ref.IDS = self.ids  # token_layout reads the module's ids
+        self.ids = special_ids(tokenizer)
         self._records = {}
 
     def record(self, k):
@@ -102,11 +119,7 @@ class GroundingData:
         return self._records[k]
 
     def prompt_ids(self, instruction, grid, thumb):
-        """The prompt with image_pad expanded to the token layout (list of ids)."""
-        text = CHAT["user"].replace("{content}", TOKENS["image_pad"] + instruction) + CHAT["assistant"]
-        layout = anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
-        ids = self.tok.encode(text, add_special_tokens=False).ids
-        return [t for i in ids for t in (layout if i == self.ids["image_pad"] else [i])]
+        return prompt_ids(self.tok, instruction, grid, thumb)
 
     def answer_ids(self, x, y):
         return self.tok.encode(f"({x},{y})", add_special_tokens=False).ids + [self.ids["eos"]]
@@ -150,11 +163,12 @@ class GroundingData:
 
 
 def heldout_samples(tokenizer, folder=os.path.join(HERE, "heldout")):
-    """The held-out set per image: {img_filename: (tiles, grid, thumb)} and the ScreenSpot samples."""
+    """The held-out set per image: {img_filename: (tiles, grid, thumb, (W, H))} and the ScreenSpot samples."""
     with open(os.path.join(folder, "screenspot_heldout.json")) as f:
         samples = json.load(f)
     images = {}
     for name in sorted({s["img_filename"] for s in samples}):
-        grid, _, thumb, tiles = anyres_ref.tile_tensor(Image.open(os.path.join(folder, name)).convert("RGB"), nano.ANYRES)
-        images[name] = (tiles, list(grid), thumb)
+        img = Image.open(os.path.join(folder, name)).convert("RGB")
+        grid, _, thumb, tiles = anyres_ref.tile_tensor(img, nano.ANYRES)
+        images[name] = (tiles, list(grid), thumb, img.size)
     return images, samples
