@@ -48,7 +48,7 @@ import tokenizer as nano_tok  # noqa: E402
 import make_model_fixtures as model_ref  # noqa: E402  (greedy; on sys.path through model.py)
 
 CACHE = os.path.expanduser("~/.cache/gui-agent/training")
-ANSWER = re.compile(r"\((\d+),(\d+)\)")
+BRACKETS = re.compile(r"[(\[]([0-9.,\s]*)[)\]]")
 
 
 # MARK: - Cached data
@@ -147,9 +147,19 @@ def build(cache, seed, vocab_size):
 # MARK: - Evaluation
 
 def parse_point(text, size):
-    """The answer's (x, y) in pixels (the engine's norm1000 mapping v * side / 1000), or None."""
-    m = ANSWER.search(text)
-    return None if m is None else (int(m.group(1)) * size[0] / 1000, int(m.group(2)) * size[1] / 1000)
+    """The answer's point in pixels, or None, read as the Swift AnswerParser reads bare brackets:
+    the first (...) or [...] group of only numbers holding 2 numbers (a point) or 4 (a box: its
+    center), norm1000 mapped to pixels as the engine does (v * side / 1000)."""
+    for m in BRACKETS.finditer(text):
+        try:
+            v = [float(n) for n in re.split(r"[,\s]+", m.group(1).strip()) if n]
+        except ValueError:  # "1.2.3" is no number
+            continue
+        if len(v) == 4:
+            v = [(v[0] + v[2]) / 2, (v[1] + v[3]) / 2]
+        if len(v) == 2:
+            return v[0] * size[0] / 1000, v[1] * size[1] / 1000
+    return None
 
 
 def python_eval(net, tok, cache, limit):
@@ -157,7 +167,7 @@ def python_eval(net, tok, cache, limit):
     samples = cache.heldout["samples"]
     if limit:
         samples = samples[::max(1, len(samples) // limit)][:limit]  # spread over all images
-    pad_id = tok.token_to_id(nano_tok.TOKENS["image_pad"])
+    pad_id, eos = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["eos"])
     hits, answers = 0, []
     net.eval()
     with torch.no_grad():
@@ -165,6 +175,7 @@ def python_eval(net, tok, cache, limit):
             m, feats = cache.heldout_image(s["img_filename"])
             ids = torch.tensor([grounding_data.prompt_ids(tok, s["instruction"], m["grid"], m["thumb"])])
             tokens, _ = model_ref.greedy(net.language_model, net.embed_features(ids, feats, pad_id), 10)
+            tokens = tokens[:tokens.index(eos)] if eos in tokens else tokens  # the engine stops at eos
             text = tok.decode(tokens, skip_special_tokens=False)
             point = parse_point(text, m["size"])
             x, y, w, h = s["bbox"]
