@@ -162,11 +162,13 @@ def parse_point(text, size):
     return None
 
 
-def python_eval(net, tok, cache, limit):
-    """Greedy answers on the held-out set from cached features: (hits, n, answers)."""
-    samples = cache.heldout["samples"]
-    if limit:
-        samples = samples[::max(1, len(samples) // limit)][:limit]  # spread over all images
+def spread(samples, limit):
+    """`limit` samples spread over the whole list (all images), or all of them when limit is 0."""
+    return samples[::max(1, len(samples) // limit)][:limit] if limit else samples
+
+
+def python_eval(net, tok, cache, samples):
+    """Greedy answers on held-out samples from cached features: (hits, n, answers)."""
     pad_id, eos = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["eos"])
     hits, answers = 0, []
     net.eval()
@@ -185,15 +187,21 @@ def python_eval(net, tok, cache, limit):
     return hits, len(samples), answers
 
 
-def swift_eval(ckpt_path, out_dir, threads):
-    """Exports the checkpoint and scores it with `gui-agent eval screenspot`: the JSON report."""
+def swift_eval(ckpt_path, out_dir, threads, limit=0):
+    """Exports the checkpoint and scores it with `gui-agent eval screenspot` (the first `limit`
+    samples, or all): (the JSON report, the per-sample results in file order)."""
     net = export.from_checkpoint(ckpt_path)
     export.export(net, os.path.join(nano_tok.CACHE, "tokenizer.json"), out_dir)
-    heldout = os.path.join(HERE, "heldout")
-    out = subprocess.run([common.gui_agent(), "eval", "screenspot", "--data", os.path.join(heldout, "screenspot_heldout.json"),
-                          "--images", heldout, "--model", out_dir, "--threads", str(threads), "--max-tokens", "12", "--json"],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    heldout, results = os.path.join(HERE, "heldout"), os.path.join(out_dir, "results.jsonl")
+    if os.path.exists(results):
+        os.remove(results)  # the evaluator would resume from it
+    cmd = [common.gui_agent(), "eval", "screenspot", "--data", os.path.join(heldout, "screenspot_heldout.json"),
+           "--images", heldout, "--model", out_dir, "--threads", str(threads), "--max-tokens", "12",
+           "--out", results, "--json"] + (["--limit", str(limit)] if limit else [])
+    report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    with open(results) as f:
+        per_sample = sorted((json.loads(line) for line in f if line.strip()), key=lambda r: r["index"])
+    return report, per_sample
 
 
 # MARK: - Training
@@ -214,6 +222,7 @@ def main():
     ap.add_argument("--eval-limit", type=int, default=0, help="held-out samples a Python evaluation scores (0: all 219)")
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--swift-eval", action="store_true", help="export and score with the Swift evaluator at the end")
+    ap.add_argument("--swift-limit", type=int, default=0, help="held-out samples the Swift evaluation scores (0: all)")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "grounding"))
     ap.add_argument("--curve", default=os.path.join(HERE, "curves", "grounding.tsv"))
     args = ap.parse_args()
@@ -238,7 +247,7 @@ def main():
     os.makedirs(os.path.dirname(args.curve), exist_ok=True)
     if not os.path.exists(args.curve):
         with open(args.curve, "w") as f:
-            f.write("step\tsamples\ttrain_lm\ttrain_dense\theldout_hits\theldout_n\theldout_acc\tseconds\tcache\n")
+            f.write("step\tsamples\ttrain_lm\ttrain_dense\tevaluator\theldout_hits\theldout_n\theldout_acc\tseconds\tcache\n")
     print(f"train_grounding: {len(cache)} cached samples in {args.cache}, tower step {cache.tower['step']}")
 
     def save():
@@ -246,13 +255,16 @@ def main():
                     "optimizer": opt.state_dict(), "step": step, "cache": args.cache}, path + ".tmp")
         os.replace(path + ".tmp", path)
 
+    def curve_line(lm, dense, evaluator, hits, n):
+        with open(args.curve, "a") as f:
+            f.write(f"{step}\t{step * args.batch}\t{lm:.4f}\t{dense:.4f}\t{evaluator}\t{hits}\t{n}\t{hits / n:.4f}\t"
+                    f"{time.time() - t0:.0f}\t{os.path.basename(args.cache)}\n")
+
     def evaluate():
-        hits, n, answers = python_eval(net, tok, cache, args.eval_limit)
+        hits, n, answers = python_eval(net, tok, cache, spread(cache.heldout["samples"], args.eval_limit))
         dt = time.time() - t0
         lm, dense = (np.mean([r[0] for r in recent]), np.mean([r[1] for r in recent])) if recent else (float("nan"),) * 2
-        with open(args.curve, "a") as f:
-            f.write(f"{step}\t{step * args.batch}\t{lm:.4f}\t{dense:.4f}\t{hits}\t{n}\t{hits / n:.4f}\t{dt:.0f}\t"
-                    f"{os.path.basename(args.cache)}\n")
+        curve_line(lm, dense, "python", hits, n)
         print(f"train_grounding: step {step}, lm {lm:.3f}, dense {dense:.3f}, held-out {hits}/{n} "
               f"({100 * hits / n:.1f} %), e.g. {answers[:3]}, {(step - first) * args.batch / dt:.1f} samples/s")
 
@@ -278,7 +290,8 @@ def main():
     print(f"train_grounding: stopped at step {step} after {time.time() - t0:.0f} s "
           f"({(step - first) / max(1e-9, time.time() - t0):.2f} steps/s); checkpoint {path}")
     if args.swift_eval:
-        report = swift_eval(path, os.path.join(args.ckpt, "export"), args.threads)
+        report, _ = swift_eval(path, os.path.join(args.ckpt, "export"), args.threads, args.swift_limit)
+        curve_line(float("nan"), float("nan"), "swift", report["hits"], report["n"])
         print(f"train_grounding: Swift evaluator on the held-out set: {report['hits']}/{report['n']} "
               f"({100 * report['overall']:.1f} %), no coordinate {report['no_coordinate']}")
 
