@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Checks of the grounding stage that can fail:
-- loader (grounding_data.py), over --samples samples: the answer decodes to "(x,y)</s>" and its
-  point (mapped back as the engine maps norm1000) lies inside the target box, the box inside the
-  crop, the grid within the curriculum, one tile per grid cell plus the thumbnail, one dense value
-  per image_pad of the prompt, the dense target non-empty and equal to an independent computation
-  (the box rasterised on the canvas, pooled by 28 x 28 cells, only cells the resized crop covers),
-  and the same sample when drawn again from a fresh loader;
+- loader (grounding_data.py), over --samples samples (and a quarter as many of a 9-tile,
+  tall-box curriculum): the answer decodes to "(x,y)</s>" and its point (mapped back as the
+  engine maps norm1000) lies inside the target box, the box inside the crop and as tall as the
+  curriculum asks, the grid within the curriculum, one tile per grid cell plus the thumbnail, one
+  dense value per image_pad of the prompt, the dense target non-empty and equal to an independent
+  computation (the box rasterised on the canvas, pooled by 28 x 28 cells, only cells the resized
+  crop covers), and the same sample when drawn again from a fresh loader;
 - a smoke run: cache_features.py on a few samples into a temporary folder, train_grounding.py for
   --minutes (default 1), the LM loss of its last curve line below its first;
 - export + Swift: the checkpoint exported and scored by `gui-agent eval screenspot` on the first
@@ -61,8 +62,7 @@ def raster_dense(box, W, H, grid, thumb):
     return np.concatenate(parts + cells(nw / W, nw, nh, r, c)).astype(np.uint8)
 
 
-def check_loader(tok, n):
-    cur = gd.Curriculum(max_tiles=4)
+def check_loader(tok, n, cur):
     data, fresh = gd.GroundingData(tok, curriculum=cur), gd.GroundingData(tok, curriculum=cur)
     pad = tok.token_to_id(nano_tok.TOKENS["image_pad"])
     tiles_seen, positives = [], []
@@ -75,6 +75,7 @@ def check_loader(tok, n):
         px, py = s["point"][0] * cw / 1000, s["point"][1] * ch / 1000
         assert x <= px <= x + w and y <= py <= y + h, f"{where}: point {px, py} outside box {s['box']}"
         assert 0 <= x and x + w <= cw and 0 <= y and y + h <= ch, f"{where}: box {s['box']} outside crop {cw}x{ch}"
+        assert h >= cur.min_height, f"{where}: box height {h} below the curriculum's {cur.min_height}"
         r, c = s["grid"]
         assert r * c <= cur.max_tiles and s["tiles"].shape == (r * c + (s["thumb"] is not None), 3, 224, 224), where
         assert len(s["dense"]) == s["input_ids"].count(pad), f"{where}: dense {len(s['dense'])} for {s['input_ids'].count(pad)} image tokens"
@@ -85,7 +86,7 @@ def check_loader(tok, n):
         assert again["instruction"] == s["instruction"] and np.array_equal(again["tiles"], s["tiles"]), f"{where}: not deterministic"
         tiles_seen.append(s["tiles"].shape[0])
         positives.append(int(s["dense"].sum()))
-    print(f"selftest_grounding: loader ok on {n} samples (tiles a sample {min(tiles_seen)}-{max(tiles_seen)}, "
+    print(f"selftest_grounding: loader ok on {n} samples of {cur} (tiles a sample {min(tiles_seen)}-{max(tiles_seen)}, "
           f"mean {np.mean(tiles_seen):.1f}; positive image tokens {min(positives)}-{max(positives)}, mean {np.mean(positives):.1f})")
 
 
@@ -125,7 +126,8 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok = nano_tok.load_or_build()
-    check_loader(tok, args.samples)
+    check_loader(tok, args.samples, gd.Curriculum(max_tiles=4))
+    check_loader(tok, args.samples // 4, gd.Curriculum(max_tiles=9, min_height=20))
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         smoke(tok, args.minutes, args.swift_limit, args.threads, args.keep)
