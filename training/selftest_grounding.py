@@ -41,15 +41,16 @@ import train_grounding  # noqa: E402
 
 def raster_dense(box, W, H, grid, thumb):
     """The dense target by rasterising: a pixel mask of the box on each tile's canvas (pixel
-    (x, y) covered when its square [x, x+1) meets the scaled box), any pixel of a 28 x 28 cell."""
+    (x, y) covered when its square [x, x+1) meets the box scaled to the resized crop, and it lies
+    on the resized crop), any pixel of a 28 x 28 cell."""
     r, c = grid
     nw, nh = gd.anyres_ref.fit_size(W, H, c * gd.TILE, r * gd.TILE)
 
-    def cells(scale, cw, ch, rows, cols):
+    def cells(cw, ch, rows, cols):
         mask = np.zeros((rows * gd.TILE, cols * gd.TILE), dtype=bool)
         xs, ys = np.arange(cols * gd.TILE) + 0.5, np.arange(rows * gd.TILE) + 0.5
-        x0, x1 = box[0] * scale, (box[0] + box[2]) * scale
-        y0, y1 = box[1] * scale, (box[1] + box[3]) * scale
+        x0, x1 = box[0] * cw / W, (box[0] + box[2]) * cw / W
+        y0, y1 = box[1] * ch / H, (box[1] + box[3]) * ch / H
         inside_x = (xs + 0.5 > x0) & (xs - 0.5 < x1) & (xs < cw)
         inside_y = (ys + 0.5 > y0) & (ys - 0.5 < y1) & (ys < ch)
         mask[np.ix_(inside_y, inside_x)] = True
@@ -58,8 +59,8 @@ def raster_dense(box, W, H, grid, thumb):
         return [pooled[i * gd.H_TOK:(i + 1) * gd.H_TOK, j * gd.H_TOK:(j + 1) * gd.H_TOK].ravel()
                 for i in range(rows) for j in range(cols)]
 
-    parts = cells(thumb[0] / W, thumb[0], thumb[1], 1, 1) if thumb else []
-    return np.concatenate(parts + cells(nw / W, nw, nh, r, c)).astype(np.uint8)
+    parts = cells(thumb[0], thumb[1], 1, 1) if thumb else []
+    return np.concatenate(parts + cells(nw, nh, r, c)).astype(np.uint8)
 
 
 def check_loader(tok, n, cur):
