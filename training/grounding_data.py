@@ -157,7 +157,8 @@ class GroundingData:
         grid, _, thumb, tiles = anyres_ref.tile_tensor(img, nano.ANYRES)
         box = [e["box"][0] - x0, e["box"][1] - y0, e["box"][2], e["box"][3]]
         px, py = norm1000(box[0] + box[2] / 2, cw), norm1000(box[1] + box[3] / 2, ch)
-        return {"tiles": tiles, "grid": list(grid), "thumb": thumb, "input_ids": self.prompt_ids(instruction, grid, thumb),
+        return {"tiles": tiles, "grid": list(grid), "thumb": thumb,
+                "input_ids": self.prompt_ids(instruction, grid, thumb),
                 "answer_ids": self.answer_ids(px, py), "dense": dense_target(box, cw, ch, grid, thumb),
                 "box": box, "point": [px, py], "crop": crop, "window": os.path.basename(self.files[k])[:-5],
                 "instruction": instruction}

@@ -79,26 +79,32 @@ def check_loader(tok, n, cur):
         assert h >= cur.min_height, f"{where}: box height {h} below the curriculum's {cur.min_height}"
         r, c = s["grid"]
         assert r * c <= cur.max_tiles and s["tiles"].shape == (r * c + (s["thumb"] is not None), 3, 224, 224), where
-        assert len(s["dense"]) == s["input_ids"].count(pad), f"{where}: dense {len(s['dense'])} for {s['input_ids'].count(pad)} image tokens"
+        n_img = s["input_ids"].count(pad)
+        assert len(s["dense"]) == n_img, f"{where}: dense {len(s['dense'])} for {n_img} image tokens"
         assert s["dense"].sum() > 0, f"{where}: empty dense target"
         ref = raster_dense(s["box"], cw, ch, s["grid"], s["thumb"])
-        assert np.array_equal(s["dense"], ref), f"{where}: dense differs from the rasterised box at {np.flatnonzero(s['dense'] != ref)[:8]}"
+        assert np.array_equal(s["dense"], ref), \
+            f"{where}: dense differs from the rasterised box at {np.flatnonzero(s['dense'] != ref)[:8]}"
         again = fresh.sample(i)
-        assert again["instruction"] == s["instruction"] and np.array_equal(again["tiles"], s["tiles"]), f"{where}: not deterministic"
+        same = again["instruction"] == s["instruction"] and np.array_equal(again["tiles"], s["tiles"])
+        assert same, f"{where}: not deterministic"
         tiles_seen.append(s["tiles"].shape[0])
         positives.append(int(s["dense"].sum()))
     print(f"selftest_grounding: loader ok on {n} samples of {cur} (tiles a sample {min(tiles_seen)}-{max(tiles_seen)}, "
-          f"mean {np.mean(tiles_seen):.1f}; positive image tokens {min(positives)}-{max(positives)}, mean {np.mean(positives):.1f})")
+          f"mean {np.mean(tiles_seen):.1f}; positive image tokens {min(positives)}-{max(positives)}, "
+          f"mean {np.mean(positives):.1f})")
 
 
 # MARK: - Smoke run, export, Swift
 
 def smoke(tok, minutes, swift_limit, threads, folder):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    cache, ckpt, curve = os.path.join(folder, "features"), os.path.join(folder, "grounding"), os.path.join(folder, "curve.tsv")
+    cache, ckpt = os.path.join(folder, "features"), os.path.join(folder, "grounding")
+    curve = os.path.join(folder, "curve.tsv")
     subprocess.run([sys.executable, os.path.join(HERE, "cache_features.py"), "--samples", "128", "--shard-size", "64",
                     "--threads", str(threads), "--out", cache], check=True, env=env)
-    subprocess.run([sys.executable, os.path.join(HERE, "train_grounding.py"), "--cache", cache, "--minutes", str(minutes),
+    subprocess.run([sys.executable, os.path.join(HERE, "train_grounding.py"), "--cache", cache,
+                    "--minutes", str(minutes),
                     "--threads", str(threads), "--eval-every", "15", "--eval-limit", "8", "--warmup", "20",
                     "--ckpt", ckpt, "--curve", curve], check=True, env=env)
     rows = [line.split("\t") for line in open(curve).read().splitlines()[1:]]

@@ -110,7 +110,7 @@ def collate(items, eos):
 # MARK: - Model
 
 class DenseHead(nn.Module):
-    """"This image token shows the queried element": q(h_last_prompt) . k(h_image) / sqrt(d) + b."""
+    """The logit of "this image token shows the queried element": q(h_last_prompt) . k(h_image) / sqrt(d) + b."""
 
     def __init__(self, d_lm, d=64):
         super().__init__()
@@ -219,7 +219,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--eval-every", type=int, default=200)
-    ap.add_argument("--eval-limit", type=int, default=0, help="held-out samples a Python evaluation scores (0: all 219)")
+    ap.add_argument("--eval-limit", type=int, default=0,
+                    help="held-out samples a Python evaluation scores (0: all 219)")
     ap.add_argument("--save-every", type=int, default=200)
     ap.add_argument("--swift-eval", action="store_true", help="export and score with the Swift evaluator at the end")
     ap.add_argument("--swift-limit", type=int, default=0, help="held-out samples the Swift evaluation scores (0: all)")
@@ -247,7 +248,8 @@ def main():
     os.makedirs(os.path.dirname(args.curve), exist_ok=True)
     if not os.path.exists(args.curve):
         with open(args.curve, "w") as f:
-            f.write("step\tsamples\ttrain_lm\ttrain_dense\tevaluator\theldout_hits\theldout_n\theldout_acc\tseconds\tcache\n")
+            f.write("\t".join(["step", "samples", "train_lm", "train_dense", "evaluator", "heldout_hits",
+                               "heldout_n", "heldout_acc", "seconds", "cache"]) + "\n")
     print(f"train_grounding: {len(cache)} cached samples in {args.cache}, tower step {cache.tower['step']}")
 
     def save():
@@ -263,7 +265,7 @@ def main():
     def evaluate():
         hits, n, answers = python_eval(net, tok, cache, spread(cache.heldout["samples"], args.eval_limit))
         dt = time.time() - t0
-        lm, dense = (np.mean([r[0] for r in recent]), np.mean([r[1] for r in recent])) if recent else (float("nan"),) * 2
+        lm, dense = np.mean(recent, axis=0) if recent else (float("nan"),) * 2
         curve_line(lm, dense, "python", hits, n)
         print(f"train_grounding: step {step}, lm {lm:.3f}, dense {dense:.3f}, held-out {hits}/{n} "
               f"({100 * hits / n:.1f} %), e.g. {answers[:3]}, {(step - first) * args.batch / dt:.1f} samples/s")
