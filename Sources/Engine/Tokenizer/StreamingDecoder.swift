@@ -24,12 +24,7 @@ public struct StreamingDecoder: Sendable {
     ids.append(id)
     let text = tokenizer.decode(ids, skipSpecial: skipSpecial)
     guard text.utf8.count > prefix.utf8.count, text.unicodeScalars.last != "\u{FFFD}" else { return nil }
-    let new = Self.suffix(of: text, after: prefix)
-    let newPrefixIndex = ids.count - prefixIndex
-    ids.removeFirst(prefixIndex)
-    prefix = tokenizer.decode(ids, skipSpecial: skipSpecial)
-    prefixIndex = newPrefixIndex
-    return new
+    return emit(text)
   }
 
   /// Emits what is held back now, an incomplete UTF-8 sequence as U+FFFD, for a caller that
@@ -38,8 +33,13 @@ public struct StreamingDecoder: Sendable {
   public mutating func flush() -> String? {
     let text = tokenizer.decode(ids, skipSpecial: skipSpecial)
     guard text.utf8.count > prefix.utf8.count else { return nil }
+    return emit(text)
+  }
+
+  /// The part of `text` after the prefix; the ids not yet emitted become the context for the
+  /// ids that follow (the prefix), the older ones are dropped.
+  private mutating func emit(_ text: String) -> String {
     let new = Self.suffix(of: text, after: prefix)
-    // The pending ids become the context, as after an emitting `step`.
     let emitted = ids.count - prefixIndex
     ids.removeFirst(prefixIndex)
     prefix = tokenizer.decode(ids, skipSpecial: skipSpecial)
