@@ -46,7 +46,14 @@ def untrained(vocab_size, seed):
 
 
 def from_checkpoint(path):
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    """A training checkpoint file ({"model", "config"}), or a folder train_device.py wrote."""
+    if os.path.isdir(path):
+        parts = [torch.load(os.path.join(path, f), map_location="cpu", weights_only=True)
+                 for f in ("device_vision.pt", "device_language.pt")]
+        state = {k[len("net."):]: v for p in parts for k, v in p["model"].items() if k.startswith("net.")}
+        ckpt = {"config": parts[0]["config"], "model": state}
+    else:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     net = nano.BlueLMNano(ckpt["config"])
     net.load_state_dict(ckpt["model"])
     return net.eval()

@@ -15,8 +15,10 @@ Crops are taken at scale s in [0.92, 1.0] of the grid's canvas, so text reaches 
 
 Deterministic: sample i of seed s is drawn from random.Random(f"ground:{s}:{i}") alone.
 """
+import collections
 import dataclasses
 import glob
+import gzip
 import json
 import os
 import random
@@ -39,12 +41,15 @@ POOL = os.path.expanduser("~/.cache/gui-agent/training/pool")
 CELL = 2 * nano.VISION["patch_size"]        # canvas pixels an adapter token covers (28)
 TILE = nano.ANYRES["tile_size"]             # 224
 H_TOK = TILE // CELL                        # 8 tokens a tile side
+SCREENS = [(1280, 800), (1366, 768), (1440, 900), (1600, 900), (1920, 1080)]  # compose_screen sizes
 
 
 @dataclasses.dataclass(frozen=True)
 class Curriculum:
     max_tiles: int = 4      # largest grid (rows * cols) of a crop
     min_height: int = 0     # smallest target box height in pixels
+    screens: float = 0.0    # share of samples that are whole composed screens (compose_screen)
+    jitter: float = 0.0     # share of samples whose colours are permuted or inverted
 
 
 # MARK: - Geometry
@@ -107,11 +112,17 @@ class GroundingData:
     def __init__(self, tokenizer, pool=POOL, split="train", seed=0, curriculum=Curriculum()):
         self.tok, self.seed, self.cur = tokenizer, seed, curriculum
         self.files = sorted(glob.glob(os.path.join(pool, split, "*.json")))
+        self._records = {}
+        packed = os.path.join(pool, split, "records.jsonl.gz")  # pack_device.py: all JSONs in one file
+        if not self.files and os.path.exists(packed):
+            with gzip.open(packed, "rt", encoding="utf-8") as f:
+                records = [json.loads(line) for line in f]
+            self.files = [os.path.join(pool, split, r["stem"] + ".json") for r in records]
+            self._records = dict(enumerate(records))
         if not self.files:
             raise SystemExit(f"grounding_data: no pool windows in {os.path.join(pool, split)} "
                              "(run training/gen_toolkit_pool.py first)")
         self.ids = special_ids(tokenizer)
-        self._records = {}
 
     def record(self, k):
         if k not in self._records:
@@ -144,29 +155,129 @@ class GroundingData:
                 continue
             x0 = rng.randint(max(0, bx + bw - cw), min(bx, Wwin - cw))
             y0 = rng.randint(max(0, by + bh - ch), min(by, Hwin - ch))
-            return k, e, rng.choice(e["instructions"]), [x0, y0, cw, ch]
+            # "the second text field" counts over the whole window: only a whole window keeps it true
+            whole = (cw, ch) == (Wwin, Hwin)
+            forms = [t for t in e["instructions"] if whole or names_text(e, t)]
+            if forms:
+                return k, e, rng.choice(forms), [x0, y0, cw, ch]
         raise SystemExit("grounding_data: no element fits the curriculum " + str(self.cur))
 
-    def sample(self, i):
-        """Sample i: a dict with tiles (n, 3, T, T) float32, grid, thumb, input_ids (prompt),
-        answer_ids, dense (image tokens,) uint8, box (crop pixels), point (norm1000), crop, window, instruction."""
+    def window_image(self, k):
+        """The window's screenshot: PNG, or the lossless WebP of a packed pool (pack_device.py)."""
+        stem = self.files[k][:-5]
+        return Image.open(stem + ".png" if os.path.exists(stem + ".png") else stem + ".webp").convert("RGB")
+
+    def compose_screen(self, rng):
+        """A whole screen: 2-4 pool windows pasted at random places on a flat desktop colour, and
+        a target that no later window covers, named by its text, whose text no other element of
+        those windows shows. -> (image, box [x, y, w, h], instruction, window names)."""
+        for _ in range(100):
+            W, H = rng.choice(SCREENS)
+            screen = Image.new("RGB", (W, H), tuple(rng.randrange(256) for _ in range(3)))
+            placed = []  # (window index, x, y, w, h), bottom to top
+            for _ in range(rng.randint(2, 4)):
+                k = rng.randrange(len(self.files))
+                w, h = self.record(k)["size"]
+                if w > W or h > H:
+                    continue
+                x, y = rng.randint(0, W - w), rng.randint(0, H - h)
+                screen.paste(self.window_image(k), (x, y))
+                placed.append((k, x, y, w, h))
+            texts = collections.Counter(e["text"].strip().lower() for k, *_ in placed
+                                        for e in self.record(k)["elements"] if e["text"].strip())
+            found = []
+            for n, (k, x, y, _, _) in enumerate(placed):
+                for e in self.record(k)["elements"]:
+                    box = [x + e["box"][0], y + e["box"][1], e["box"][2], e["box"][3]]
+                    forms = [t for t in e["instructions"] if names_text(e, t)]
+                    if (forms and texts[e["text"].strip().lower()] == 1 and box[3] >= self.cur.min_height
+                            and not any(overlaps(box, p[1:]) for p in placed[n + 1:])):
+                        found.append((box, forms, k))
+            if found:
+                box, forms, k = rng.choice(found)
+                return screen, box, rng.choice(forms), [os.path.basename(self.files[p[0]])[:-5] for p in placed]
+        raise SystemExit("grounding_data: no screen could be composed from the pool")
+
+    def sample(self, i, pixels="float"):
+        """Sample i: a dict with tiles (n, 3, T, T) float32 (pixels="uint8": (n, T, T, 3) uint8
+        and `valid`, the (rows, cols) of each tile that hold image, see tile_uint8), grid, thumb,
+        input_ids (prompt), answer_ids, dense (image tokens,) uint8, box (image pixels), point
+        (norm1000), crop, window, instruction."""
         rng = random.Random(f"ground:{self.seed}:{i}")
-        k, e, instruction, crop = self.pick(rng)
-        x0, y0, cw, ch = crop
-        img = Image.open(self.files[k][:-5] + ".png").convert("RGB").crop((x0, y0, x0 + cw, y0 + ch))
-        grid, _, thumb, tiles = anyres_ref.tile_tensor(img, nano.ANYRES)
-        box = [e["box"][0] - x0, e["box"][1] - y0, e["box"][2], e["box"][3]]
+        if self.cur.screens and rng.random() < self.cur.screens:
+            img, box, instruction, window = self.compose_screen(rng)
+            crop = [0, 0, img.size[0], img.size[1]]
+        else:
+            k, e, instruction, crop = self.pick(rng)
+            x0, y0, cw, ch = crop
+            img = self.window_image(k).crop((x0, y0, x0 + cw, y0 + ch))
+            box = [e["box"][0] - x0, e["box"][1] - y0, e["box"][2], e["box"][3]]
+            window = os.path.basename(self.files[k])[:-5]
+        if self.cur.jitter and rng.random() < self.cur.jitter:
+            img = jitter_colours(img, rng)
+        cw, ch = img.size
+        if pixels == "uint8":
+            grid, thumb, tiles, valid = tile_uint8(img)
+        else:
+            grid, _, thumb, tiles = anyres_ref.tile_tensor(img, nano.ANYRES)
+            valid = None
         px, py = norm1000(box[0] + box[2] / 2, cw), norm1000(box[1] + box[3] / 2, ch)
-        return {"tiles": tiles, "grid": list(grid), "thumb": thumb,
+        return {"tiles": tiles, "valid": valid, "grid": list(grid), "thumb": thumb,
                 "input_ids": self.prompt_ids(instruction, grid, thumb),
                 "answer_ids": self.answer_ids(px, py), "dense": dense_target(box, cw, ch, grid, thumb),
-                "box": box, "point": [px, py], "crop": crop, "window": os.path.basename(self.files[k])[:-5],
-                "instruction": instruction}
+                "box": box, "point": [px, py], "crop": crop, "window": window, "instruction": instruction}
 
 
-def heldout_samples(tokenizer, folder=os.path.join(HERE, "heldout")):
-    """The held-out set per image: {img_filename: (tiles, grid, thumb, (W, H))} and the ScreenSpot samples."""
-    with open(os.path.join(folder, "screenspot_heldout.json")) as f:
+# MARK: - Pixels
+
+def names_text(e, instruction):
+    """True when the instruction quotes the element's own text (not a role or position)."""
+    return bool(e["text"].strip()) and e["text"].strip().lower() in instruction.lower()
+
+
+def overlaps(a, b):
+    """Whether boxes [x, y, w, h] share area."""
+    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
+
+
+def jitter_colours(img, rng):
+    """The channels permuted, sometimes inverted: new colour schemes, the same text at the same scale."""
+    x = np.asarray(img)[:, :, rng.sample(range(3), 3)]
+    if rng.random() < 0.3:
+        x = 255 - x
+    return Image.fromarray(np.ascontiguousarray(x))
+
+
+def tile_uint8(img):
+    """AnyRes as tile_tensor does it, before normalisation: (grid, thumb, tiles (n, T, T, 3) uint8,
+    valid (n, 2) int32 = the rows and columns of each tile that hold resized image). Normalising
+    the valid part and zeroing the rest gives tile_tensor's tiles exactly; a quarter of the bytes
+    of float32 through the loader's worker processes."""
+    cfg, T = nano.ANYRES, TILE
+    W, H = img.size
+    r, c = anyres_ref.select_grid(W, H, cfg)
+    filt = anyres_ref.FILTERS[cfg["resample"]]
+    nw, nh = anyres_ref.fit_size(W, H, c * T, r * T)
+    tiles, valid, thumb = [], [], None
+    if cfg["thumbnail"] and r * c > 1:
+        tw, th = anyres_ref.fit_size(W, H, T, T)
+        thumb = (tw, th)
+        t = np.zeros((T, T, 3), dtype=np.uint8)
+        t[:th, :tw] = np.asarray(img.resize((tw, th), filt))
+        tiles.append(t)
+        valid.append((th, tw))
+    canvas = np.zeros((r * T, c * T, 3), dtype=np.uint8)
+    canvas[:nh, :nw] = np.asarray(img.resize((nw, nh), filt))
+    for i in range(r):
+        for j in range(c):
+            tiles.append(canvas[i * T:(i + 1) * T, j * T:(j + 1) * T])
+            valid.append((min(T, max(0, nh - i * T)), min(T, max(0, nw - j * T))))
+    return (r, c), thumb, np.stack(tiles), np.array(valid, dtype=np.int32)
+
+
+def heldout_samples(tokenizer, folder=os.path.join(HERE, "heldout"), name="screenspot_heldout.json"):
+    """A held-out set per image: {img_filename: (tiles, grid, thumb, (W, H))} and the ScreenSpot samples."""
+    with open(os.path.join(folder, name)) as f:
         samples = json.load(f)
     images = {}
     for name in sorted({s["img_filename"] for s in samples}):

@@ -8,7 +8,9 @@ library only: the Tk generator runs under Debian's /usr/bin/python3, the rest un
 import os
 import zlib
 
-DICT_PATH = "/usr/share/dict/words"  # Debian's wamerican (scripts/install-deps training installs it)
+# Debian's wamerican (scripts/install-deps training installs it); GUI_AGENT_DICT names a copy on
+# machines without it (an accelerator run, train_device.py).
+DICT_PATH = os.environ.get("GUI_AGENT_DICT", "/usr/share/dict/words")
 
 # Words that real toolkits put on buttons, menus, tabs and labels.
 UI_WORDS = """

@@ -57,6 +57,10 @@ public struct ScenarioRunner {
   public var screenWidth = 1280, screenHeight = 800
   /// Told about each scenario as soon as it has run.
   public var onResult: ((ScenarioResult) -> Void)?
+  /// Locates element descriptions that are not `@name` references (`{"element": "the Submit
+  /// button"}`): a grounding model (``GrounderLocator``). Without one, such a step fails with a
+  /// reason that says so.
+  public var describedLocator: (any ElementLocator)?
 
   public init(store: EpisodeStore, onResult: ((ScenarioResult) -> Void)? = nil) {
     self.store = store
@@ -139,7 +143,9 @@ private struct Attempt {
     settings.maxSteps = plan.steps.count + 1
     settings.episodeTimeoutSeconds = max(1, deadline.timeIntervalSinceNow)
     let loop = AgentLoop(configuration: .init(display: display, store: runner.store,
-                                              locator: GeometryLocator(geometry: geometry), settings: settings))
+                                              locator: ScenarioLocator(geometry: GeometryLocator(geometry: geometry),
+                                                                       described: runner.describedLocator),
+                                              settings: settings))
     let result = try loop.run(task: scenario.task, plan: plan)
     outcome = result
     guard result.status == .succeeded else { return (false, "episode \(result.status.rawValue): \(result.reason)") }

@@ -166,3 +166,43 @@ public final class GeometryLocator: ElementLocator {
     }
   }
 }
+
+/// A scenario's locator: `@name` references from the applications' geometry, every other
+/// description from a grounding model, so one plan can mix widgets it knows and elements the
+/// model must find on the screen.
+public final class ScenarioLocator: ElementLocator {
+  public let geometry: GeometryLocator
+  public let described: (any ElementLocator)?
+  public var name: String { described.map { "scenario geometry + \($0.name)" } ?? geometry.name }
+
+  public init(geometry: GeometryLocator, described: (any ElementLocator)?) {
+    self.geometry = geometry
+    self.described = described
+  }
+
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+    if description.hasPrefix("@") { return try geometry.locate(description, in: screenshot) }
+    guard let described else {
+      return (nil, "element '\(description)' needs a grounding model (scenario run --model DIR)", 0)
+    }
+    return try described.locate(description, in: screenshot)
+  }
+}
+
+extension Scenario {
+  /// The plan's element descriptions that are not `@name` references: what a grounding model
+  /// has to find (`{"element": "the Submit button"}`).
+  public var describedElements: [String] {
+    func walk(_ v: JSONValue) -> [String] {
+      switch v {
+      case let .object(o):
+        var found: [String] = []
+        if case let .string(s)? = o["element"], !s.hasPrefix("@") { found.append(s) }
+        return found + o.keys.sorted().flatMap { walk(o[$0] ?? .null) }
+      case let .array(a): return a.flatMap(walk)
+      default: return []
+      }
+    }
+    return walk(plan)
+  }
+}

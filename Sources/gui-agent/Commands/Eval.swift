@@ -137,13 +137,12 @@ extension Commands {
   /// Checks that exactly one of --model, --baseline, --predictions is given, with only its options.
   static func checkMethodOptions(_ args: ParsedArguments) throws {
     let given = ["model", "baseline", "predictions"].filter { args.string($0) != nil }
-    guard given.count == 1 else {
-      throw UsageError(given.isEmpty ? "give one of --model PATH, --baseline center|random, --predictions FILE"
-                                     : "give only one of " + given.map { "--\($0)" }.joined(separator: ", "))
+    guard given.count <= 1 else {
+      throw UsageError("give only one of " + given.map { "--\($0)" }.joined(separator: ", "))
     }
     if let b = args.string("baseline"), b != "center", b != "random" { throw UsageError("--baseline: '\(b)' is not center or random") }
     if args.string("seed") != nil, args.string("baseline") != "random" { throw UsageError("--seed goes with --baseline random") }
-    if args.string("model") == nil {
+    if args.string("baseline") != nil || args.string("predictions") != nil {
       for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --model") }
       for name in ["think-budget", "max-tokens", "prompt-template", "threads"] where args.string(name) != nil {
         throw UsageError("--\(name) goes with --model")

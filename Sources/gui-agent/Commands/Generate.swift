@@ -6,7 +6,7 @@ import Imaging
 /// `gui-agent generate`: text (and images) in, text out, with thinking mode.
 extension Commands {
   static let modelOptions: [OptionSpec] = [
-    .value("model", "PATH", "A checkpoint directory (bluelm_vl) or a model file (.gguf)."),
+    .value("model", "PATH", "A checkpoint directory (bluelm_vl) or a model file (.gguf); default: the embedded bluelm-vl-nano."),
     .value("threads", "N", "Compute threads (default: all cores)."),
   ]
   static let thinkingOptions: [OptionSpec] = [
@@ -93,7 +93,7 @@ extension Commands {
   // MARK: - Shared helpers of model commands
 
   static func loadModel(_ args: ParsedArguments) throws -> LoadedModel {
-    guard let path = args.string("model") else { throw UsageError("missing --model PATH") }
+    let path = try DefaultModel.resolve(args.string("model"))
     let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
     return try ModelLoader.load(path: path, threads: threads)
   }

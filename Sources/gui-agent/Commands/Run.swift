@@ -21,7 +21,7 @@ extension Commands {
       when the episode succeeded, 1 otherwise.
       """,
     options: [
-      .value("model", "DIR", "The vision-language model (bluelm_vl checkpoint directory)."),
+      .value("model", "DIR", "The vision-language model (bluelm_vl checkpoint directory; default: the embedded bluelm-vl-nano)."),
       .value("planner", "MODEL", "A text planner model (directory or .gguf); --model then grounds."),
       .value("plan", "FILE", "A scripted plan (JSON)."),
       .value("think-budget", "N", "Reasoning tokens per step for a model planner (default 256; 0: no thinking)."),
@@ -45,11 +45,11 @@ extension Commands {
       let task = args.positionals[0]
       let settings = try agentSettings(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
-      if plan == nil, args.string("model") == nil, args.string("planner") == nil {
-        throw UsageError("give --model DIR (and optionally --planner MODEL), or --plan FILE")
-      }
       let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-      let vlm = try args.string("model").map { try ModelLoader.load(path: $0, threads: threads) }
+      // Without a plan the VLM is needed: --model, else the embedded default. A plan uses one
+      // only to ground its element descriptions: --model, else the default when it exists.
+      let vlmPath = plan == nil ? try DefaultModel.resolve(args.string("model")) : (args.string("model") ?? DefaultModel.path())
+      let vlm = try vlmPath.map { try ModelLoader.load(path: $0, threads: threads) }
       let plannerModel = plan == nil ? try args.string("planner").map { try ModelLoader.load(path: $0, threads: threads) } : nil
       let store = try EpisodeStore(path: storeURL(args))
       let display = try X11Display(display: args.string("display"))

@@ -1,4 +1,5 @@
 import Agent
+import Engine
 import Foundation
 
 /// `gui-agent scenario run FILE|DIR`: end-to-end scenarios, each on a private X server.
@@ -16,7 +17,10 @@ extension Commands {
       Exit status 0 only when every scenario passed. --json prints \
       {"passed", "failed", "scenarios": [{"name", "passed", "episode_id", "steps", "reason", "seconds"}]}.
       """,
-    options: [storeOption, .flag("keep-going", "Run the remaining scenarios after a failure.")],
+    options: [storeOption, .flag("keep-going", "Run the remaining scenarios after a failure."),
+              .value("model", "DIR", "The grounding model for element descriptions that are not @name references "
+                       + "(default: the embedded bluelm-vl-nano, loaded only when a plan has such descriptions)."),
+              .value("threads", "N", "Compute threads of the grounding model (default: all cores).")],
     positionals: [PositionalSpec(name: "FILE|DIR", help: "A scenario file, or a folder of them (*.json).")],
     run: { args in
       let scenarios = try Scenario.loadAll(from: URL(fileURLWithPath: args.positionals[0]))
@@ -24,10 +28,15 @@ extension Commands {
       let json = args.json
       let width = max(8, scenarios.map(\.name.count).max() ?? 8)
       if !json { Output.out(row("scenario", "result", "steps", "seconds", "reason", width: width)) }
-      let runner = ScenarioRunner(store: store) { r in
+      var runner = ScenarioRunner(store: store) { r in
         guard !json else { return }
         Output.out(row(r.name, r.passed ? "pass" : "FAIL", "\(r.steps)", String(format: "%.1f", r.seconds),
                        r.reason.replacingOccurrences(of: "\n", with: " "), width: width))
+      }
+      if args.string("model") != nil || scenarios.contains(where: { !$0.describedElements.isEmpty }) {
+        let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+        let model = try ModelLoader.load(path: try DefaultModel.resolve(args.string("model")), threads: threads)
+        runner.describedLocator = try GrounderLocator(model: model)
       }
       let report = runner.run(scenarios, keepGoing: args.flag("keep-going"))
       if json {
