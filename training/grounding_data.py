@@ -86,6 +86,23 @@ def dense_target(box, W, H, grid, thumb):
     return np.concatenate(parts)
 
 
+def token_positions(W, H, grid, thumb):
+    """(image tokens, 2) float32: each token's cell center as a fraction of the image's width and
+    height (beyond 1 in the canvas padding), in the format's token order: what the decoder must
+    know of every image token to answer with a point (train_device.py's position objective)."""
+    r, c = grid
+    nw, nh = anyres_ref.fit_size(W, H, c * TILE, r * TILE)
+    centers = (np.arange(H_TOK) + 0.5) * CELL
+    yy, xx = np.meshgrid(centers, centers, indexing="ij")                      # (8, 8) each, row-major
+    parts = []
+    if thumb:
+        parts.append(np.stack([xx / thumb[0], yy / thumb[1]], -1).reshape(-1, 2))
+    for i in range(r):
+        for j in range(c):
+            parts.append(np.stack([(xx + j * TILE) / nw, (yy + i * TILE) / nh], -1).reshape(-1, 2))
+    return np.concatenate(parts).astype(np.float32)
+
+
 # MARK: - Prompt
 
 def special_ids(tok):
@@ -225,6 +242,7 @@ class GroundingData:
         return {"tiles": tiles, "valid": valid, "grid": list(grid), "thumb": thumb,
                 "input_ids": self.prompt_ids(instruction, grid, thumb),
                 "answer_ids": self.answer_ids(px, py), "dense": dense_target(box, cw, ch, grid, thumb),
+                "positions": token_positions(cw, ch, grid, thumb),
                 "box": box, "point": [px, py], "crop": crop, "window": window, "instruction": instruction}
 
 

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +51,8 @@ def main():
     ap.add_argument("--init", default=os.path.join(nano_tok.CACHE, "reading", "reading.pt"))
     ap.add_argument("--pool", default=grounding_data.POOL)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--drop", type=float, default=0.0,
+                    help="leave out this share of the windows (a fixed hash of the name): to fit the carry limit")
     args = ap.parse_args()
     pool_out = os.path.join(args.out, "pool", "train")
     os.makedirs(pool_out, exist_ok=True)
@@ -57,20 +60,30 @@ def main():
     with gzip.open(os.path.join(pool_out, "records.jsonl.gz"), "wt", encoding="utf-8") as packed:
         for js in sorted(glob.glob(os.path.join(args.pool, "train", "*.json"))):
             stem = os.path.basename(js)[:-5]
+            if zlib.crc32(stem.encode()) % 1000 < 1000 * args.drop:
+                continue
             with open(js) as f:
                 packed.write(json.dumps({**json.load(f), "stem": stem}) + "\n")
             jobs.append((js[:-5] + ".png", os.path.join(pool_out, stem + ".webp")))
     with ProcessPoolExecutor(args.jobs) as ex:
         list(ex.map(to_webp, jobs, chunksize=16))
+    kept = {os.path.basename(w) for _, w in jobs}
+    for f in os.listdir(pool_out):  # windows of an earlier pack that --drop leaves out now
+        if f.endswith(".webp") and f not in kept:
+            os.remove(os.path.join(pool_out, f))
     fonts = os.path.join(args.out, "fonts")
     os.makedirs(fonts, exist_ok=True)
     for f in gen_reading.font_files():
         shutil.copyfile(f, os.path.join(fonts, os.path.basename(f)))
     shutil.copyfile(vocab.DICT_PATH, os.path.join(args.out, "words"))
     shutil.copyfile(os.path.join(nano_tok.CACHE, "tokenizer.json"), os.path.join(args.out, "tokenizer.json"))
-    if os.path.isdir(args.init):
+    if os.path.isdir(args.init):  # a train_device.py folder: both parts, in float16
         dst = os.path.join(args.out, "init")
-        shutil.copytree(args.init, dst, dirs_exist_ok=True)
+        os.makedirs(dst, exist_ok=True)
+        for name in ("device_vision.pt", "device_language.pt"):
+            part = torch.load(os.path.join(args.init, name), map_location="cpu", weights_only=True)
+            part["model"] = {k: v.half() if v.is_floating_point() else v for k, v in part["model"].items()}
+            torch.save(part, os.path.join(dst, name))
     else:
         state = torch.load(args.init, map_location="cpu", weights_only=True)
         half = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}  # an init: f16 is plenty

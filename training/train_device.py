@@ -89,7 +89,7 @@ class GroundingSamples(torch.utils.data.Dataset):
             path, pool, seed, cur = self.args
             self.data = gd.GroundingData(Tokenizer.from_file(path), pool, "train", seed, cur)
         s = self.data.sample(self.start + i, pixels="uint8")
-        return {k: s[k] for k in ("tiles", "valid", "input_ids", "answer_ids", "dense")}
+        return {k: s[k] for k in ("tiles", "valid", "input_ids", "answer_ids", "dense", "positions")}
 
 
 def collate_grounding(items, eos=0):
@@ -108,7 +108,8 @@ def collate_grounding(items, eos=0):
             "valid": torch.from_numpy(np.concatenate([m["valid"] for m in items])),
             "ids": ids, "labels": labels, "mask": mask,
             "last": torch.tensor([len(m["input_ids"]) - 1 for m in items]),
-            "dense": torch.from_numpy(np.concatenate([m["dense"] for m in items]).astype(np.float32))}
+            "dense": torch.from_numpy(np.concatenate([m["dense"] for m in items]).astype(np.float32)),
+            "positions": torch.from_numpy(np.concatenate([m["positions"] for m in items]))}
 
 
 def loader(dataset, batch, workers, collate=None):
@@ -127,6 +128,7 @@ class Trainee(nn.Module):
         self.net = nano.BlueLMNano(nano.nano_config(vocab_size))
         self.reading_head = nn.Linear(nano.VISION["hidden_size"], gen_reading.SLOTS * CLASSES)
         self.dense_head = DenseHead(nano.TEXT["hidden_size"])
+        self.position_head = nn.Linear(nano.TEXT["hidden_size"], 2)
 
     def read(self, pixels):
         feats = self.net.vision(pixel_values=pixels).last_hidden_state        # (B, g*g, D_v)
@@ -158,7 +160,35 @@ def reading_loss(logits, y, blank_weight=0.2):
     return loss, (logits.argmax(-1)[filled] == y[filled]).float().mean()
 
 
-def grounding_losses(model, batch, pad_id, device, pos_weight=5.0):
+def pointer_attention(lm, hidden_in, layer, head, queries):
+    """The attention weights of one decoder head, recomputed from its layer's input for a few
+    query positions only: hidden_in (B, n, D) the layer's input (hidden_states[layer]), queries
+    (B, m) positions -> (B, m, n) softmax weights over the keys at or before each query (RoPE,
+    causal, as the model's own attention; padding lies after every query)."""
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+    block = lm.model.layers[layer]
+    attn = block.self_attn
+    x = block.input_layernorm(hidden_in)                                          # (B, n, D)
+    B, n, _ = x.shape
+    hd = attn.head_dim
+    kv = head // attn.num_key_value_groups
+    q = F.linear(x, attn.q_proj.weight[head * hd:(head + 1) * hd])                # (B, n, hd)
+    k = F.linear(x, attn.k_proj.weight[kv * hd:(kv + 1) * hd])                    # (B, n, hd)
+    pos = torch.arange(n, device=x.device).unsqueeze(0)
+    cos, sin = lm.model.rotary_emb(x, position_ids=pos)
+    q, k = apply_rotary_pos_emb(q.unsqueeze(1), k.unsqueeze(1), cos, sin)          # (B, 1, n, hd)
+    q = q[:, 0].gather(1, queries.unsqueeze(-1).expand(-1, -1, hd))                # (B, m, hd)
+    scores = (q @ k[:, 0].transpose(1, 2)).float() * attn.scaling                # (B, m, n)
+    causal = torch.arange(n, device=x.device)[None, None, :] > queries[:, :, None]
+    return scores.masked_fill(causal, float("-inf")).softmax(-1)
+
+
+def grounding_losses(model, batch, pad_id, device, pos_weight=5.0, position_layer=2, pointer_layer=2):
+    """(answer LM loss, dense BCE, position MSE). The position objective: a linear probe on the
+    decoder's hidden state after `position_layer` layers predicts each image token's place in the
+    image (grounding_data.token_positions). Tiles are encoded independently and RoPE is relative,
+    so no image token knows which tile it lies in unless the decoder works it out from the layout;
+    this teaches it early, and the answer tokens then only have to find and copy it."""
     ids, mask = batch["ids"].to(device), batch["mask"].to(device)
     labels = batch["labels"].to(device)
     out, hidden = model.ground(ids, to_pixels(batch["tiles"], batch["valid"], device), mask, pad_id)
@@ -168,9 +198,22 @@ def grounding_losses(model, batch, pad_id, device, pos_weight=5.0):
     q = head.q(hidden[torch.arange(ids.shape[0], device=device), batch["last"].to(device)])  # (B, d)
     k = head.k(hidden)                                                                       # (B, n, d)
     dense_logits = (k @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(head.d) + head.bias         # (B, n)
-    dense = F.binary_cross_entropy_with_logits(dense_logits[ids == pad_id].float(), batch["dense"].to(device),
+    image = ids == pad_id
+    dense = F.binary_cross_entropy_with_logits(dense_logits[image].float(), batch["dense"].to(device),
                                                pos_weight=torch.tensor(pos_weight, device=device))
-    return lm, dense
+    where = model.position_head(out.hidden_states[position_layer][image]).float()            # (image tokens, 2)
+    position = F.mse_loss(where, batch["positions"].to(device))
+    # The pointer: head 0 of `pointer_layer`, at the last prompt token and every answer position,
+    # should attend to the target's image tokens; its values then carry their positions to the answer.
+    answer_len = int((labels != -100).sum(1).max())
+    queries = batch["last"].to(device)[:, None] + torch.arange(answer_len, device=device)[None, :]   # (B, m)
+    queries = queries.clamp(max=ids.shape[1] - 1)
+    weights = pointer_attention(model.net.language_model, out.hidden_states[pointer_layer], pointer_layer, 0, queries)
+    target = torch.zeros(ids.shape, device=device)
+    target[image] = batch["dense"].to(device)                                                 # (B, n)
+    mass = (weights * target[:, None, :]).sum(-1).clamp_min(1e-6)                              # (B, m)
+    pointer = -mass.log().mean()
+    return lm, dense, position, pointer
 
 
 # MARK: - Checkpoints
@@ -192,7 +235,10 @@ def load_into(model, path):
     if os.path.isdir(path):
         vis = torch.load(os.path.join(path, "device_vision.pt"), map_location="cpu", weights_only=True)
         lang = torch.load(os.path.join(path, "device_language.pt"), map_location="cpu", weights_only=True)
-        model.load_state_dict({**vis["model"], **lang["model"]}, strict=True)
+        missing, unexpected = model.load_state_dict({**vis["model"], **lang["model"]}, strict=False)
+        new = [k for k in missing if not k.startswith("position_head.")]  # heads added since may start fresh
+        if new or unexpected:
+            raise SystemExit(f"train_device: {path} does not fit the model: missing {new[:3]}, unexpected {unexpected[:3]}")
         return {k: v for k, v in vis.items() if k not in ("model", "config")}
     state = torch.load(path, map_location="cpu", weights_only=True)["model"]
     model.net.vision.load_state_dict({k[len("vision."):]: v for k, v in state.items() if k.startswith("vision.")})
@@ -265,6 +311,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--dense-weight", type=float, default=1.0)
     ap.add_argument("--reading-aux", type=float, default=0.2)
+    ap.add_argument("--position-weight", type=float, default=1.0)
+    ap.add_argument("--pointer-weight", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--heldout", nargs="*", default=[os.path.join(HERE, "heldout")])
@@ -272,6 +320,7 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     dev = torch.device(args.device)
+    torch.set_num_threads(2)  # the main process only feeds the accelerator: leave the cores to the workers
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
     tok = Tokenizer.from_file(args.tokenizer)
@@ -289,16 +338,17 @@ def main():
     curve = os.path.join(args.out, "curve.tsv")
     if not os.path.exists(curve):
         with open(curve, "w") as f:
-            f.write("phase\tstep\treading_tiles\tsamples\treading_loss\tchar_acc\tlm\tdense\tseconds\tsamples_per_s\n")
+            f.write("phase\tstep\treading_tiles\tsamples\treading_loss\tchar_acc\tlm\tdense\tposition\t"
+                    "pointer\tdata_wait\tseconds\tsamples_per_s\n")
     print(f"train_device: {args.device}, {args.workers} workers, schedule {phases}, init {args.init}", flush=True)
     t_start, ground_done, gstep = time.time(), 0.0, 0
     opt_ground = torch.optim.AdamW([{"params": rest, "lr": args.lr, "base": args.lr},
                                     {"params": tower, "lr": args.tower_lr, "base": args.tower_lr}], weight_decay=0.01)
 
     def log(phase, recent, rate):
-        m = np.mean(recent, axis=0) if recent else [float("nan")] * 4
+        m = np.mean(recent, axis=0) if recent else [float("nan")] * 7
         line = (f"{phase}\t{counters['step']}\t{counters['reading_tiles']}\t{counters['samples']}\t"
-                f"{m[0]:.4f}\t{m[1]:.4f}\t{m[2]:.4f}\t{m[3]:.4f}\t{time.time() - t_start:.0f}\t{rate:.1f}")
+                + "\t".join(f"{v:.4f}" for v in m) + f"\t{time.time() - t_start:.0f}\t{rate:.1f}")
         with open(curve, "a") as f:
             f.write(line + "\n")
         print("train_device: " + line.replace("\t", " "), flush=True)
@@ -308,7 +358,9 @@ def main():
         if phase == "reading":
             opt = torch.optim.AdamW(tower, lr=args.lr, weight_decay=0.01)
             data = loader(ReadingTiles(args.seed, counters["reading_tiles"], 10**9), args.reading_batch, args.workers)
+            t_ready = time.time()
             for step, (x, y) in enumerate(data):
+                wait = time.time() - t_ready
                 if time.time() - t0 > minutes * 60:
                     break
                 for g in opt.param_groups:
@@ -321,7 +373,9 @@ def main():
                 opt.step()
                 counters["reading_tiles"] += len(x)
                 seen += len(x)
-                recent.append((loss.item(), acc.item(), float("nan"), float("nan")))
+                recent.append((loss.item(), acc.item(), float("nan"), float("nan"), float("nan"), float("nan"),
+                               wait / (time.time() - t_ready)))
+                t_ready = time.time()
                 if (step + 1) % args.log_every == 0:
                     log(phase, recent, seen / (time.time() - t0))
                     recent = []
@@ -332,7 +386,9 @@ def main():
         aux = iter(loader(ReadingTiles(args.seed + 1, counters["reading_tiles"], 10**9), args.aux_batch, 2)) \
             if args.reading_aux else None
         opt = opt_ground
+        t_ready = time.time()
         for step, batch in enumerate(data):
+            wait = time.time() - t_ready
             elapsed = time.time() - t0
             if elapsed > minutes * 60:
                 break
@@ -341,8 +397,8 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = g["base"] * min(1.0, gstep / args.warmup) * (0.1 + 0.45 * (1 + math.cos(math.pi * frac)))
             with amp:
-                lm, dense = grounding_losses(model, batch, pad_id, dev)
-                loss = lm + args.dense_weight * dense
+                lm, dense, position, pointer = grounding_losses(model, batch, pad_id, dev)
+                loss = lm + args.dense_weight * dense + args.position_weight * position + args.pointer_weight * pointer
                 rl, acc = (torch.zeros((), device=dev), torch.zeros(()))
                 if aux is not None:
                     x, y = next(aux)
@@ -357,7 +413,9 @@ def main():
             seen += args.batch
             if aux is not None:
                 counters["reading_tiles"] += args.aux_batch
-            recent.append((rl.item(), float(acc), lm.item(), dense.item()))
+            recent.append((rl.item(), float(acc), lm.item(), dense.item(), position.item(), pointer.item(),
+                           wait / (time.time() - t_ready)))
+            t_ready = time.time()
             if (step + 1) % args.log_every == 0:
                 log(phase, recent, seen / (time.time() - t0))
                 recent = []
