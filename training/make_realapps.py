@@ -44,6 +44,7 @@ SCREEN = (1920, 1080)
 MARGIN = 24  # desktop pixels kept around a captured window
 BACKGROUND = "#3d5a6c"  # the desktop's colour (Xvfb's root is black)
 MAX_NAME = 40  # longer names are sentences, not things a user names
+MAX_PER_IMAGE = 16  # so that the big windows do not make up most of the set
 
 # MARK: - Scenes
 
@@ -86,6 +87,7 @@ ZENITY_SAVE = ["zenity", "--file-selection", "--save", "--title", "Save as", "--
 ZENITY_SCALE = ["zenity", "--scale", "--title", "Volume", "--text", "Output volume", "--value", "40"]
 ZENITY_WARNING = ["zenity", "--warning", "--title", "Disk space", "--text", "Disk almost full", "--ok-label", "Dismiss"]
 
+HIDE_DEMO = ("hide", 0, "Application Class")  # gtk3-demo --run also shows its main window
 SCENES = [
     ("zenity_forms", "Adwaita", [ZENITY_FORMS], []),
     ("zenity_forms_dark", "Adwaita:dark", [ZENITY_FORMS2], []),
@@ -101,17 +103,17 @@ SCENES = [
     ("widget_factory_p2_dark", "Adwaita:dark", [["gtk3-widget-factory"]], [("click", "radio button", "Page 2")]),
     ("widget_factory_p3", "Adwaita", [["gtk3-widget-factory"]], [("click", "radio button", "Page 3")]),
     ("gtk3_demo", "Adwaita", [["gtk3-demo"]], []),
-    ("gtk3_demo_builder_hc", "HighContrast", [["gtk3-demo", "--run=builder"]], []),
-    ("gtk3_demo_dialog", "Adwaita", [["gtk3-demo", "--run=dialog"]], []),
-    ("gtk3_demo_sizegroup_dark", "Adwaita:dark", [["gtk3-demo", "--run=sizegroup"]], []),
-    ("gtk3_demo_assistant", "Adwaita", [["gtk3-demo", "--run=assistant"]], []),
-    ("gtk3_demo_infobar", "Adwaita", [["gtk3-demo", "--run=infobar"]], []),
+    ("gtk3_demo_builder_hc", "HighContrast", [["gtk3-demo", "--run=builder"]], [HIDE_DEMO]),
+    ("gtk3_demo_dialog", "Adwaita", [["gtk3-demo", "--run=dialog"]], [HIDE_DEMO]),
+    ("gtk3_demo_sizegroup_dark", "Adwaita:dark", [["gtk3-demo", "--run=sizegroup"]], [HIDE_DEMO]),
+    ("gtk3_demo_assistant", "Adwaita", [["gtk3-demo", "--run=assistant"]], [HIDE_DEMO]),
+    ("gtk3_demo_infobar", "Adwaita", [["gtk3-demo", "--run=infobar"]], [HIDE_DEMO]),
     ("galculator", "Adwaita", [["galculator"]], []),
     ("galculator_dark", "Adwaita:dark", [["galculator"]], []),
     # full screens, two apps side by side
     ("screen_calc_list", "Adwaita", [["galculator"], ZENITY_LIST], [("move", 0, 180, 240), ("move", 1, 980, 200)]),
     ("screen_demo_forms", "Adwaita", [["gtk3-demo", "--run=builder"], ZENITY_FORMS],
-     [("move", 0, 60, 120), ("move", 1, 1200, 300)]),
+     [HIDE_DEMO, ("move", 0, 60, 120), ("move", 1, 1200, 300)]),
     ("screen_scale_warning_dark", "Adwaita:dark", [ZENITY_SCALE, ZENITY_WARNING],
      [("move", 0, 300, 400), ("move", 1, 1100, 420)]),
 ]
@@ -134,7 +136,7 @@ CONTAINERS = {"application", "frame", "dialog", "window", "file chooser", "alert
 CLIPPERS = {"scroll pane", "viewport"}
 # Buttons that draw an icon, not their name (AT-SPI does not say which: every GTK3 button has the
 # Image interface and none the Text one); only when narrow, so a "Close" text button stays text.
-ICON_NAMES = {"Minimize", "Maximize", "Close", "Menu", "Volume Up", "Volume Down", "Add"}
+ICON_NAMES = {"Minimize", "Maximize", "Close", "Menu", "Volume Up", "Volume Down", "Add", "Up Path", "Down Path"}
 ICON_MAX_WIDTH = 48
 LABEL_GAP = 160  # an unlabelled field's label is the nearest label left of it on its row, this close
 
@@ -235,9 +237,12 @@ def node_record(acc, pyatspi, ancestors):
         rec["text"] = s
         r = t.getRangeExtents(0, t.characterCount, pyatspi.DESKTOP_COORDS)
         rec["text_box"] = [r[0], r[1], r[2], r[3]]
+    rec["nested"] = False
     for rel in acc.getRelationSet():
         if rel.getRelationType() == pyatspi.RELATION_LABELLED_BY and rel.getNTargets() > 0:
             rec["label"] = (rel.getTarget(0).name or "").strip()
+        if rel.getRelationType() == pyatspi.RELATION_NODE_CHILD_OF:
+            rec["nested"] = True
     if role == "combo box" and not rec["name"]:
         try:
             sel = acc.querySelection()
@@ -248,26 +253,32 @@ def node_record(acc, pyatspi, ancestors):
     return rec
 
 
-def walk(app, pyatspi):
-    """Showing, visible nodes of an app's windows, in tree order, each with its ancestors' boxes."""
+def walk(app, pyatspi, titles=False, hidden=()):
+    """Showing, visible nodes of an app's windows, in tree order, each with its ancestors' boxes,
+    and the windows' boxes (their titles with titles=True). Windows titled as in `hidden` are
+    skipped: AT-SPI still calls an unmapped window showing."""
     out, windows = [], []
 
-    def visit(acc, ancestors, depth):
+    def visit(acc, ancestors, depth, parent, toolbar):
         if acc is None or depth > 60 or len(out) > 4000:
             return
         st = acc.getState()
         if not (st.contains(pyatspi.STATE_SHOWING) and st.contains(pyatspi.STATE_VISIBLE)):
             return
         rec = node_record(acc, pyatspi, ancestors)
+        if depth == 1 and rec["name"] in hidden:
+            return
+        rec["parent"], rec["toolbar"] = parent, toolbar
         if depth == 1:
-            windows.append(rec["box"])
+            windows.append(rec["name"] if titles else rec["box"])
         out.append(rec)
         inner = ancestors + [[rec["role"], rec["box"]]] if rec["role"] in CLIPPERS else ancestors
+        me = len(out) - 1
         for i in range(acc.childCount):
-            visit(acc.getChildAtIndex(i), inner, depth + 1)
+            visit(acc.getChildAtIndex(i), inner, depth + 1, me, toolbar or rec["role"] == "tool bar")
 
     for i in range(app.childCount):
-        visit(app.getChildAtIndex(i), [], 1)
+        visit(app.getChildAtIndex(i), [], 1, -1, False)
     return out, windows
 
 
@@ -280,14 +291,14 @@ def find_app(pyatspi, pid):
     return None
 
 
-def wait_drawn(pyatspi, pid, timeout=20.0):
+def wait_drawn(pyatspi, pid, timeout=20.0, hidden=()):
     """The app's accessible once it has a showing window and two walks 0.6 s apart agree."""
     t0, last = time.time(), None
     while time.time() - t0 < timeout:
         app = find_app(pyatspi, pid)
         if app is not None:
             try:
-                nodes, windows = walk(app, pyatspi)
+                nodes, windows = walk(app, pyatspi, hidden=hidden)
             except Exception:  # the tree changes while it is read (startup)
                 nodes, windows = None, []
             key = json.dumps([(n["role"], n["name"], *n["box"]) for n in nodes]) if nodes else None
@@ -342,7 +353,11 @@ def element(n):
         return None
     box = n["box"]
     t, lab = n["name"], n["label"]
-    if role in ("menu",) and n["parent_role"] != "menu bar":
+    if role == "menu" and n["parent_role"] != "menu bar":
+        return None
+    if role == "listitem" and n["nested"]:
+        # GTK3 places a nested tree row's expander-column cell one expander width right of its
+        # text (seen on gtk3-widget-factory's page 3): that box is wrong, so the cell is left out.
         return None
     if role == "text":
         if n["text_box"] and n["text_box"][2] > 0 and n["text_box"][3] > 0:
@@ -357,8 +372,8 @@ def element(n):
     elif role == "combobox":
         t = t or n["selected"]
     kind = "text"
-    if role == "button" and t in ICON_NAMES and box[2] <= ICON_MAX_WIDTH:
-        role, kind = "icon", "icon"
+    if role == "button" and (t in ICON_NAMES and box[2] <= ICON_MAX_WIDTH or n["toolbar"] and box[2] < 1.5 * box[3]):
+        role, kind = "icon", "icon"  # a narrow tool button shows its icon alone, a wide one its label too
     return role, kind, box, t.rstrip(":").strip(), lab.rstrip(":").strip()
 
 
@@ -387,7 +402,7 @@ def guess_labels(nodes):
             continue
         b = n["box"]
         cy, best = b[1] + b[3] / 2, None
-        for m in labels:
+        for m in (m for m in labels if m["parent"] == n["parent"]):  # one grid: siblings
             mb = m["text_box"] or m["box"]
             gap = b[0] - (mb[0] + mb[2])
             if 0 <= gap <= LABEL_GAP and m["box"][1] <= cy <= m["box"][1] + m["box"][3] and (best is None or gap < best[0]):
@@ -427,6 +442,9 @@ def build_samples(image, region, nodes_by_app, theme):
             samples.append({"img_filename": image, "bbox": [box[0] - region[0], box[1] - region[1], box[2], box[3]],
                             "instruction": ins, "data_type": kind, "data_source": role, "app": app_name,
                             "theme": theme})
+    if len(samples) > MAX_PER_IMAGE:  # a fair share per image, the same elements on every run
+        keep = sorted(random.Random(f"realapps-keep:{image}").sample(range(len(samples)), MAX_PER_IMAGE))
+        samples = [samples[i] for i in keep]
     return samples
 
 
@@ -457,6 +475,13 @@ def region_around(windows):
     return [x0, y0, x1 - x0, y1 - y0]
 
 
+def x_windows(title):
+    """X ids of the mapped windows with this exact title (WM_NAME)."""
+    import re
+    return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{re.escape(title)}$"],
+                          capture_output=True, text=True).stdout.split()
+
+
 def stop(proc):
     proc.terminate()
     try:
@@ -468,28 +493,34 @@ def stop(proc):
 
 def run_scene(scene, home, pyatspi, dump):
     name, theme, commands, actions = scene
-    procs, apps = [], []
+    procs, apps, hidden = [], [], set()
     try:
         for cmd in commands:
             argv = [a.format(home=home) for a in cmd]
-            procs.append(subprocess.Popen(argv, env=app_env(home, theme), stdout=subprocess.DEVNULL,
+            procs.append(subprocess.Popen(argv, env=app_env(home, theme), cwd=home, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.DEVNULL))
             apps.append(wait_drawn(pyatspi, procs[-1].pid))
         for act in actions:
             if act[0] == "click":
                 click(apps[0], pyatspi, act[1], act[2])
-            elif act[0] == "move":
-                wid = subprocess.check_output(["xdotool", "search", "--onlyvisible", "--pid",
-                                               str(procs[act[1]].pid)], text=True).split()
-                for w in wid:
-                    subprocess.run(["xdotool", "windowmove", w, str(act[2]), str(act[3])], check=True)
+            elif act[0] == "hide":  # a window the scene does not want (gtk3-demo's main window)
+                ids = x_windows(act[2])
+                if not ids:
+                    raise RuntimeError(f"no mapped X window titled {act[2]!r} to hide")
+                hidden.add(act[2])
+                for w in ids:
+                    subprocess.run(["xdotool", "windowunmap", "--sync", w], check=True)
+            elif act[0] == "move":  # the app's windows, found by their titles (no window manager)
+                _, titles = walk(apps[act[1]], pyatspi, titles=True, hidden=hidden)
+                for w in [w for t in titles for w in x_windows(t)]:
+                    subprocess.run(["xdotool", "windowmove", "--sync", w, str(act[2]), str(act[3])], check=True)
         time.sleep(0.5)
         for p in procs:
-            wait_drawn(pyatspi, p.pid)
+            wait_drawn(pyatspi, p.pid, hidden=hidden)
         time.sleep(0.5)
         nodes_by_app = []
         for p, cmd in zip(procs, commands):
-            nodes, windows = walk(find_app(pyatspi, p.pid), pyatspi)
+            nodes, windows = walk(find_app(pyatspi, p.pid), pyatspi, hidden=hidden)
             label = cmd[0] if cmd[0] != "gtk3-demo" or len(cmd) == 1 else f"gtk3-demo {cmd[1][6:]}"
             nodes_by_app.append((label, nodes, windows))
         region = [0, 0, *SCREEN] if len(commands) > 1 else region_around(nodes_by_app[0][2])
