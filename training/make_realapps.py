@@ -58,7 +58,7 @@ ZENITY_FORMS = ["zenity", "--forms", "--title", "Add contact", "--text", "New co
 ZENITY_FORMS2 = ["zenity", "--forms", "--title", "Shipping", "--text", "Delivery address",
                  "--add-entry", "Street", "--add-entry", "City", "--add-entry", "Postal code",
                  "--add-entry", "Country", "--add-combo", "Speed", "--combo-values", "Standard|Express",
-                 "--add-calendar", "Delivery date", "--ok-label", "Confirm"]
+                 "--add-entry", "Phone", "--ok-label", "Confirm"]  # no --add-calendar: it shows today
 ZENITY_CHECKLIST = ["zenity", "--list", "--checklist", "--title", "Packages", "--text", "Choose packages to install",
                     "--width", "520", "--height", "420", "--column", "Install", "--column", "Package",
                     "--column", "Version", "--column", "Section",
@@ -95,7 +95,7 @@ SCENES = [
     ("zenity_radiolist_hc", "HighContrast", [ZENITY_RADIO], []),
     ("zenity_list_dark", "Adwaita:dark", [ZENITY_LIST], []),
     ("zenity_question", "Adwaita", [ZENITY_QUESTION], []),
-    ("zenity_entry_hc", "HighContrast", [ZENITY_ENTRY], []),
+    ("zenity_entry_hcinverse", "HighContrastInverse", [ZENITY_ENTRY], []),
     ("zenity_calendar", "Adwaita", [ZENITY_CALENDAR], []),
     ("zenity_files", "Adwaita", [ZENITY_FILES], []),
     ("zenity_save_dark", "Adwaita:dark", [ZENITY_SAVE], []),
@@ -105,7 +105,7 @@ SCENES = [
     ("gtk3_demo", "Adwaita", [["gtk3-demo"]], []),
     ("gtk3_demo_builder_hc", "HighContrast", [["gtk3-demo", "--run=builder"]], [HIDE_DEMO]),
     ("gtk3_demo_dialog", "Adwaita", [["gtk3-demo", "--run=dialog"]], [HIDE_DEMO]),
-    ("gtk3_demo_sizegroup_dark", "Adwaita:dark", [["gtk3-demo", "--run=sizegroup"]], [HIDE_DEMO]),
+    ("gtk3_demo_sizegroup_hcinverse", "HighContrastInverse", [["gtk3-demo", "--run=sizegroup"]], [HIDE_DEMO]),
     ("gtk3_demo_assistant", "Adwaita", [["gtk3-demo", "--run=assistant"]], [HIDE_DEMO]),
     ("gtk3_demo_infobar", "Adwaita", [["gtk3-demo", "--run=infobar"]], [HIDE_DEMO]),
     ("galculator", "Adwaita", [["galculator"]], []),
