@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -44,7 +45,7 @@ SCREEN = (1920, 1080)
 MARGIN = 24  # desktop pixels kept around a captured window
 BACKGROUND = "#3d5a6c"  # the desktop's colour (Xvfb's root is black)
 MAX_NAME = 40  # longer names are sentences, not things a user names
-MAX_PER_IMAGE = 16  # so that the big windows do not make up most of the set
+MAX_PER_IMAGE = 14  # so that the big windows do not make up most of the set
 
 # MARK: - Scenes
 
@@ -108,6 +109,11 @@ SCENES = [
     ("gtk3_demo_sizegroup_hcinverse", "HighContrastInverse", [["gtk3-demo", "--run=sizegroup"]], [HIDE_DEMO]),
     ("gtk3_demo_assistant", "Adwaita", [["gtk3-demo", "--run=assistant"]], [HIDE_DEMO]),
     ("gtk3_demo_infobar", "Adwaita", [["gtk3-demo", "--run=infobar"]], [HIDE_DEMO]),
+    ("gtk3_demo_spinbutton", "Adwaita", [["gtk3-demo", "--run=spinbutton"]], [HIDE_DEMO]),
+    ("gtk3_demo_sidebar", "Adwaita", [["gtk3-demo", "--run=sidebar"]], [HIDE_DEMO]),
+    ("gtk3_demo_combobox", "Adwaita", [["gtk3-demo", "--run=combobox"]], [HIDE_DEMO]),
+    ("gtk3_demo_list_store_dark", "Adwaita:dark", [["gtk3-demo", "--run=list_store"]], [HIDE_DEMO]),
+    ("gtk3_demo_pickers", "Adwaita", [["gtk3-demo", "--run=pickers"]], [HIDE_DEMO]),
     ("galculator", "Adwaita", [["galculator"]], []),
     ("galculator_dark", "Adwaita:dark", [["galculator"]], []),
     # full screens, two apps side by side
@@ -138,6 +144,7 @@ CLIPPERS = {"scroll pane", "viewport"}
 # Image interface and none the Text one); only when narrow, so a "Close" text button stays text.
 ICON_NAMES = {"Minimize", "Maximize", "Close", "Menu", "Volume Up", "Volume Down", "Add", "Up Path", "Down Path"}
 ICON_MAX_WIDTH = 48
+ICON_FILE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
 LABEL_GAP = 160  # an unlabelled field's label is the nearest label left of it on its row, this close
 
 
@@ -337,6 +344,10 @@ def inside(b, r):
     return b[0] >= r[0] and b[1] >= r[1] and b[0] + b[2] <= r[0] + r[2] and b[1] + b[3] <= r[1] + r[3]
 
 
+def overlaps(b, r):
+    return b[0] < r[0] + r[2] and r[0] < b[0] + b[2] and b[1] < r[1] + r[3] and r[1] < b[1] + b[3]
+
+
 def shown_text(n):
     """The text a node draws (None when it draws none): its name, an entry's content, a combo's choice."""
     if n["role"] in CONTAINERS or n["role"] not in ROLES:
@@ -378,7 +389,9 @@ def element(n):
 
 
 def usable(s):
-    return bool(s) and len(s) >= 2 and len(s) <= MAX_NAME and "\n" not in s and s.strip() == s
+    """A name a user could type: 2-40 characters on one line, not an icon's file name (GTK names
+    some combo boxes after the icon they show: "dialog-warning", "emblem-default-symbolic")."""
+    return bool(s) and 2 <= len(s) <= MAX_NAME and "\n" not in s and s.strip() == s and not ICON_FILE.match(s)
 
 
 def forms(role, t, lab, counts):
@@ -420,6 +433,7 @@ def build_samples(image, region, nodes_by_app, theme):
             if s:
                 counts[instructions.norm(s)] = counts.get(instructions.norm(s), 0) + 1
     samples, used = [], set()
+    all_windows = [w for _, _, windows in nodes_by_app for w in windows]
     for app_name, nodes, windows in nodes_by_app:
         guess_labels(nodes)
         for n in nodes:
@@ -430,6 +444,8 @@ def build_samples(image, region, nodes_by_app, theme):
             if box[2] < 4 or box[3] < 4 or not inside(box, region):
                 continue
             if not any(inside(box, w) for w in windows) or not all(inside(box, a) for _, a in n["ancestors"]):
+                continue
+            if sum(overlaps(box, w) for w in all_windows) > 1:  # another window may lie on top of it
                 continue
             options = forms(role, t, lab, counts)
             if not options:
@@ -477,7 +493,6 @@ def region_around(windows):
 
 def x_windows(title):
     """X ids of the mapped windows with this exact title (WM_NAME)."""
-    import re
     return subprocess.run(["xdotool", "search", "--onlyvisible", "--name", f"^{re.escape(title)}$"],
                           capture_output=True, text=True).stdout.split()
 
