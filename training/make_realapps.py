@@ -6,17 +6,18 @@ ScreenSpot v1 format like training/heldout/ (bbox [x, y, w, h], data_type text|i
 role) plus `app` and `theme`. The model never trains on these images: it is a test set.
 
 An element is kept when it is showing and visible, named (an entry by its label relation or its
-text), its box is non-degenerate, lies inside its window and inside every ancestor's extents (not
-scrolled or clipped away), inside the captured region, and its name is shown exactly once on the
+text), its box is non-degenerate, lies inside its window, no other window overlaps it, it lies
+inside its scroll panes (not scrolled away) and the captured region, and its name is shown once on the
 image (counted over every text-bearing node of every captured app, so "Cancel" in two dialogs of a
-two-app screen names neither). Single-character names are left out: a digit button of a
-calculator also appears in its display. A label's box is its text's extents (AT-SPI Text), not its
-allocation, which GTK stretches to the row height.
+two-app screen names neither, and as whole words inside longer texts too). Single-character names
+are left out: a digit button of a calculator also appears in its display. A label's box is its
+text's extents (AT-SPI Text), not its allocation, which GTK stretches to the row height.
 
 Each scene runs in a fresh process under one X server, one session D-Bus and one AT-SPI bus
 (scripts/with-xvfb + dbus-run-session), with HOME, XDG dirs and GTK settings in a temporary folder
 (no cursor blink, no animations), a fixed date in the calendar dialogs and fixed file times in the
-file chooser, so a rerun draws the same windows (up to the text cursor).
+file chooser, so a rerun gives the same annotations and, but for animated widgets (the pulsing
+progress bar of gtk3-widget-factory), the same pixels.
 
 Must run under Debian's /usr/bin/python3 (pyatspi and gi are Debian packages; scripts/install-deps
 training installs them). Usage: training/make_realapps.py [--only SCENE,...] [--dump]
@@ -394,9 +395,17 @@ def usable(s):
     return bool(s) and 2 <= len(s) <= MAX_NAME and "\n" not in s and s.strip() == s and not ICON_FILE.match(s)
 
 
-def forms(role, t, lab, counts):
-    """Instruction forms for one element: those of instructions.py, a few more for its missing roles."""
-    once = lambda s: usable(s) and counts.get(instructions.norm(s)) == 1  # noqa: E731
+def occurrences(name, shown):
+    """How often `name` is drawn: as a whole text, or as a run of whole words inside a longer one
+    (a button "Message" beside a sentence "... message type ..." is not unique)."""
+    key = " " + instructions.norm(name) + " "
+    return sum((" " + t + " ").count(key) for t in shown)
+
+
+def forms(role, t, lab, shown):
+    """Instruction forms for one element: those of instructions.py, a few more for its missing
+    roles; none when its text (an entry's or combo box's label) is not drawn exactly once."""
+    once = lambda s: usable(s) and occurrences(s, shown) == 1  # noqa: E731
     if role == "entry":
         out = [f.format(l=lab) for f in instructions.LABEL_FORMS] if once(lab) else []
         return out or ([f.format(t=t) for f in instructions.VALUE_FORMS] if once(t) else [])
@@ -426,12 +435,7 @@ def guess_labels(nodes):
 
 def build_samples(image, region, nodes_by_app, theme):
     """ScreenSpot samples of one captured image; boxes are shifted into the region's pixels."""
-    counts = {}
-    for app_name, nodes, windows in nodes_by_app:
-        for n in nodes:
-            s = shown_text(n)
-            if s:
-                counts[instructions.norm(s)] = counts.get(instructions.norm(s), 0) + 1
+    shown = [instructions.norm(s) for _, nodes, _ in nodes_by_app for s in map(shown_text, nodes) if s]
     samples, used = [], set()
     all_windows = [w for _, _, windows in nodes_by_app for w in windows]
     for app_name, nodes, windows in nodes_by_app:
@@ -447,7 +451,7 @@ def build_samples(image, region, nodes_by_app, theme):
                 continue
             if sum(overlaps(box, w) for w in all_windows) > 1:  # another window may lie on top of it
                 continue
-            options = forms(role, t, lab, counts)
+            options = forms(role, t, lab, shown)
             if not options:
                 continue
             rng = random.Random(f"realapps:{image}:{role}:{t}:{lab}")

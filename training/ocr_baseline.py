@@ -172,12 +172,14 @@ def main():
         for row, extra in ((f"Tesseract psm {args.psm}", ["--predictions", preds]), ("center", ["--baseline", "center"]),
                            ("random (seed 0)", ["--baseline", "random", "--seed", "0"])):
             r = evaluate(data, images, extra)
-            rows[row][name] = (r["overall"], r["n"], r.get("by_source", {}))
+            rows[row][name] = (r["overall"], r["n"], r.get("by_source", {}), r.get("text"), r.get("icon"))
     names = args.sets.split(",")
-    print("\n| method | " + " | ".join(f"{n} accuracy (n)" for n in names) + " |")
-    print("|---|" + "---|" * len(names))
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    print("\n| method | " + " | ".join(f"{n}: all (n) | text | icon" for n in names) + " |")
+    print("|---|" + "---|---|---|" * len(names))
     for row, res in rows.items():
-        print(f"| {row} | " + " | ".join(f"{res[n][0]:.3f} ({res[n][1]})" for n in names) + " |")
+        print(f"| {row} | " + " | ".join(f"{fmt(res[n][0])} ({res[n][1]}) | {fmt(res[n][3])} | {fmt(res[n][4])}"
+                                         for n in names) + " |")
     for name in names:
         roles = sorted(rows[f"Tesseract psm {args.psm}"][name][2].items())
         print(f"\nTesseract by role on {name}: " + ", ".join(f"{k} {v['hits']}/{v['n']}" for k, v in roles))
