@@ -71,7 +71,8 @@ ZENITY_CHECKLIST = ["zenity", "--list", "--checklist", "--title", "Packages", "-
 ZENITY_RADIO = ["zenity", "--list", "--radiolist", "--title", "Printer", "--text", "Select a printer",
                 "--width", "480", "--height", "360", "--column", "Use", "--column", "Printer", "--column", "Location",
                 "TRUE", "LaserJet 4050", "Second floor", "FALSE", "OfficeJet Pro", "Reception",
-                "FALSE", "Canon PIXMA", "Lab 3", "FALSE", "Brother HL-L2350", "Mail room", "FALSE", "Print to PDF", "Local"]
+                "FALSE", "Canon PIXMA", "Lab 3", "FALSE", "Brother HL-L2350", "Mail room",
+                "FALSE", "Print to PDF", "Local"]
 ZENITY_LIST = ["zenity", "--list", "--title", "Open recent", "--text", "Recent documents",
                "--width", "560", "--height", "400", "--column", "Document", "--column", "Modified", "--column", "Size",
                "Quarterly report.odt", "Yesterday", "48 KB", "Budget 2024.ods", "March 12", "112 KB",
@@ -85,7 +86,8 @@ ZENITY_ENTRY = ["zenity", "--entry", "--title", "Rename file", "--text", "New fi
 ZENITY_CALENDAR = ["zenity", "--calendar", "--title", "Pick a date", "--text", "Appointment date",
                    "--day", "14", "--month", "3", "--year", "2024", "--ok-label", "Choose"]
 ZENITY_FILES = ["zenity", "--file-selection", "--title", "Open document", "--filename", "{home}/Documents/"]
-ZENITY_SAVE = ["zenity", "--file-selection", "--save", "--title", "Save as", "--filename", "{home}/Documents/summary.txt"]
+ZENITY_SAVE = ["zenity", "--file-selection", "--save", "--title", "Save as",
+               "--filename", "{home}/Documents/summary.txt"]
 ZENITY_SCALE = ["zenity", "--scale", "--title", "Volume", "--text", "Output volume", "--value", "40"]
 ZENITY_WARNING = ["zenity", "--warning", "--title", "Disk space", "--text", "Disk almost full", "--ok-label", "Dismiss"]
 
@@ -427,7 +429,8 @@ def guess_labels(nodes):
         for m in (m for m in labels if m["parent"] == n["parent"]):  # one grid: siblings
             mb = m["text_box"] or m["box"]
             gap = b[0] - (mb[0] + mb[2])
-            if 0 <= gap <= LABEL_GAP and m["box"][1] <= cy <= m["box"][1] + m["box"][3] and (best is None or gap < best[0]):
+            on_row = m["box"][1] <= cy <= m["box"][1] + m["box"][3]
+            if 0 <= gap <= LABEL_GAP and on_row and (best is None or gap < best[0]):
                 best = (gap, m["name"])
         if best:
             n["label"] = best[1]

@@ -148,8 +148,8 @@ def predict(data, images, out, psm):
 
 
 def evaluate(data, images, extra):
-    out = subprocess.run([common.gui_agent(), "eval", "screenspot", "--data", data, "--images", images, "--json"] + extra,
-                         capture_output=True, text=True, check=True).stdout
+    argv = [common.gui_agent(), "eval", "screenspot", "--data", data, "--images", images, "--json"] + extra
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     return json.loads(out)
 
 
@@ -169,7 +169,8 @@ def main():
         n, n_img, ocr_s = predict(data, images, preds, args.psm)
         print(f"ocr_baseline: {name}: {n} samples on {n_img} images, {time.time() - t0:.1f} s "
               f"({ocr_s:.1f} s in tesseract) -> {preds}", flush=True)
-        for row, extra in ((f"Tesseract psm {args.psm}", ["--predictions", preds]), ("center", ["--baseline", "center"]),
+        for row, extra in ((f"Tesseract psm {args.psm}", ["--predictions", preds]),
+                           ("center", ["--baseline", "center"]),
                            ("random (seed 0)", ["--baseline", "random", "--seed", "0"])):
             r = evaluate(data, images, extra)
             rows[row][name] = (r["overall"], r["n"], r.get("by_source", {}), r.get("text"), r.get("icon"))
