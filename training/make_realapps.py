@@ -46,7 +46,9 @@ SCREEN = (1920, 1080)
 MARGIN = 24  # desktop pixels kept around a captured window
 BACKGROUND = "#3d5a6c"  # the desktop's colour (Xvfb's root is black)
 MAX_NAME = 40  # longer names are sentences, not things a user names
-MAX_PER_IMAGE = 14  # so that the big windows do not make up most of the set
+MAX_PER_IMAGE = 14
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"  # Debian's libfaketime
+FAKE_DATE = "2024-03-14 10:00:00"  # so that the big windows do not make up most of the set
 
 # MARK: - Scenes
 
@@ -144,7 +146,8 @@ CONTAINERS = {"application", "frame", "dialog", "window", "file chooser", "alert
 # by a few pixels while being fully drawn.
 CLIPPERS = {"scroll pane", "viewport"}
 # Buttons that draw an icon, not their name (AT-SPI does not say which: every GTK3 button has the
-# Image interface and none the Text one); only when narrow, so a "Close" text button stays text.
+# Image interface and none the Text one): these names when narrow (a "Close" text button stays
+# text), and any button about as wide as high (GTK gives a named text button more width).
 ICON_NAMES = {"Minimize", "Maximize", "Close", "Menu", "Volume Up", "Volume Down", "Add", "Up Path", "Down Path"}
 ICON_MAX_WIDTH = 48
 ICON_FILE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
@@ -182,6 +185,8 @@ def app_env(home, theme, bridge=True):
                XDG_CACHE_HOME=f"{home}/.cache", XDG_RUNTIME_DIR=os.environ.get("XDG_RUNTIME_DIR", f"{home}/.run"),
                GSETTINGS_BACKEND="memory", LANG="C.UTF-8", LC_ALL="C.UTF-8", GTK_THEME=theme, GDK_SCALE="1",
                NO_AT_BRIDGE="0" if bridge else "1", GTK_MODULES="gail:atk-bridge" if bridge else "")
+    if os.path.exists(FAKETIME_LIB):  # calendars show FAKE_DATE, not today (monotonic time stays real)
+        env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=f"@{FAKE_DATE}", FAKETIME_DONT_FAKE_MONOTONIC="1")
     return env
 
 
@@ -386,8 +391,9 @@ def element(n):
     elif role == "combobox":
         t = t or n["selected"]
     kind = "text"
-    if role == "button" and (t in ICON_NAMES and box[2] <= ICON_MAX_WIDTH or n["toolbar"] and box[2] < 1.5 * box[3]):
-        role, kind = "icon", "icon"  # a narrow tool button shows its icon alone, a wide one its label too
+    square = box[2] <= 1.2 * box[3] or n["toolbar"] and box[2] < 1.5 * box[3]
+    if role == "button" and (t in ICON_NAMES and box[2] <= ICON_MAX_WIDTH or square):
+        role, kind = "icon", "icon"  # see ICON_NAMES
     return role, kind, box, t.rstrip(":").strip(), lab.rstrip(":").strip()
 
 
