@@ -15,9 +15,9 @@ text's extents (AT-SPI Text), not its allocation, which GTK stretches to the row
 
 Each scene runs in a fresh process under one X server, one session D-Bus and one AT-SPI bus
 (scripts/with-xvfb + dbus-run-session), with HOME, XDG dirs and GTK settings in a temporary folder
-(no cursor blink, no animations), a fixed date in the calendar dialogs and fixed file times in the
-file chooser, so a rerun gives the same annotations and, but for animated widgets (the pulsing
-progress bar of gtk3-widget-factory), the same pixels.
+(no cursor blink, no animations), a fixed clock (libfaketime, so calendars show one month) and
+fixed file times in the file chooser, so a rerun gives the same annotations and, but for animated widgets (the pulsing
+progress bar of gtk3-widget-factory, the spinner of gtk3-demo's list_store), the same pixels.
 
 Must run under Debian's /usr/bin/python3 (pyatspi and gi are Debian packages; scripts/install-deps
 training installs them). Usage: training/make_realapps.py [--only SCENE,...] [--dump]
@@ -598,7 +598,8 @@ def inside_session(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", help="comma-separated scene names (default: all)")
+    ap.add_argument("--only", help="comma-separated scene names (default: all); for debugging: the annotation "
+                    "file then holds only these scenes")
     ap.add_argument("--dump", help="also write each scene's accessibility nodes as JSON into this folder")
     ap.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
