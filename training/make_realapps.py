@@ -23,6 +23,7 @@ Must run under Debian's /usr/bin/python3 (pyatspi and gi are Debian packages; sc
 training installs them). Usage: training/make_realapps.py [--only SCENE,...] [--dump]
 """
 import argparse
+import calendar
 import json
 import os
 import random
@@ -167,7 +168,7 @@ def write_home(tmp):
     for rel, size in sorted(files.items()):
         with open(os.path.join(home, rel), "wb") as f:
             f.write(b"x" * size)
-    t = time.mktime((2023, 6, 5, 10, 30, 0, 0, 0, -1))
+    t = calendar.timegm((2023, 6, 5, 10, 30, 0, 0, 0, 0))
     for dirpath, dirnames, filenames in os.walk(home):
         for n in dirnames + filenames:
             os.utime(os.path.join(dirpath, n), (t, t))
@@ -183,7 +184,7 @@ def app_env(home, theme, bridge=True):
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "XAUTHORITY")}
     env.update(HOME=home, XDG_CONFIG_HOME=f"{home}/.config", XDG_DATA_HOME=f"{home}/.local/share",
                XDG_CACHE_HOME=f"{home}/.cache", XDG_RUNTIME_DIR=os.environ.get("XDG_RUNTIME_DIR", f"{home}/.run"),
-               GSETTINGS_BACKEND="memory", LANG="C.UTF-8", LC_ALL="C.UTF-8", GTK_THEME=theme, GDK_SCALE="1",
+               GSETTINGS_BACKEND="memory", LANG="C.UTF-8", LC_ALL="C.UTF-8", TZ="UTC", GTK_THEME=theme, GDK_SCALE="1",
                NO_AT_BRIDGE="0" if bridge else "1", GTK_MODULES="gail:atk-bridge" if bridge else "")
     if os.path.exists(FAKETIME_LIB):  # calendars show FAKE_DATE, not today (monotonic time stays real)
         env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=f"@{FAKE_DATE}", FAKETIME_DONT_FAKE_MONOTONIC="1")
@@ -316,12 +317,11 @@ def wait_drawn(pyatspi, pid, timeout=20.0, hidden=()):
                 nodes, windows = walk(app, pyatspi, hidden=hidden)
             except Exception:  # the tree changes while it is read (startup)
                 nodes, windows = None, []
-            key = json.dumps([(n["role"], n["name"], *n["box"]) for n in nodes]) if nodes else None
+            key = tuple((n["role"], n["name"], *n["box"]) for n in nodes) if nodes else None
             if windows and key == last:
                 return app
-            if windows and time.time() - t0 > timeout / 2:
-                changed = sorted(set(json.loads(key or "[]")) ^ set(json.loads(last or "[]")), key=str)[:4] \
-                    if key and last else []
+            if windows and time.time() - t0 > timeout / 2:  # an animation: take it as it is
+                changed = sorted(set(key or ()) ^ set(last or ()), key=str)[:4]
                 print(f"make_realapps: pid {pid}: still changing ({changed}), taken as drawn", flush=True)
                 return app
             last = key
