@@ -77,7 +77,9 @@ def main():
         shutil.copyfile(f, os.path.join(fonts, os.path.basename(f)))
     shutil.copyfile(vocab.DICT_PATH, os.path.join(args.out, "words"))
     shutil.copyfile(os.path.join(nano_tok.CACHE, "tokenizer.json"), os.path.join(args.out, "tokenizer.json"))
-    if os.path.isdir(args.init):  # a train_device.py folder: both parts, in float16
+    if os.path.exists(os.path.join(args.init, "model.safetensors")):  # an exported model (Models/...)
+        shutil.copytree(args.init, os.path.join(args.out, "init"), dirs_exist_ok=True)
+    elif os.path.isdir(args.init):  # a train_device.py folder: both parts, in float16
         dst = os.path.join(args.out, "init")
         os.makedirs(dst, exist_ok=True)
         for name in ("device_vision.pt", "device_language.pt"):

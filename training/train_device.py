@@ -14,7 +14,8 @@ Grounding loss: answer tokens + --dense-weight x dense BCE (train_grounding.Dens
 --reading-aux x the reading loss on a small reading batch, so the tower keeps reading.
 Learning rate: linear warm-up, then a cosine to a tenth over the whole grounding time.
 
-In: --init (a train_reading.py checkpoint, or a folder this script wrote), the pool, the
+In: --init (a train_reading.py checkpoint, a folder this script wrote, or an exported model such
+as Models/bluelm-vl-nano with the heads of training/init/heads.safetensors), the pool, the
 tokenizer. Out (--out): device_vision.pt (tower, adapter, reading and dense heads, config) and
 device_language.pt (decoder), each under 16 MiB; curve.tsv; heldout.json (Python greedy answers
 on the held-out sets). `export.py --checkpoint OUT` exports the pair.
@@ -55,6 +56,7 @@ CURRICULA = {"easy": gd.Curriculum(max_tiles=1, min_height=20, jitter=0.2),
              "t9": gd.Curriculum(max_tiles=9, screens=0.15, jitter=0.2),
              "screens": gd.Curriculum(max_tiles=9, screens=0.5, jitter=0.2)}
 T = nano.ANYRES["tile_size"]
+HEADS = os.path.join(HERE, "init", "heads.safetensors")  # the training-only heads of the committed model
 
 
 # MARK: - Data (worker processes)
@@ -218,6 +220,15 @@ def grounding_losses(model, batch, pad_id, device, pos_weight=5.0, position_laye
 
 # MARK: - Checkpoints
 
+def save_heads(model, path=HEADS):
+    """The training-only heads (reading, dense, position) in float16: with the exported model they
+    let a later run continue where this one stopped (--init Models/bluelm-vl-nano)."""
+    from safetensors.torch import save_file
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    heads = {k: v.detach().half().contiguous() for k, v in model.state_dict().items() if not k.startswith("net.")}
+    save_file(heads, path)
+
+
 def save(model, out, meta):
     """Two files under 16 MiB each: what an accelerator run may hand back."""
     sd = model.state_dict()
@@ -232,6 +243,17 @@ def save(model, out, meta):
 def load_into(model, path):
     """Initialises from a folder this script wrote, or from a train_reading.py checkpoint
     (tower + reading head only). Returns the folder's meta, or {}."""
+    if os.path.exists(os.path.join(path, "model.safetensors")):
+        # An exported model (Models/bluelm-vl-nano): the format's tensors, plus the training-only
+        # heads saved beside the learning curves (HEADS), when there.
+        from safetensors.torch import load_file
+        model.net.load_checkpoint_tensors(load_file(os.path.join(path, "model.safetensors")))
+        if os.path.exists(HEADS):
+            heads = {k: v.float() for k, v in load_file(HEADS).items()}
+            missing, unexpected = model.load_state_dict(heads, strict=False)
+            if unexpected:
+                raise SystemExit(f"train_device: {HEADS} has unknown tensors {unexpected[:3]}")
+        return {}
     if os.path.isdir(path):
         vis = torch.load(os.path.join(path, "device_vision.pt"), map_location="cpu", weights_only=True)
         lang = torch.load(os.path.join(path, "device_language.pt"), map_location="cpu", weights_only=True)
@@ -298,7 +320,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--schedule", default="reading:2,easy:1,t4:2.5,t9:3")
-    ap.add_argument("--init", help="train_reading.py checkpoint, or a folder this script wrote")
+    ap.add_argument("--init", help="train_reading.py checkpoint, a folder this script wrote, or an exported model")
+    ap.add_argument("--save-heads", action="store_true",
+                    help=f"also write the training-only heads to {os.path.relpath(HEADS, os.path.dirname(HERE))}")
     ap.add_argument("--pool", default=gd.POOL)
     ap.add_argument("--tokenizer", default=os.path.join(nano_tok.CACHE, "tokenizer.json"))
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -423,6 +447,8 @@ def main():
         del data, aux
         save(model, args.out, counters)
     save(model, args.out, counters)
+    if args.save_heads:
+        save_heads(model)
     results = {}
     for folder in args.heldout:
         if not os.path.isdir(folder):

@@ -114,7 +114,7 @@ import Testing
   @Test(arguments: [
     (["--baseline", "center", "--shard", "3/2"], Int32(2), "--shard"),
     (["--baseline", "center", "--predictions", "p.jsonl"], 2, "give only one of"),
-    ([], 2, "give one of --model"),
+    (["--baseline", "center", "--think"], 2, "--think goes with --model"),
     (["--baseline", "middle"], 2, "--baseline: 'middle'"),
     (["--baseline", "center", "--seed", "1"], 2, "--seed goes with --baseline random"),
     (["--baseline", "center", "--format", "v3"], 2, "--format: 'v3'"),

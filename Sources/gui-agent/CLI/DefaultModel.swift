@@ -5,15 +5,14 @@ import Foundation
 enum DefaultModel {
   static let name = "bluelm-vl-nano"
 
-  /// The first of: `$GUI_AGENT_MODEL`; `Models/bluelm-vl-nano` in a folder above the executable
+  /// `$GUI_AGENT_MODEL` when set (whether or not it holds a model: the loader then says what is
+  /// wrong with it); else the first of: `Models/bluelm-vl-nano` in a folder above the executable
   /// (a build inside the checkout, e.g. `.build/x86_64-unknown-linux-gnu/release/gui-agent`);
   /// `share/gui-agent/models/bluelm-vl-nano` beside the executable's `bin/` (an installed copy);
   /// `Models/bluelm-vl-nano` in the working directory. Nil when none holds a `config.json`.
   static func path() -> String? {
+    if let env = ProcessInfo.processInfo.environment["GUI_AGENT_MODEL"], !env.isEmpty { return env }
     var candidates: [URL] = []
-    if let env = ProcessInfo.processInfo.environment["GUI_AGENT_MODEL"], !env.isEmpty {
-      candidates.append(URL(fileURLWithPath: env))
-    }
     let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     var dir = exe
     for _ in 0..<5 {

@@ -49,6 +49,7 @@ extension Commands {
           "box": box, "answer": r.answer, "reasoning": r.reasoning,
           "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
           "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
+          "model": model.path,
         ])
       } else {
         if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
