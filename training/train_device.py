@@ -11,7 +11,8 @@ stages (train_reading.py, cache_features.py + train_grounding.py) stays for mach
   t4, t9    grounding, crops of up to 4 / 9 tiles; t9 adds 15 % composed whole screens
   screens   grounding, half whole screens, half crops of up to 9 tiles
 Grounding loss: answer tokens + --dense-weight x dense BCE (train_grounding.DenseHead) +
---reading-aux x the reading loss on a small reading batch, so the tower keeps reading.
+--reading-aux x the reading loss on a small reading batch every --aux-every steps, so the tower
+keeps reading. The curve's data_wait is the share of a step spent waiting for either loader.
 Learning rate: linear warm-up, then a cosine to a tenth over the whole grounding time.
 
 In: --init (a train_reading.py checkpoint, a folder this script wrote, or an exported model such
@@ -326,10 +327,13 @@ def main():
     ap.add_argument("--pool", default=gd.POOL)
     ap.add_argument("--tokenizer", default=os.path.join(nano_tok.CACHE, "tokenizer.json"))
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 2))
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 6),
+                    help="worker processes drawing grounding samples (and reading tiles in the reading phase)")
     ap.add_argument("--batch", type=int, default=32, help="grounding samples a step")
     ap.add_argument("--reading-batch", type=int, default=256, help="reading tiles a step (reading phase)")
-    ap.add_argument("--aux-batch", type=int, default=32, help="reading tiles a grounding step")
+    ap.add_argument("--aux-batch", type=int, default=16, help="reading tiles of a reading-aux batch")
+    ap.add_argument("--aux-every", type=int, default=4, help="a reading-aux batch every N grounding steps")
+    ap.add_argument("--aux-workers", type=int, default=4, help="worker processes drawing reading-aux tiles")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--tower-lr", type=float, default=3e-4)
     ap.add_argument("--warmup", type=int, default=100)
@@ -370,7 +374,7 @@ def main():
                                     {"params": tower, "lr": args.tower_lr, "base": args.tower_lr}], weight_decay=0.01)
 
     def log(phase, recent, rate):
-        m = np.mean(recent, axis=0) if recent else [float("nan")] * 7
+        m = np.nanmean(recent, axis=0) if recent else [float("nan")] * 7
         line = (f"{phase}\t{counters['step']}\t{counters['reading_tiles']}\t{counters['samples']}\t"
                 + "\t".join(f"{v:.4f}" for v in m) + f"\t{time.time() - t_start:.0f}\t{rate:.1f}")
         with open(curve, "a") as f:
@@ -407,8 +411,10 @@ def main():
             continue
         samples = GroundingSamples(args.tokenizer, args.pool, args.seed, CURRICULA[phase], counters["samples"], 10**9)
         data = loader(samples, args.batch, args.workers, functools.partial(collate_grounding, eos=eos))
-        aux = iter(loader(ReadingTiles(args.seed + 1, counters["reading_tiles"], 10**9), args.aux_batch, 2)) \
-            if args.reading_aux else None
+        # Reading tiles cost several times a grounding sample to draw: on the accelerator's machine
+        # 2 workers at 32 tiles a step held the whole loop to 3 steps/s (curves/device-run*.tsv).
+        aux = iter(loader(ReadingTiles(args.seed + 1, counters["reading_tiles"], 10**9), args.aux_batch,
+                          args.aux_workers)) if args.reading_aux else None
         opt = opt_ground
         t_ready = time.time()
         for step, batch in enumerate(data):
@@ -423,11 +429,14 @@ def main():
             with amp:
                 lm, dense, position, pointer = grounding_losses(model, batch, pad_id, dev)
                 loss = lm + args.dense_weight * dense + args.position_weight * position + args.pointer_weight * pointer
-                rl, acc = (torch.zeros((), device=dev), torch.zeros(()))
-                if aux is not None:
+                rl, acc = (torch.full((), float("nan")), torch.full((), float("nan")))
+                if aux is not None and gstep % args.aux_every == 0:
+                    t_aux = time.time()
                     x, y = next(aux)
+                    wait += time.time() - t_aux
                     rl, acc = reading_loss(model.read(to_pixels(x, torch.full((len(x), 2), T), dev)), y.to(dev))
                     loss = loss + args.reading_aux * rl
+                    counters["reading_tiles"] += len(x)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -435,8 +444,6 @@ def main():
             counters["samples"] += args.batch
             counters["step"] += 1
             seen += args.batch
-            if aux is not None:
-                counters["reading_tiles"] += args.aux_batch
             recent.append((rl.item(), float(acc), lm.item(), dense.item(), position.item(), pointer.item(),
                            wait / (time.time() - t_ready)))
             t_ready = time.time()

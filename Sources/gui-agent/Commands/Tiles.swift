@@ -8,17 +8,20 @@ extension Commands {
   static let tiles = Command(
     name: "tiles",
     abstract: "Show how AnyRes tiles an image: the grid, the resize, and a picture of it.",
-    discussion: "Without --model, the format's default tiling (378 px tiles, up to 4x4, thumbnail) is used.",
+    discussion: """
+      Without --model, the embedded model's tiling (Models/bluelm-vl-nano: 224 px tiles, up to 9x5, \
+      thumbnail); where that model is not found, the format's default (378 px tiles, up to 4x4, thumbnail).
+      """,
     options: [
       .value("image", "PNG", "The image (required)."),
-      .value("model", "PATH", "Take the tiling settings of this checkpoint."),
+      .value("model", "PATH", "Take the tiling settings of this checkpoint (default: the embedded model's)."),
       .value("output", short: "o", "FILE.png", "Write the image with the tile grid drawn on it."),
     ],
     run: { args in
       guard let path = args.string("image") else { throw UsageError("missing --image PNG") }
       let image = try PNG.read(path: path)
       let settings: AnyResSettings
-      if let model = args.string("model") {
+      if let model = args.string("model") ?? DefaultModel.path() {
         settings = try ModelLoader.load(path: model).vision.map(\.anyres)
           ?? { throw GroundingError.modelTakesNoImages(family: model) }()
       } else {
