@@ -105,6 +105,37 @@ struct LayerKernelTests {
     }
   }
 
+  @Test("long causal prefill (query rows in blocks of 128) equals attention in double", arguments: [(300, 0), (200, 70)])
+  func longCausalPrefill(rows n: Int, start: Int) {
+    let heads = 4, kvHeads = 2, hd = 16, length = start + n
+    let q = (0..<(n * heads * hd)).map { Float(sin(Double($0) * 0.071)) }
+    let k = (0..<(length * kvHeads * hd)).map { Float(cos(Double($0) * 0.037)) }
+    let v = (0..<(length * kvHeads * hd)).map { Float(sin(Double($0) * 0.013 + 1)) }
+    var out = [Float](repeating: 0, count: n * heads * hd)
+    Attention.attend(q: q, keys: k, values: v, rows: n, start: start, heads: heads, kvHeads: kvHeads, headDim: hd,
+                     causal: true, threads: 2, out: &out)
+    var worst = 0.0
+    for i in stride(from: 0, to: n, by: 7) {  // rows in every block, the partial last one included
+      for h in 0..<heads {
+        let kvh = h / (heads / kvHeads), visible = start + i + 1
+        var scores = (0..<visible).map { j -> Double in
+          var dot = 0.0
+          for c in 0..<hd { dot += Double(q[i * heads * hd + h * hd + c]) * Double(k[j * kvHeads * hd + kvh * hd + c]) }
+          return dot / Double(hd).squareRoot()
+        }
+        let m = scores.max() ?? 0
+        scores = scores.map { Foundation.exp($0 - m) }
+        let total = scores.reduce(0, +)
+        for c in 0..<hd {
+          var ref = 0.0
+          for j in 0..<visible { ref += scores[j] / total * Double(v[j * kvHeads * hd + kvh * hd + c]) }
+          worst = max(worst, abs(Double(out[i * heads * hd + h * hd + c]) - ref))
+        }
+      }
+    }
+    #expect(worst < 1e-5, "worst \(worst)")
+  }
+
   @Test("causal attention of one block equals row-by-row decoding (GQA 4:2)")
   func causalBlockEqualsIncremental() {
     let n = 6, heads = 4, kvHeads = 2, hd = 8

@@ -20,24 +20,31 @@ enum Attention {
     let scale = 1 / Float(hd).squareRoot()
     // Heads split between threads; each range has its own scores buffer and writes only
     // its heads' columns of `out`.
+    // Causal rows go in blocks: block [i0, i1) needs only keys 0..<start+i1, which skips the
+    // masked upper triangle's products (about half of a long prefill's attention work).
+    let block = causal ? 128 : max(n, 1)
     Parallel.ranges(heads, threads: threads) { headRange in
-      var scores = [Float](repeating: 0, count: n * length)  // (n, L) for one head at a time
+      var scores = [Float](repeating: 0, count: min(n, block) * length)  // (block, L) for one head at a time
       scores.withUnsafeMutableBufferPointer { sp in
         guard let s = sp.baseAddress else { return }
         for h in headRange {
           let kvh = h / group
-          // q_h (n, hd) @ K_kvh^T (hd, L) * scale -> scores (n, L)
-          BLAS.gemm(m: n, n: length, k: hd, alpha: scale, a: q + h * hd, lda: qStride,
-                    b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: length)
-          for i in 0..<n {
-            let row = s + i * length
-            let visible = causal ? start + i + 1 : length
-            Vec.softmax(row, visible)
-            if visible < length { (row + visible).update(repeating: 0, count: length - visible) }
+          for i0 in stride(from: 0, to: n, by: block) {
+            let rows = min(block, n - i0)
+            let keys0 = causal ? start + i0 + rows : length  // keys this block can see
+            // q_h rows (rows, hd) @ K_kvh^T (hd, keys0) * scale -> scores (rows, keys0)
+            BLAS.gemm(m: rows, n: keys0, k: hd, alpha: scale, a: q + i0 * qStride + h * hd, lda: qStride,
+                      b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: keys0)
+            for i in 0..<rows {
+              let row = s + i * keys0
+              let visible = causal ? start + i0 + i + 1 : length
+              Vec.softmax(row, visible)
+              if visible < keys0 { (row + visible).update(repeating: 0, count: keys0 - visible) }
+            }
+            // P (rows, keys0) @ V_kvh (keys0, hd) -> out_h rows (rows, hd), stride Hq*hd
+            BLAS.gemm(m: rows, n: hd, k: keys0, a: s, lda: keys0, b: values + kvh * hd,
+                      ldb: kvStride, transposeB: false, c: out + i0 * qStride + h * hd, ldc: qStride)
           }
-          // P (n, L) @ V_kvh (L, hd) -> out_h (n, hd), rows of stride Hq*hd
-          BLAS.gemm(m: n, n: hd, k: length, a: s, lda: length, b: values + kvh * hd,
-                    ldb: kvStride, transposeB: false, c: out + h * hd, ldc: qStride)
         }
       }
     }
