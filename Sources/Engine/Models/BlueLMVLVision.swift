@@ -1,8 +1,8 @@
 // MARK: - Vision: SigLIP encoder over a batch of tiles
 //
 // Ports transformers' SiglipVisionTransformer (embeddings -> pre-LN encoder layers ->
-// post_layernorm) for one tile at a time; tiles never attend to each other, so a batch is a
-// loop. The pooling head (`vision_model.head.*`) is not loaded.
+// post_layernorm). Tiles never attend to each other: they share the linear layers' GEMMs in
+// chunks, and attention runs tile by tile. The pooling head (`vision_model.head.*`) is not loaded.
 
 /// One `SiglipEncoderLayer`: x += attn(ln1(x)); x += mlp(ln2(x)).
 struct SiglipEncoderLayer: Sendable {
@@ -27,22 +27,30 @@ struct SiglipEncoderLayer: Sendable {
     heads = v.numAttentionHeads
   }
 
-  /// x (S, D) -> (S, D), full (bidirectional) attention.
-  func callAsFunction(_ x: inout [Float], tokens s: Int, threads: Int) {
-    let d = q.outFeatures
-    let h = norm1(x, rows: s, threads: threads)           // (S, D)
-    let qs = q(h, rows: s, threads: threads), ks = k(h, rows: s, threads: threads)  // (S, D) each
-    let vs = v(h, rows: s, threads: threads)  // (S, D)
-    var attended = [Float](repeating: 0, count: s * d)    // (S, D)
+  /// x (tiles * S, D) -> (tiles * S, D): the tiles' rows go through the linear layers together
+  /// (taller GEMMs), attention stays within each tile (full, bidirectional).
+  func callAsFunction(_ x: inout [Float], tiles: Int = 1, tokens s: Int, threads: Int) {
+    let d = q.outFeatures, rows = tiles * s
+    let h = norm1(x, rows: rows, threads: threads)           // (tiles*S, D)
+    let qs = q(h, rows: rows, threads: threads), ks = k(h, rows: rows, threads: threads)  // (tiles*S, D) each
+    let vs = v(h, rows: rows, threads: threads)  // (tiles*S, D)
+    var attended = [Float](repeating: 0, count: rows * d)    // (tiles*S, D)
     qs.withUnsafeBufferPointer { qp in ks.withUnsafeBufferPointer { kp in
       vs.withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
-        Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
-                         rows: s, start: 0, heads: heads, kvHeads: heads, headDim: d / heads,
-                         causal: false, threads: threads, out: op.baseAddress!)
+        guard let qb = qp.baseAddress, let kb = kp.baseAddress, let vb = vp.baseAddress, let ob = op.baseAddress else { return }
+        // Several tiles: threads take whole tiles (a tower's few heads would leave threads idle).
+        let perTile = tiles > 1 ? 1 : threads
+        Parallel.ranges(tiles, threads: tiles > 1 ? threads : 1) { range in
+          for t in range {
+            let o = t * s * d
+            Attention.attend(q: qb + o, keys: kb + o, values: vb + o, rows: s, start: 0, heads: heads,
+                             kvHeads: heads, headDim: d / heads, causal: false, threads: perTile, out: ob + o)
+          }
+        }
       } }
     } }
-    addInPlace(&x, out(attended, rows: s, threads: threads))
-    let m = mlp(norm2(x, rows: s, threads: threads), rows: s, threads: threads)  // (S, D)
+    addInPlace(&x, out(attended, rows: rows, threads: threads))
+    let m = mlp(norm2(x, rows: rows, threads: threads), rows: rows, threads: threads)  // (tiles*S, D)
     addInPlace(&x, m)
   }
 }
@@ -80,16 +88,25 @@ struct SiglipVisionTower: Sendable {
     postNorm = try LayerNorm(source, N.visionPostNorm, dim: d, eps: v.layerNormEps)
   }
 
+  /// Tiles that go through the encoder layers together: taller GEMMs, while the activations of
+  /// a chunk stay a few MB (a 1920 x 1080 screen has 46 tiles).
+  static let chunk = 8
+
   /// tiles (n, C, T, T) normalized, channels first -> (n, g*g, D_v) after post_layernorm.
   func callAsFunction(_ tiles: [Float], count n: Int, threads: Int) -> [Float] {
     let tileSize = config.numChannels * config.imageSize * config.imageSize
-    let g = embedding.grid, d = config.hiddenSize
-    var out = [Float](repeating: 0, count: n * g * g * d)  // (n, g*g, D)
-    for t in 0..<n {
-      var x = tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize, threads: threads) }  // (g*g, D)
-      for layer in layers { layer(&x, tokens: g * g, threads: threads) }
-      let y = postNorm(x, rows: g * g, threads: threads)
-      out.replaceSubrange((t * g * g * d)..<((t + 1) * g * g * d), with: y)
+    let g = embedding.grid, d = config.hiddenSize, s = g * g
+    var out = [Float](repeating: 0, count: n * s * d)  // (n, g*g, D)
+    for first in stride(from: 0, to: n, by: Self.chunk) {
+      let count = min(Self.chunk, n - first)
+      var x: [Float] = []  // (count*g*g, D)
+      x.reserveCapacity(count * s * d)
+      for t in first..<(first + count) {
+        x += tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize, threads: threads) }  // (g*g, D)
+      }
+      for layer in layers { layer(&x, tiles: count, tokens: s, threads: threads) }
+      let y = postNorm(x, rows: count * s, threads: threads)
+      out.replaceSubrange((first * s * d)..<((first + count) * s * d), with: y)
     }
     return out
   }
