@@ -59,12 +59,15 @@ def norm1000(v, size):
     return min(999, max(0, round(v * 1000 / size)))
 
 
-def token_cells(box, sx, sy, origin):
+def token_cells(box, resized, size, origin):
     """The (row, col) token cells of an h x h tile grid overlapped (positive area) by `box`
-    ([x, y, w, h] in crop pixels) after the resize's per-axis scales sx, sy (PIL maps the whole
-    crop onto the whole resized image); origin = the tile's corner on the canvas."""
-    x0, y0 = box[0] * sx - origin[0], box[1] * sy - origin[1]
-    x1, y1 = (box[0] + box[2]) * sx - origin[0], (box[1] + box[3]) * sy - origin[1]
+    ([x, y, w, h] in crop pixels) after the resize from `size` (W, H) to `resized` (w, h) (PIL
+    maps the whole crop onto the whole resized image); origin = the tile's corner on the canvas.
+    Edges are v * w / W, multiplied first: exact when the edge falls on a cell boundary (with
+    v * (w / W) a box starting exactly at a boundary leaked into the cell before it)."""
+    (rw, rh), (W, H) = resized, size
+    x0, y0 = box[0] * rw / W - origin[0], box[1] * rh / H - origin[1]
+    x1, y1 = (box[0] + box[2]) * rw / W - origin[0], (box[1] + box[3]) * rh / H - origin[1]
     hits = np.zeros((H_TOK, H_TOK), dtype=np.uint8)
     for i in range(H_TOK):
         for j in range(H_TOK):
@@ -79,10 +82,10 @@ def dense_target(box, W, H, grid, thumb):
     nw, nh = anyres_ref.fit_size(W, H, c * TILE, r * TILE)
     parts = []
     if thumb:
-        parts.append(token_cells(box, thumb[0] / W, thumb[1] / H, (0, 0)).ravel())
+        parts.append(token_cells(box, thumb, (W, H), (0, 0)).ravel())
     for i in range(r):
         for j in range(c):
-            parts.append(token_cells(box, nw / W, nh / H, (j * TILE, i * TILE)).ravel())
+            parts.append(token_cells(box, (nw, nh), (W, H), (j * TILE, i * TILE)).ravel())
     return np.concatenate(parts)
 
 

@@ -14,7 +14,10 @@
   answers on the same samples are compared with the Swift ones (agreement printed, not required:
   the engine runs float16 weights on pixels, Python float32 on cached features).
 
+- composed screens, colour jitter and the uint8 tiles of train_device.py (check_screens_and_pixels).
+
 Usage: training/selftest_grounding.py [--samples N] [--minutes M] [--swift-limit N] [--threads T] [--keep DIR]
+       [--loader-only]
 """
 import argparse
 import os
@@ -95,6 +98,33 @@ def check_loader(tok, n, cur):
           f"mean {np.mean(positives):.1f})")
 
 
+def check_screens_and_pixels(tok, n):
+    """Composed screens, colour jitter and the accelerator's uint8 tiles (train_device.py): the
+    point inside the box, the box on the screen, the dense target equal to the rasterised one,
+    an instruction that quotes the target's text, uint8 tiles normalised on the device's rule
+    equal to tile_tensor's, and one position per image token inside the canvas' range."""
+    import train_device as td
+    cur = gd.Curriculum(max_tiles=9, screens=0.5, jitter=0.5)
+    data, screens = gd.GroundingData(tok, curriculum=cur), 0
+    pad = tok.token_to_id(nano_tok.TOKENS["image_pad"])
+    for i in range(n):
+        s, u = data.sample(i), data.sample(i, pixels="uint8")
+        where = f"sample {i} ({s['window']}, {s['instruction']!r})"
+        x, y, w, h = s["box"]
+        cw, ch = s["crop"][2:]
+        px, py = s["point"][0] * cw / 1000, s["point"][1] * ch / 1000
+        assert x <= px <= x + w and y <= py <= y + h and 0 <= x and x + w <= cw and 0 <= y and y + h <= ch, where
+        assert np.array_equal(s["dense"], raster_dense(s["box"], cw, ch, s["grid"], s["thumb"])), where
+        pixels = td.to_pixels(torch.from_numpy(u["tiles"]), torch.from_numpy(u["valid"]), "cpu").numpy()
+        assert np.array_equal(pixels, s["tiles"]), f"{where}: uint8 tiles differ from tile_tensor's"
+        assert s["positions"].shape == (s["input_ids"].count(pad), 2) and (s["positions"] > 0).all(), where
+        if isinstance(s["window"], list):
+            screens += 1
+            assert (cw, ch) in gd.SCREENS, where
+    assert 0 < screens < n, f"selftest_grounding: {screens} of {n} samples were screens at a share of 0.5"
+    print(f"selftest_grounding: screens, jitter and uint8 tiles ok on {n} samples ({screens} whole screens)")
+
+
 # MARK: - Smoke run, export, Swift
 
 def smoke(tok, minutes, swift_limit, threads, folder):
@@ -130,11 +160,16 @@ def main():
     ap.add_argument("--swift-limit", type=int, default=12)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--keep", help="a folder for the smoke run's files (default: a temporary one)")
+    ap.add_argument("--loader-only", action="store_true", help="the loader checks alone (no smoke run)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok = nano_tok.load_or_build()
     check_loader(tok, args.samples, gd.Curriculum(max_tiles=4))
     check_loader(tok, args.samples // 4, gd.Curriculum(max_tiles=9, min_height=20))
+    check_screens_and_pixels(tok, args.samples // 4)
+    if args.loader_only:
+        print("selftest_grounding: loader checks passed")
+        return
     if args.keep:
         os.makedirs(args.keep, exist_ok=True)
         smoke(tok, args.minutes, args.swift_limit, args.threads, args.keep)
