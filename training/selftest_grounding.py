@@ -104,6 +104,10 @@ def check_screens_and_pixels(tok, n):
     an instruction that quotes the target's text, uint8 tiles normalised on the device's rule
     equal to tile_tensor's, and one position per image token inside the canvas' range."""
     import train_device as td
+    # A box whose left edge falls exactly on a cell boundary after the resize (321 * 672 / 642 = 336
+    # = 12 cells): with v * (w / W) it leaked into the cell before it.
+    edge = ([321, 81, 74, 26], 642, 428, (2, 3), (224, 149))
+    assert np.array_equal(gd.dense_target(*edge), raster_dense(*edge)), "a box on a cell boundary leaks"
     cur = gd.Curriculum(max_tiles=9, screens=0.5, jitter=0.5)
     data, screens = gd.GroundingData(tok, curriculum=cur), 0
     pad = tok.token_to_id(nano_tok.TOKENS["image_pad"])
