@@ -21,6 +21,23 @@ struct ModelParityTests {
     #expect(err <= Self.tolerance, "\(variant): relative error \(err)")
   }
 
+  @Test("19 tiles at once (chunks of 8, 8, 3) equal each tile alone", arguments: ModelFixture.variants)
+  func visionChunksEqualSingleTiles(variant: String) throws {
+    let fixture = try ModelFixture(variant)
+    let model = try fixture.model()
+    let base = try fixture.reference("tiles")
+    let tile = base.count / (try model.tileCount(base))
+    // 19 different tiles: the fixture's first tile, scaled a little differently each time.
+    let tiles = (0..<19).flatMap { k in base[0..<tile].map { $0 * (1 + 0.02 * Float(k)) } }
+    let together = try model.visionFeatures(tiles: tiles)
+    let per = together.count / 19
+    for k in [0, 7, 8, 15, 16, 18] {  // both sides of each chunk boundary
+      let alone = try model.visionFeatures(tiles: Array(tiles[(k * tile)..<((k + 1) * tile)]))
+      let err = relativeError(Array(together[(k * per)..<((k + 1) * per)]), alone)
+      #expect(err <= 1e-6, "\(variant) tile \(k): relative error \(err)")
+    }
+  }
+
   @Test("adapter output (tower + 2x2 merge + MLP)", arguments: ModelFixture.variants)
   func adapterOutput(variant: String) throws {
     let fixture = try ModelFixture(variant)
