@@ -18,6 +18,7 @@ import torch  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
 import grounding_data as gd  # noqa: E402
+import tokenizer as nano_tok  # noqa: E402
 import train_device as td  # noqa: E402
 
 
@@ -29,7 +30,7 @@ def main():
     m = td.Trainee(tok.get_vocab_size())
     td.load_into(m, model_dir)
     m.eval()
-    pad, eos = tok.token_to_id("<|image_pad|>"), tok.token_to_id("</s>")
+    pad, eos = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["eos"])
     for name in ("easy", "t4"):
         ds = td.GroundingSamples(tok_path, gd.POOL, 5, td.CURRICULA[name], 10**7, 96)
         correct, total = {}, {}

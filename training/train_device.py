@@ -411,8 +411,8 @@ def main():
             continue
         samples = GroundingSamples(args.tokenizer, args.pool, args.seed, CURRICULA[phase], counters["samples"], 10**9)
         data = loader(samples, args.batch, args.workers, functools.partial(collate_grounding, eos=eos))
-        # Reading tiles cost several times a grounding sample to draw: on the accelerator's machine
-        # 2 workers at 32 tiles a step held the whole loop to 3 steps/s (curves/device-run*.tsv).
+        # Reading tiles are slow to draw: on the accelerator's machine 2 workers at 32 tiles a step
+        # most likely held the whole loop to 3 steps/s (curves/device-run*.tsv; README).
         aux = iter(loader(ReadingTiles(args.seed + 1, counters["reading_tiles"], 10**9), args.aux_batch,
                           args.aux_workers)) if args.reading_aux else None
         opt = opt_ground
