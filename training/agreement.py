@@ -50,9 +50,11 @@ def main():
     model = td.Trainee(tok.get_vocab_size())
     td.load_into(model, args.model)
     model.eval()
+    with open(os.path.join(args.model, "config.json")) as f:
+        template = json.load(f).get("prompt_template")  # None: the format's default, image first
     with tempfile.TemporaryDirectory() as scratch:
         for folder in args.folders:
-            hits, n, records = td.heldout_eval(model, tok, folder, "cpu")
+            hits, n, records = td.heldout_eval(model, tok, folder, "cpu", template=template)
             swift = swift_answers(args.model, folder, args.threads, scratch)
             same = sum(swift[(r["img_filename"], r["instruction"])]["answer"].strip() == r["answer"].strip()
                        for r in records)

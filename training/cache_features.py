@@ -54,8 +54,17 @@ def new_tower():
 
 
 def tower_state(reading_path):
-    """The tower's state_dict from stage 1's checkpoint, or a random one (warned)."""
-    if os.path.exists(reading_path):
+    """The tower's state_dict from stage 1's checkpoint or an exported model folder
+    (Models/bluelm-vl-nano: its vision_model.* tensors), or a random one (warned)."""
+    if os.path.exists(os.path.join(reading_path, "model.safetensors")):
+        from safetensors.torch import load_file
+        tensors = load_file(os.path.join(reading_path, "model.safetensors"))
+        keys = new_tower().state_dict().keys()  # transformers 5: no vision_model. prefix; 4.x: with it
+        strip = not any(k.startswith("vision_model.") for k in keys)
+        vision = {(k[len("vision_model."):] if strip else k): v.float()
+                  for k, v in tensors.items() if k.startswith("vision_model.")}
+        return {"vision": vision, "source": reading_path, "step": None}
+    if os.path.exists(reading_path) and not os.path.isdir(reading_path):
         state = torch.load(reading_path, map_location="cpu", weights_only=True)
         vision = {k[len("vision."):]: v for k, v in state["model"].items() if k.startswith("vision.")}
         return {"vision": vision, "source": reading_path, "step": state.get("step")}
@@ -103,7 +112,8 @@ def cache_shard(data, tower, out, k, size):
         feats.append(features(tower, s["tiles"]))
         meta.append({"input_ids": s["input_ids"], "answer_ids": s["answer_ids"], "dense": s["dense"].tolist(),
                      "n_tiles": int(s["tiles"].shape[0]), "grid": s["grid"], "thumb": s["thumb"], "box": s["box"],
-                     "point": s["point"], "window": s["window"], "instruction": s["instruction"]})
+                     "point": s["point"], "window": s["window"], "instruction": s["instruction"],
+                     "crop": s["crop"]})
     write_pair(out, f"shard_{k:05d}", np.concatenate(feats), meta)
     return sum(m["n_tiles"] for m in meta)
 
@@ -128,7 +138,8 @@ def main():
     ap.add_argument("--min-height", type=int, default=0)
     ap.add_argument("--shard-size", type=int, default=64)
     ap.add_argument("--pool", default=grounding_data.POOL)
-    ap.add_argument("--reading", default=READING)
+    ap.add_argument("--reading", default=READING,
+                    help="the tower: a train_reading.py checkpoint or an exported model folder")
     ap.add_argument("--out")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

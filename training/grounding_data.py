@@ -115,10 +115,14 @@ def special_ids(tok):
     return ids
 
 
-def prompt_ids(tok, instruction, grid, thumb):
-    """The prompt with image_pad expanded to the token layout (list of ids), as the engine builds it."""
+IMAGE_FIRST = TOKENS["image_pad"] + "{instruction}"   # the engine's default: the image, then the text
+
+
+def prompt_ids(tok, instruction, grid, thumb, template=IMAGE_FIRST):
+    """The prompt with image_pad expanded to the token layout (list of ids), as the engine builds
+    it; `template` places the instruction and the image in the user turn."""
     ids_of = special_ids(tok)
-    text = CHAT["user"].replace("{content}", TOKENS["image_pad"] + instruction) + CHAT["assistant"]
+    text = CHAT["user"].replace("{content}", template.replace("{instruction}", instruction)) + CHAT["assistant"]
     layout = anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
     ids = tok.encode(text, add_special_tokens=False).ids
     return [t for i in ids for t in (layout if i == ids_of["image_pad"] else [i])]

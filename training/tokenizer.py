@@ -5,6 +5,7 @@ than a thousand number tokens), trained on the training split's words, UI vocabu
 instruction forms and coordinate answers. Deterministic: a fixed corpus order, no sampling.
 
 Usage: training/tokenizer.py [--out FILE] [--vocab N]   (default ~/.cache/gui-agent/training/tokenizer.json)
+       training/tokenizer.py --numbers --out FILE      the pointer model's (build_numbers)
 """
 import argparse
 import os
@@ -67,6 +68,25 @@ def build(vocab_size=DEFAULT_VOCAB):
     return tok
 
 
+def build_numbers():
+    """The pointer model's tokenizer (train_pointer.py): byte-level, no merges between letters
+    (an instruction reaches the decoder one character a token, as the vision tower reads it, so
+    a word never seen in training is still made of familiar pieces), and every number 0-999 one
+    token (merges "1"+"2" -> "12", "12"+"3" -> "123"), so that a coordinate is one choice among
+    a thousand ordered values instead of three digits. 9 special + 256 byte + 990 number tokens."""
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    numbers = [str(n) for n in range(10, 1000)]
+    vocab = {t: i for i, t in enumerate(SPECIALS + alphabet + numbers)}
+    merges = [(n[:-1], n[-1]) for n in numbers]  # 10-99 first, then 100-999: rank order
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(SPECIALS)
+    return tok
+
+
 def load_or_build(path=None, vocab_size=DEFAULT_VOCAB):
     """The cached tokenizer at `path` (built and saved there when missing)."""
     path = path or os.path.join(CACHE, "tokenizer.json")
@@ -80,9 +100,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(CACHE, "tokenizer.json"))
     ap.add_argument("--vocab", type=int, default=DEFAULT_VOCAB)
+    ap.add_argument("--numbers", action="store_true",
+                    help="the pointer model's tokenizer (build_numbers) instead of a trained BPE")
     args = ap.parse_args()
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    tok = build(args.vocab)
+    tok = build_numbers() if args.numbers else build(args.vocab)
     tok.save(args.out)
     sample = "[|Human|]:<|image_pad|>click the Save button[|AI|]:(123,456)</s>"
     print(f"tokenizer: {tok.get_vocab_size()} tokens -> {args.out}")

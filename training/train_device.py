@@ -272,8 +272,10 @@ def load_into(model, path):
 # MARK: - Evaluation
 
 @torch.no_grad()
-def heldout_eval(model, tok, folder, device, limit=0, steps=12):
-    """Greedy answers (KV cache) on a ScreenSpot-format folder: (hits, n, per-sample records)."""
+def heldout_eval(model, tok, folder, device, limit=0, steps=12, template=None):
+    """Greedy answers (KV cache) on a ScreenSpot-format folder: (hits, n, per-sample records).
+    The prompt follows `template`, else the model config's prompt_template, else image first."""
+    template = template or model.net.config.get("prompt_template", gd.IMAGE_FIRST)
     name = next(f for f in sorted(os.listdir(folder)) if f.startswith("screenspot_") and f.endswith(".json"))
     images, samples = gd.heldout_samples(tok, folder, name)
     samples = samples[::max(1, len(samples) // limit)][:limit] if limit else samples
@@ -286,7 +288,7 @@ def heldout_eval(model, tok, folder, device, limit=0, steps=12):
         if s["img_filename"] not in feats:
             px = torch.from_numpy(tiles).to(device)
             feats[s["img_filename"]] = model.net.vision(pixel_values=px).last_hidden_state
-        ids = torch.tensor([gd.prompt_ids(tok, s["instruction"], grid, thumb)], device=device)
+        ids = torch.tensor([gd.prompt_ids(tok, s["instruction"], grid, thumb, template)], device=device)
         out = lm(inputs_embeds=model.net.embed_features(ids, feats[s["img_filename"]], pad_id), use_cache=True)
         tokens = []
         for _ in range(steps):

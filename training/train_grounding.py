@@ -167,15 +167,16 @@ def spread(samples, limit):
     return samples[::max(1, len(samples) // limit)][:limit] if limit else samples
 
 
-def python_eval(net, tok, cache, samples):
-    """Greedy answers on held-out samples from cached features: (hits, n, answers)."""
+def python_eval(net, tok, cache, samples, template=grounding_data.IMAGE_FIRST):
+    """Greedy answers on held-out samples from cached features: (hits, n, answers); `template`
+    places the instruction and the image in the prompt."""
     pad_id, eos = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["eos"])
     hits, answers = 0, []
     net.eval()
     with torch.no_grad():
         for s in samples:
             m, feats = cache.heldout_image(s["img_filename"])
-            ids = torch.tensor([grounding_data.prompt_ids(tok, s["instruction"], m["grid"], m["thumb"])])
+            ids = torch.tensor([grounding_data.prompt_ids(tok, s["instruction"], m["grid"], m["thumb"], template)])
             tokens, _ = model_ref.greedy(net.language_model, net.embed_features(ids, feats, pad_id), 10)
             tokens = tokens[:tokens.index(eos)] if eos in tokens else tokens  # the engine stops at eos
             text = tok.decode(tokens, skip_special_tokens=False)

@@ -76,6 +76,25 @@ struct ModelLoadingTests {
     }
   }
 
+  @Test("prompt_template: optional, must hold {instruction} and at most one image")
+  func promptTemplate() throws {
+    var (_, object) = try Self.fixtureConfig()
+    #expect(try Self.decode(object).promptTemplate == nil)
+    object["prompt_template"] = "{instruction}<|image_pad|>"
+    #expect(try Self.decode(object).promptTemplate == "{instruction}<|image_pad|>")
+    object["prompt_template"] = "<|image_pad|>click"
+    #expect(throws: EngineError.badConfig("prompt_template '<|image_pad|>click' does not contain {instruction}")) {
+      try Self.decode(object)
+    }
+    object["prompt_template"] = "<|image_pad|>{instruction}<|image_pad|>"
+    #expect(throws: EngineError.badConfig(
+      "prompt_template '<|image_pad|>{instruction}<|image_pad|>' places more than one image")) {
+      try Self.decode(object)
+    }
+    object["prompt_template"] = 7
+    #expect(throws: EngineError.badConfig("field 'prompt_template' has the wrong type")) { try Self.decode(object) }
+  }
+
   @Test("a missing tensor and a tensor of the wrong shape are named")
   func tensorErrors() throws {
     let (directory, object) = try Self.fixtureConfig()

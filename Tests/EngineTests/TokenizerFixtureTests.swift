@@ -26,7 +26,7 @@ struct TokenizerFixture {
     let single_id_decodes: [String]
   }
 
-  static let names = ["gpt2", "llama3", "qwen2", "smollm", "llama2_bytefallback", "llama2_unk", "splits"]
+  static let names = ["gpt2", "llama3", "qwen2", "smollm", "llama2_bytefallback", "llama2_unk", "splits", "numbers"]
 
   static func url(_ name: String, _ kind: String) throws -> URL {
     let file = "\(name).\(kind)"

@@ -17,10 +17,14 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
   public var chat: ChatConfig
   /// Coordinate convention of grounding answers; "norm1000" is the only one defined.
   public var coordinates: String
+  /// The task prompt the model was trained with (optional): `{instruction}` stands for the task
+  /// text, and an image placeholder written in it places the image (else the image goes first).
+  public var promptTemplate: String?
 
   enum CodingKeys: String, CodingKey {
     case modelType = "model_type", visionConfig = "vision_config", textConfig = "text_config"
     case projector, anyres, tokens, chat, coordinates
+    case promptTemplate = "prompt_template"
   }
 
   /// A configuration built in code (tests, benchmarks); `validate()` checks it.
@@ -56,6 +60,7 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     tokens = try c.decodeIfPresent(SpecialTokensConfig.self, forKey: .tokens) ?? SpecialTokensConfig()
     chat = try c.decodeIfPresent(ChatConfig.self, forKey: .chat) ?? ChatConfig()
     coordinates = try c.decodeIfPresent(String.self, forKey: .coordinates) ?? "norm1000"
+    promptTemplate = try c.decodeIfPresent(String.self, forKey: .promptTemplate)
   }
 
   /// Decodes and validates config.json's bytes. Errors: `missingConfigField(path)`,
@@ -118,6 +123,14 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     }
     guard projector.hiddenAct == "gelu" else {
       throw .badConfig("projector.hidden_act '\(projector.hiddenAct)' is not supported (only gelu)")
+    }
+    if let template = promptTemplate {
+      guard template.contains("{instruction}") else {
+        throw .badConfig("prompt_template '\(template)' does not contain {instruction}")
+      }
+      guard template.components(separatedBy: tokens.imagePad).count <= 2 else {
+        throw .badConfig("prompt_template '\(template)' places more than one image")
+      }
     }
   }
 

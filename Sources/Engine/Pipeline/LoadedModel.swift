@@ -32,11 +32,16 @@ public struct LoadedModel: Sendable {
   public let eosIds: Set<Int>
   /// Present for families that take images.
   public let vision: VisionInput?
+  /// The task prompt the model was trained with (`{instruction}` stands for the task text), when
+  /// its checkpoint names one (config.json `prompt_template`).
+  public let promptTemplate: String?
 
   public init(family: String, path: String, network: any VisionLanguageModel, tokenizer: Tokenizer,
-              template: ChatTemplate, thinkingMarkers: ThinkingMarkers, eosIds: Set<Int>, vision: VisionInput?) {
+              template: ChatTemplate, thinkingMarkers: ThinkingMarkers, eosIds: Set<Int>, vision: VisionInput?,
+              promptTemplate: String? = nil) {
     self.family = family; self.path = path; self.network = network; self.tokenizer = tokenizer
     self.template = template; self.thinkingMarkers = thinkingMarkers; self.eosIds = eosIds; self.vision = vision
+    self.promptTemplate = promptTemplate
   }
 }
 
@@ -93,6 +98,7 @@ public enum ModelLoader {
     return LoadedModel(
       family: "bluelm_vl", path: url.path, network: network, tokenizer: tokenizer,
       template: .blueLM(config.chat), thinkingMarkers: markers, eosIds: [try id(t.eos, "eos")],
-      vision: VisionInput(anyres: config.anyres, patchSize: config.visionConfig.patchSize, tokenIds: ids))
+      vision: VisionInput(anyres: config.anyres, patchSize: config.visionConfig.patchSize, tokenIds: ids),
+      promptTemplate: config.promptTemplate)
   }
 }

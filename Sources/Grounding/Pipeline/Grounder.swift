@@ -27,14 +27,16 @@ public struct Grounder: Sendable {
   /// How the instruction becomes the user prompt; `{instruction}` stands for it.
   public var promptTemplate: String
 
-  public init(model: LoadedModel, promptTemplate: String = "{instruction}") throws(GroundingError) {
+  /// Without a `promptTemplate`, the one the model was trained with (its config's
+  /// `prompt_template`), else the bare instruction after the image.
+  public init(model: LoadedModel, promptTemplate: String? = nil) throws(GroundingError) {
     guard model.vision != nil else { throw .modelTakesNoImages(family: model.family) }
     guard let convention = CoordinateConvention.forFamily(model.family) else {
       throw .invalidArgument("no coordinate convention is known for the '\(model.family)' family")
     }
     self.pipeline = try VisionLanguagePipeline(model: model)
     self.convention = convention
-    self.promptTemplate = promptTemplate
+    self.promptTemplate = promptTemplate ?? model.promptTemplate ?? "{instruction}"
   }
 
   /// Grounds `instruction` on `image`, a capture whose top-left lies at `origin` on the screen.

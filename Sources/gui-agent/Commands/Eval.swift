@@ -47,7 +47,7 @@ extension Commands {
       .value("shard", "K/N", "Run only samples with index % N == K (0-based)."),
       .value("limit", "N", "Only the first N samples of the file."),
       .value("max-tokens", "N", "With --model: most answer tokens (default 48; a thinking budget adds to it)."),
-      .value("prompt-template", "TEXT", "With --model: the user prompt; {instruction} stands for the instruction."),
+      .value("prompt-template", "TEXT", "With --model: the user prompt; {instruction} stands for the instruction (default: the model's own)."),
     ],
     run: { args in
       guard let data = args.string("data") else { throw UsageError("missing --data ANNOTATIONS.json") }
@@ -165,7 +165,7 @@ extension Commands {
     let thinking = try thinkingMode(args)
     let maxTokens = try args.int("max-tokens", range: 1...100_000) ?? 48
     let model = try loadModel(args)
-    let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template") ?? "{instruction}")
+    let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
     return (.model(grounder, thinking: thinking, maxTokens: maxTokens), "model \((model.path as NSString).lastPathComponent)")
   }
 

@@ -21,7 +21,7 @@ extension Commands {
       .value("monitor", "N|NAME", "With --capture: one monitor."),
       .value("annotate", "OUT.png", "Write the screenshot with the answer drawn on it."),
       .value("max-tokens", "N", "Most answer tokens (default 48; a thinking budget adds to it)."),
-      .value("prompt-template", "TEXT", "The user prompt; {instruction} stands for the instruction."),
+      .value("prompt-template", "TEXT", "The user prompt; {instruction} stands for the instruction (default: the model's own)."),
       displayOption,
     ],
     positionals: [PositionalSpec(name: "INSTRUCTION", help: "What to find, e.g. \"the Save button\".")],
@@ -34,7 +34,7 @@ extension Commands {
       let t0 = clock.now
       let model = try loadModel(args)
       let loadSeconds = (clock.now - t0).seconds
-      let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template") ?? "{instruction}")
+      let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
       let r = try grounder.ground(image: image, instruction: instruction, origin: origin,
                                   thinking: thinking, maxTokens: maxTokens)
       if let out = args.string("annotate") {
