@@ -72,12 +72,17 @@ def build_numbers():
     """The pointer model's tokenizer (train_pointer.py): byte-level, no merges between letters
     (an instruction reaches the decoder one character a token, as the vision tower reads it, so
     a word never seen in training is still made of familiar pieces), and every number 0-999 one
-    token (merges "1"+"2" -> "12", "12"+"3" -> "123"), so that a coordinate is one choice among
-    a thousand ordered values instead of three digits. 9 special + 256 byte + 990 number tokens."""
+    token (merges "1"+"2" -> "12", then "12"+"3" and "1"+"23" -> "123"), so that a coordinate is one choice among
+    a thousand ordered values instead of three digits. 9 special + 256 byte + 990 number tokens
+    + "00"-"09" (pieces of 100-909 on the way to one token)."""
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
     numbers = [str(n) for n in range(10, 1000)]
-    vocab = {t: i for i, t in enumerate(SPECIALS + alphabet + numbers)}
-    merges = [(n[:-1], n[-1]) for n in numbers]  # 10-99 first, then 100-999: rank order
+    zeros = [f"0{d}" for d in range(10)]  # the tails of 100-109, 200-209, ...: pieces, never answers
+    vocab = {t: i for i, t in enumerate(SPECIALS + alphabet + numbers + zeros)}
+    # Pairs of digits first, then each of 100-999 from both halves: BPE merges the lowest-ranked
+    # pair first, so "432" meets "4","32" (32 ranks before 43) as often as "43","2".
+    merges = [(n[0], n[1]) for n in numbers + zeros if len(n) == 2]
+    merges += [m for n in numbers if len(n) == 3 for m in ((n[:2], n[2]), (n[0], n[1:]))]
     tok = Tokenizer(models.BPE(vocab=vocab, merges=merges))
     tok.pre_tokenizer = pre_tokenizers.Sequence([
         pre_tokenizers.Digits(individual_digits=False),

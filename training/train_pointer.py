@@ -25,8 +25,8 @@ Deterministic given --seed and the caches: batch b of a phase takes cached sampl
 (k*B .. k*B+B-1) mod N of its cache, k counting that cache's batches. Resumable: the checkpoint
 (pointer/pointer.pt) holds the model, heads, optimizer and step.
 
-Usage: training/train_pointer.py --schedule v2-t1:1500,v2-t4+v2-t9:4000 [--minutes M] [--batch B]
-       [--lr LR] [--init MODEL_DIR] [--eval-every N] [--swift-eval] [--export DIR]
+Usage: training/train_pointer.py --schedule v2-t1:1000,v2-t4+v2-t9:2500 [--minutes M] [--batch B]
+       [--lr LR] [--init MODEL_DIR] [--eval-every N] [--export DIR] [--selftest]
 """
 import argparse
 import json
@@ -134,8 +134,9 @@ def smooth_rows(n, d, generator, scale=0.02, freqs=8):
 
 def initial_model(tok, init_dir, tower, seed):
     """The pointer model: the tower of the caches, adapter and decoder layers from `init_dir`
-    (an exported nano model) when given, embeddings of tokens both tokenizers share copied by
-    their text, the number tokens smooth."""
+    (an exported nano model, either formulation) when given, embeddings of tokens both
+    tokenizers share copied by their text, the number tokens smooth unless `init_dir` has them.
+    The training-only heads start fresh."""
     torch.manual_seed(seed)
     net = nano.BlueLMNano(pointer_config(tok.get_vocab_size()))
     net.vision.load_state_dict(tower["vision"], strict=True)
@@ -156,8 +157,10 @@ def initial_model(tok, init_dir, tower, seed):
         state = {k: v for k, v in old.state_dict().items()
                  if not k.startswith("vision.") and "embed_tokens" not in k and "lm_head" not in k}
         net.load_state_dict(state, strict=False)
+        # Digits are numbers here; in a digit-by-digit tokenizer they meant something else.
+        numbers = all(old_tok.token_to_id(str(k)) is not None for k in range(1000))
         shared = [(i, old_tok.token_to_id(t)) for t, i in tok.get_vocab().items()
-                  if old_tok.token_to_id(t) is not None and not t.isdigit()]
+                  if old_tok.token_to_id(t) is not None and (numbers or not t.isdigit())]
         new_i, old_i = torch.tensor([a for a, _ in shared]), torch.tensor([b for _, b in shared])
         with torch.no_grad():
             for name in ("model.embed_tokens.weight", "lm_head.weight"):
@@ -201,6 +204,59 @@ def losses(net, heads, batch, pad_id, nums):
     return answer, dense, position, pointer
 
 
+def grow_vocab(net, opt, state):
+    """Lets a checkpoint of a smaller vocabulary continue with a tokenizer that appended tokens
+    (the ids it has keep their meaning): its embedding and lm_head rows, and their AdamW moments,
+    are extended with the new model's initial rows and zero moments."""
+    own = net.state_dict()
+    grown = {}
+    for k in ("language_model.model.embed_tokens.weight", "language_model.lm_head.weight"):
+        old, new = state["model"][k], own[k]
+        if old.shape[0] < new.shape[0]:
+            state["model"][k] = torch.cat([old, new[old.shape[0]:]])
+            grown[old.shape] = new.shape
+    if grown:
+        for moments in state["optimizer"]["state"].values():
+            for name in ("exp_avg", "exp_avg_sq"):
+                t = moments[name]
+                if t.shape in grown:
+                    pad = torch.zeros((grown[t.shape][0] - t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype)
+                    moments[name] = torch.cat([t, pad])
+        config = state["config"]
+        config["text_config"]["vocab_size"] = own["language_model.lm_head.weight"].shape[0]
+        print(f"train_pointer: vocabulary grown to {config['text_config']['vocab_size']} tokens")
+
+
+# MARK: - Checks
+
+def selftest(tok, cache, n=300, seed=0):
+    """The encoding of `n` cached samples: every number of an axis' range lands inside the box as
+    the engine maps it back (v * side / 1000), the range holds the center, the answer is exactly
+    "(", x, ",", y, ")", eos with x and y number tokens, the image tokens match the dense target
+    and the position targets, and the instruction comes before the image."""
+    import random
+    rng = random.Random(seed)
+    nums = set(number_ids(tok).tolist())
+    pad, start = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["image_start"])
+    for j in rng.sample(range(len(cache)), min(n, len(cache))):
+        meta, _ = cache.item(j)
+        ids, answer, xr, yr, positions = encode(tok, meta)
+        W, H = meta["crop"][2], meta["crop"][3]
+        bx, by, bw, bh = meta["box"]
+        for (a, b, c), lo, extent, side in ((xr, bx, bw, W), (yr, by, bh, H)):
+            assert a <= c <= b, (a, b, c)
+            for v in (a, b):
+                if v != c:  # the center's own value may round just outside a sub-pixel box
+                    assert lo <= v * side / 1000 <= lo + extent, (v, lo, extent, side)
+        assert len(answer) == 6 and answer[1] in nums and answer[3] in nums, tok.decode(answer)
+        assert tok.decode([answer[1]]) == str(xr[2]) and tok.decode([answer[3]]) == str(yr[2])
+        n_img = ids.count(pad)
+        assert n_img == len(meta["dense"]) == len(positions), (n_img, len(meta["dense"]), len(positions))
+        text = tok.decode(ids[:ids.index(start)], skip_special_tokens=False)
+        assert meta["instruction"] in text, (meta["instruction"], text)
+    print(f"train_pointer: selftest passed on {min(n, len(cache))} samples of {cache.folder}")
+
+
 # MARK: - Training
 
 def parse_schedule(text):
@@ -214,7 +270,7 @@ def parse_schedule(text):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--schedule", default="v2-t1:1500,v2-t4+v2-t9:4000",
+    ap.add_argument("--schedule", default="v2-t1:1000,v2-t4+v2-t9:2500",
                     help="phases: cache folders under features/ (+ alternates them batch by batch) and steps")
     ap.add_argument("--features", default=os.path.join(CACHE, "features"))
     ap.add_argument("--tokenizer", default=TOKENIZER)
@@ -233,6 +289,7 @@ def main():
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "pointer"))
     ap.add_argument("--curve", default=os.path.join(HERE, "curves", "pointer.tsv"))
     ap.add_argument("--export", help="export the final model to this folder")
+    ap.add_argument("--selftest", action="store_true", help="check the encoding on the first phase's cache, then stop")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     if not os.path.exists(args.tokenizer):
@@ -242,6 +299,8 @@ def main():
     phases = parse_schedule(args.schedule)
     first = FeatureCache(os.path.join(args.features, phases[0][0][0]))
     caches = {phases[0][0][0]: first}
+    if args.selftest:
+        return selftest(tok, first)
 
     def cache_named(n):
         """A phase's cache, read when the phase first needs it (a later one may still be being written)."""
@@ -259,6 +318,7 @@ def main():
     path, step = os.path.join(args.ckpt, "pointer.pt"), 0
     if os.path.exists(path):
         state = torch.load(path, map_location="cpu", weights_only=True)
+        grow_vocab(net, opt, state)
         net.load_state_dict(state["model"])
         heads.load_state_dict(state["heads"])
         opt.load_state_dict(state["optimizer"])
