@@ -84,6 +84,9 @@ def encode(tok, meta):
     xr, yr = number_range(bx, bw, W), number_range(by, bh, H)
     ids = grounding_data.prompt_ids(tok, meta["instruction"], meta["grid"], meta["thumb"], TEMPLATE)
     answer = tok.encode(f"({xr[2]},{yr[2]})", add_special_tokens=False).ids + [tok.token_to_id(nano_tok.TOKENS["eos"])]
+    if len(answer) != 6:  # the losses index "(", x, ",", y, ")", eos by position
+        raise SystemExit(f"train_pointer: the tokenizer splits ({xr[2]},{yr[2]}) into {len(answer) - 1} tokens, "
+                         "not 5: use tokenizer.build_numbers")
     positions = grounding_data.token_positions(W, H, meta["grid"], meta["thumb"])
     return ids, answer, xr, yr, positions
 

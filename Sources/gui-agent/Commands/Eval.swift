@@ -47,7 +47,7 @@ extension Commands {
       .value("shard", "K/N", "Run only samples with index % N == K (0-based)."),
       .value("limit", "N", "Only the first N samples of the file."),
       .value("max-tokens", "N", "With --model: most answer tokens (default 48; a thinking budget adds to it)."),
-      .value("prompt-template", "TEXT", "With --model: the user prompt; {instruction} stands for the instruction (default: the model's own)."),
+      .value("prompt-template", "TEXT", "With --model: the user prompt, {instruction} for the instruction (default: the model's own)."),
     ],
     run: { args in
       guard let data = args.string("data") else { throw UsageError("missing --data ANNOTATIONS.json") }
