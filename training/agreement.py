@@ -23,7 +23,6 @@ if __name__ == "__main__":
     common.enter_venv(__file__, common.TORCH_PACKAGES)
 
 import torch  # noqa: E402
-from tokenizers import Tokenizer  # noqa: E402
 
 import train_device as td  # noqa: E402
 
@@ -46,15 +45,10 @@ def main():
     ap.add_argument("folders", nargs="*", default=[os.path.join(HERE, "heldout"), os.path.join(HERE, "heldout-real")])
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
-    model = td.Trainee(tok.get_vocab_size())
-    td.load_into(model, args.model)
-    model.eval()
-    with open(os.path.join(args.model, "config.json")) as f:
-        template = json.load(f).get("prompt_template")  # None: the format's default, image first
+    tok, model = td.exported(args.model)
     with tempfile.TemporaryDirectory() as scratch:
         for folder in args.folders:
-            hits, n, records = td.heldout_eval(model, tok, folder, "cpu", template=template)
+            hits, n, records = td.heldout_eval(model, tok, folder, "cpu")
             swift = swift_answers(args.model, folder, args.threads, scratch)
             same = sum(swift[(r["img_filename"], r["instruction"])]["answer"].strip() == r["answer"].strip()
                        for r in records)

@@ -15,7 +15,6 @@ if __name__ == "__main__":
     common.enter_venv(__file__, common.TORCH_PACKAGES)
 
 import torch  # noqa: E402
-from tokenizers import Tokenizer  # noqa: E402
 
 import grounding_data as gd  # noqa: E402
 import tokenizer as nano_tok  # noqa: E402
@@ -26,10 +25,7 @@ def main():
     model_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(HERE), "Models", "bluelm-vl-nano")
     torch.set_num_threads(2)
     tok_path = os.path.join(model_dir, "tokenizer.json")
-    tok = Tokenizer.from_file(tok_path)
-    m = td.Trainee(tok.get_vocab_size())
-    td.load_into(m, model_dir)
-    m.eval()
+    tok, m = td.exported(model_dir)
     pad, eos = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["eos"])
     for name in ("easy", "t4"):
         ds = td.GroundingSamples(tok_path, gd.POOL, 5, td.CURRICULA[name], 10**7, 96)

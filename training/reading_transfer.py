@@ -21,7 +21,6 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from tokenizers import Tokenizer  # noqa: E402
 
 import gen_reading  # noqa: E402
 import train_device as td  # noqa: E402
@@ -48,10 +47,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
-    model = td.Trainee(tok.get_vocab_size())
-    td.load_into(model, args.model)
-    model.eval()
+    _, model = td.exported(args.model)
     for split in ("train", "heldout"):
         acc, n = accuracy(model, split, args.seed, args.tiles)
         print(f"reading_transfer: {split} words: character accuracy {100 * acc:.1f} % over {n} characters")

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The nano model's tokenizer: byte-level BPE (Hugging Face `tokenizers`), digits split one by
-one (coordinates in [0, 1000) are three digit tokens, which a small decoder learns more easily
-than a thousand number tokens), trained on the training split's words, UI vocabulary,
-instruction forms and coordinate answers. Deterministic: a fixed corpus order, no sampling.
+"""The nano model's tokenizers (Hugging Face `tokenizers`), deterministic:
+- build: byte-level BPE with digits split one by one (a coordinate in [0, 1000) is three digit
+  tokens), trained on the training split's words, UI vocabulary, instruction forms and
+  coordinate answers (a fixed corpus order, no sampling); the committed model's;
+- build_numbers: bytes and one token for each number 0-999, no training (train_pointer.py's).
 
 Usage: training/tokenizer.py [--out FILE] [--vocab N]   (default ~/.cache/gui-agent/training/tokenizer.json)
        training/tokenizer.py --numbers --out FILE      the pointer model's (build_numbers)

@@ -249,6 +249,8 @@ def load_into(model, path):
         # heads saved beside the learning curves (HEADS), when there.
         from safetensors.torch import load_file
         model.net.load_checkpoint_tensors(load_file(os.path.join(path, "model.safetensors")))
+        with open(os.path.join(path, "config.json")) as f:
+            model.net.config = json.load(f)  # keeps what the model was trained with (prompt_template)
         if os.path.exists(HEADS):
             heads = {k: v.float() for k, v in load_file(HEADS).items()}
             missing, unexpected = model.load_state_dict(heads, strict=False)
@@ -267,6 +269,14 @@ def load_into(model, path):
     model.net.vision.load_state_dict({k[len("vision."):]: v for k, v in state.items() if k.startswith("vision.")})
     model.reading_head.load_state_dict({k[len("head."):]: v for k, v in state.items() if k.startswith("head.")})
     return {}
+
+
+def exported(path):
+    """(tokenizer, Trainee in eval mode) of an exported model folder (Models/bluelm-vl-nano)."""
+    tok = Tokenizer.from_file(os.path.join(path, "tokenizer.json"))
+    model = Trainee(tok.get_vocab_size())
+    load_into(model, path)
+    return tok, model.eval()
 
 
 # MARK: - Evaluation

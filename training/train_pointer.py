@@ -32,6 +32,7 @@ import argparse
 import json
 import math
 import os
+import random
 import sys
 import time
 
@@ -155,7 +156,8 @@ def initial_model(tok, init_dir, tower, seed):
     if init_dir:
         from safetensors.torch import load_file
         old_tok = Tokenizer.from_file(os.path.join(init_dir, "tokenizer.json"))
-        old = nano.BlueLMNano(json.load(open(os.path.join(init_dir, "config.json"))))
+        with open(os.path.join(init_dir, "config.json")) as f:
+            old = nano.BlueLMNano(json.load(f))
         old.load_checkpoint_tensors(load_file(os.path.join(init_dir, "model.safetensors")))
         state = {k: v for k, v in old.state_dict().items()
                  if not k.startswith("vision.") and "embed_tokens" not in k and "lm_head" not in k}
@@ -218,16 +220,14 @@ def grow_vocab(net, opt, state):
         if old.shape[0] < new.shape[0]:
             state["model"][k] = torch.cat([old, new[old.shape[0]:]])
             grown[old.shape] = new.shape
+    for moments in state["optimizer"]["state"].values() if grown else ():
+        for name in ("exp_avg", "exp_avg_sq"):
+            t = moments[name]
+            if t.shape in grown:
+                pad = torch.zeros((grown[t.shape][0] - t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype)
+                moments[name] = torch.cat([t, pad])
     if grown:
-        for moments in state["optimizer"]["state"].values():
-            for name in ("exp_avg", "exp_avg_sq"):
-                t = moments[name]
-                if t.shape in grown:
-                    pad = torch.zeros((grown[t.shape][0] - t.shape[0],) + tuple(t.shape[1:]), dtype=t.dtype)
-                    moments[name] = torch.cat([t, pad])
-        config = state["config"]
-        config["text_config"]["vocab_size"] = own["language_model.lm_head.weight"].shape[0]
-        print(f"train_pointer: vocabulary grown to {config['text_config']['vocab_size']} tokens")
+        print(f"train_pointer: vocabulary grown to {own['language_model.lm_head.weight'].shape[0]} tokens")
 
 
 # MARK: - Checks
@@ -237,7 +237,6 @@ def selftest(tok, cache, n=300, seed=0):
     the engine maps it back (v * side / 1000), the range holds the center, the answer is exactly
     "(", x, ",", y, ")", eos with x and y number tokens, the image tokens match the dense target
     and the position targets, and the instruction comes before the image."""
-    import random
     rng = random.Random(seed)
     nums = set(number_ids(tok).tolist())
     pad, start = tok.token_to_id(nano_tok.TOKENS["image_pad"]), tok.token_to_id(nano_tok.TOKENS["image_start"])
