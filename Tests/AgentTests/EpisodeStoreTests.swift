@@ -107,6 +107,30 @@ import Testing
 @Suite struct EpisodeStoreConcurrencyTests {
   /// Two connections (two stores on one file, as the agent and the CLI would be) and several
   /// threads per store write at once: busy_timeout and the store's lock keep every write.
+  /// Several processes may open a store that does not exist yet at the same moment (two runs,
+  /// or a run and `episodes list`): each must find the schema made once, not fail on the other's
+  /// CREATE TABLE. Separate stores in one process are separate connections, so threads race the
+  /// same way processes do.
+  @Test func concurrentFirstOpensAllSucceed() throws {
+    let tmp = try TempFolder()
+    defer { tmp.cleanup() }
+    for round in 0..<20 {
+      let url = tmp.file("fresh\(round).sqlite")
+      let failures = Mutex([String]())
+      DispatchQueue.concurrentPerform(iterations: 6) { _ in
+        do {
+          let store = try EpisodeStore(path: url)
+          _ = try store.episodes()
+        } catch {
+          failures.withLock { $0.append(error.localizedDescription) }
+        }
+      }
+      #expect(failures.withLock { $0 } == [], "round \(round)")
+      let db = try SQLiteConnection(path: url.path)
+      #expect(try StoreSchema.userVersion(db) == StoreSchema.currentVersion)
+    }
+  }
+
   @Test func concurrentWritersLoseNothing() throws {
     let tmp = try TempFolder()
     defer { tmp.cleanup() }

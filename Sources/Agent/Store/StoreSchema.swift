@@ -56,18 +56,28 @@ enum StoreSchema {
   }
 
   /// Brings the store to the newest version of `migrations`, one transaction per migration.
+  /// The version is read again inside each write transaction: another process opening the same
+  /// new file at the same moment may have run the migration while this one waited for the lock.
   static func migrate(_ db: SQLiteConnection, migrations: [Migration] = migrations) throws {
-    let version = try userVersion(db)
+    // An up-to-date store (every open but the first) takes no write lock.
+    var version = try checked(userVersion(db), db, migrations)
+    while version < migrations.count {
+      version = try db.transaction("migration \(version + 1)") { () throws -> Int in
+        let now = try checked(userVersion(db), db, migrations)
+        guard now < migrations.count else { return now }
+        try migrations[now](db)
+        // PRAGMA takes no bound parameters; now is our own integer.
+        try db.execute("PRAGMA user_version = \(now + 1)", step: "migration \(now + 1): setting user_version")
+        return now + 1
+      }
+    }
+  }
+
+  private static func checked(_ version: Int, _ db: SQLiteConnection, _ migrations: [Migration]) throws -> Int {
     guard version <= migrations.count else {
       throw AgentError.futureStoreVersion(path: db.path, found: version, supported: migrations.count)
     }
-    for n in version..<migrations.count {
-      try db.transaction("migration \(n + 1)") {
-        try migrations[n](db)
-        // PRAGMA takes no bound parameters; n is our own integer.
-        try db.execute("PRAGMA user_version = \(n + 1)", step: "migration \(n + 1): setting user_version")
-      }
-    }
+    return version
   }
 
   static func userVersion(_ db: SQLiteConnection) throws -> Int {
