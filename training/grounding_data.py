@@ -50,6 +50,7 @@ class Curriculum:
     min_height: int = 0     # smallest target box height in pixels
     screens: float = 0.0    # share of samples that are whole composed screens (compose_screen)
     jitter: float = 0.0     # share of samples whose colours are permuted or inverted
+    fresh: float = 0.0      # share of crops whose labels are redrawn as new words (fresh_words.py)
 
 
 # MARK: - Geometry
@@ -186,6 +187,12 @@ class GroundingData:
                 return k, e, rng.choice(forms), [x0, y0, cw, ch]
         raise SystemExit("grounding_data: no element fits the curriculum " + str(self.cur))
 
+    def redrawer(self):
+        if not hasattr(self, "_redrawer"):
+            import fresh_words
+            self._redrawer = fresh_words.Redrawer("train")
+        return self._redrawer
+
     def window_image(self, k):
         """The window's screenshot: PNG, or the lossless WebP of a packed pool (pack_device.py)."""
         stem = self.files[k][:-5]
@@ -237,6 +244,8 @@ class GroundingData:
             img = self.window_image(k).crop((x0, y0, x0 + cw, y0 + ch))
             box = [e["box"][0] - x0, e["box"][1] - y0, e["box"][2], e["box"][3]]
             window = os.path.basename(self.files[k])[:-5]
+            if self.cur.fresh and rng.random() < self.cur.fresh:
+                img, instruction = self.redrawer().redraw(img, self.record(k), e, crop, instruction, rng)
         if self.cur.jitter and rng.random() < self.cur.jitter:
             img = jitter_colours(img, rng)
         cw, ch = img.size

@@ -7,6 +7,9 @@
   the "example" of e-mail values);
 - reading strips: the characters in patch_chars, read column by column, are the strip's text
   without spaces (nothing lost at patch borders, given SLOTS), and char edges increase;
+- fresh words (fresh_words.py): a redrawn crop changes pixels only inside the padded boxes of
+  the text elements, its instruction names the new label and not the old one, and no new word
+  is a held-out one;
 - the tokenizer: encode/decode round trip of instructions and coordinate answers.
 
 Usage: training/selftest.py [--pool DIR] (default ~/.cache/gui-agent/training/pool/train)
@@ -15,6 +18,7 @@ import argparse
 import glob
 import json
 import os
+import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,9 +28,12 @@ import common  # noqa: E402
 if __name__ == "__main__":
     common.enter_venv(__file__, ["pillow", "numpy", "tokenizers"])
 
+import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
+import fresh_words  # noqa: E402
 import gen_reading  # noqa: E402
+import grounding_data  # noqa: E402
 import instructions  # noqa: E402
 import tokenizer as nano_tok  # noqa: E402
 import vocab  # noqa: E402
@@ -86,6 +93,38 @@ def check_reading(n=500):
     print(f"selftest: reading: {n} strips, patch_chars spell the text, edges increase")
 
 
+def check_fresh(pool, n=300):
+    data = grounding_data.GroundingData(nano_tok.load_or_build(), pool=os.path.dirname(pool), split=os.path.basename(pool))
+    redraw = fresh_words.Redrawer("train")
+    changed = 0
+    for i in range(n):
+        rng = random.Random(f"fresh-selftest:{i}")
+        k, e, ins, crop = data.pick(rng)
+        x0, y0, cw, ch = crop
+        img = data.window_image(k).crop((x0, y0, x0 + cw, y0 + ch))
+        new_img, new_ins = redraw.redraw(img, data.record(k), e, crop, ins, rng)
+        diff = np.abs(np.asarray(new_img, dtype=np.int32) - np.asarray(img, dtype=np.int32)).sum(-1) > 0
+        if new_ins == ins:
+            continue
+        changed += 1
+        old = e["text"].rstrip(":").strip().lower()
+        at = ins.lower().index(old)
+        prefix, suffix = ins[:at], ins[at + len(old):]
+        assert new_ins.startswith(prefix) and new_ins.endswith(suffix), (ins, new_ins)
+        label = new_ins[len(prefix):len(new_ins) - len(suffix)]
+        assert label and label.lower() != old, (ins, new_ins)
+        assert not any(vocab.is_heldout(w) for w in label.split()), (ins, new_ins)
+        allowed = np.zeros_like(diff)
+        for el in data.record(k)["elements"]:
+            if el["role"] in fresh_words.ROLES:
+                bx, by, bw, bh = el["box"]
+                allowed[max(0, by - y0 - 2):max(0, by - y0 + bh + 2), max(0, bx - x0 - 2):max(0, bx - x0 + bw + 2)] = True
+        assert not (diff & ~allowed).any(), (i, ins, new_ins)
+        assert diff.any(), (i, ins, new_ins)
+    assert changed > n // 5, f"only {changed} of {n} crops were redrawn"
+    print(f"selftest: fresh words: {changed} of {n} crops redrawn, changes inside text boxes, instructions renamed")
+
+
 def check_tokenizer():
     tok = nano_tok.load_or_build()
     for s in ["click the Save button", "the second text field", "(123,456)", "[|AI|]:(0,999)</s>"]:
@@ -102,6 +141,7 @@ def main():
     check_pool(args.pool)
     check_heldout()
     check_reading()
+    check_fresh(args.pool)
     check_tokenizer()
 
 

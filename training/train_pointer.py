@@ -209,6 +209,28 @@ def losses(net, heads, batch, pad_id, nums):
     return answer, dense, position, pointer
 
 
+def dense_probe(net, heads, tok, cache, pad_id, margin=14):
+    """The dense head's best image token on every held-out sample: (hits, n), a hit when its
+    cell center lies within `margin` pixels of the target box. More sensitive than the answers:
+    it shows whether the matching transfers to unseen words before the coordinates do."""
+    lm, layer = net.language_model, len(net.language_model.model.layers) - 1
+    hits, samples = 0, cache.heldout["samples"]
+    net.eval()
+    with torch.no_grad():
+        for s in samples:
+            m, feats = cache.heldout_image(s["img_filename"])
+            ids = torch.tensor([grounding_data.prompt_ids(tok, s["instruction"], m["grid"], m["thumb"], TEMPLATE)])
+            out = lm.model(inputs_embeds=net.embed_features(ids, feats, pad_id), output_hidden_states=True)
+            scores = heads.dense(out.hidden_states[layer][0][ids[0] == pad_id]).squeeze(-1)
+            W, H = m["size"]
+            fx, fy = grounding_data.token_positions(W, H, m["grid"], m["thumb"])[int(scores.argmax())]
+            px, py = fx * W, fy * H
+            x, y, w, h = s["bbox"]
+            hits += x - margin <= px <= x + w + margin and y - margin <= py <= y + h + margin
+    net.train()
+    return hits, len(samples)
+
+
 def grow_vocab(net, opt, state):
     """Lets a checkpoint of a smaller vocabulary continue with a tokenizer that appended tokens
     (the ids it has keep their meaning): its embedding and lm_head rows, and their AdamW moments,
@@ -220,7 +242,7 @@ def grow_vocab(net, opt, state):
         if old.shape[0] < new.shape[0]:
             state["model"][k] = torch.cat([old, new[old.shape[0]:]])
             grown[old.shape] = new.shape
-    for moments in state["optimizer"]["state"].values() if grown else ():
+    for moments in state["optimizer"]["state"].values() if grown and opt else ():
         for name in ("exp_avg", "exp_avg_sq"):
             t = moments[name]
             if t.shape in grown:
@@ -277,6 +299,8 @@ def main():
     ap.add_argument("--features", default=os.path.join(CACHE, "features"))
     ap.add_argument("--tokenizer", default=TOKENIZER)
     ap.add_argument("--init", help="an exported nano model whose adapter and decoder layers start the run")
+    ap.add_argument("--from", dest="start_from",
+                    help="a pointer.pt whose model and heads start a new run (step 0, a fresh optimizer)")
     ap.add_argument("--minutes", type=float, default=170.0, help="stop (and save) after this long")
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -326,10 +350,19 @@ def main():
         opt.load_state_dict(state["optimizer"])
         step = state["step"]
         print(f"train_pointer: resumed at step {step}")
+    elif args.start_from:
+        state = torch.load(args.start_from, map_location="cpu", weights_only=True)
+        grow_vocab(net, None, state)
+        net.load_state_dict(state["model"])
+        heads.load_state_dict(state["heads"])
+        print(f"train_pointer: model and heads from {args.start_from} (its step {state['step']}), a new run")
+        hits, n = dense_probe(net, heads, tok, first, pad_id)
+        print(f"train_pointer: before training, dense head within 14 px on {hits}/{n} held-out samples", flush=True)
     os.makedirs(args.ckpt, exist_ok=True)
     if not os.path.exists(args.curve):
         with open(args.curve, "w") as f:
-            f.write("step\tsamples\tphase\tanswer\tdense\tposition\tpointer\theldout_hits\theldout_n\tseconds\n")
+            f.write("step\tsamples\tphase\tanswer\tdense\tposition\tpointer\theldout_hits\theldout_n\tseconds"
+                    "\tdense_hits\tdense_n\n")
     total = sum(s for _, s in phases)
 
     def save():
@@ -369,11 +402,13 @@ def main():
                   f"lr {lr:.2e} {(step - start) * args.batch / (time.time() - t0):.1f} samples/s", flush=True)
         if step % args.eval_every == 0 or step == total:
             hits, n, answers = python_eval(net, tok, first, spread(first.heldout["samples"], args.eval_limit), TEMPLATE)
+            dense_hits, dense_n = dense_probe(net, heads, tok, first, pad_id)
             a = np.mean(recent, 0)
             with open(args.curve, "a") as f:
                 f.write(f"{step}\t{step * args.batch}\t{'+'.join(names)}\t{a[0]:.4f}\t{a[1]:.4f}\t{a[2]:.5f}\t"
-                        f"{a[3]:.4f}\t{hits}\t{n}\t{time.time() - t0:.0f}\n")
-            print(f"train_pointer: step {step}: held-out {hits}/{n}, e.g. {answers[:4]}", flush=True)
+                        f"{a[3]:.4f}\t{hits}\t{n}\t{time.time() - t0:.0f}\t{dense_hits}\t{dense_n}\n")
+            print(f"train_pointer: step {step}: held-out {hits}/{n}, dense head within 14 px {dense_hits}/{dense_n}, "
+                  f"e.g. {answers[:4]}", flush=True)
             recent = []
             save()
     save()
