@@ -19,7 +19,7 @@ Output folder (default ~/.cache/gui-agent/training/features/s<seed>-t<max_tiles>
   heldout.npy / .json   the held-out images' features and the ScreenSpot samples
 Resumable: run again with a larger --samples to extend.
 
-Usage: training/cache_features.py [--samples N] [--seed S] [--max-tiles K] [--min-height PX] [--fresh P]
+Usage: training/cache_features.py [--samples N] [--seed S] [--max-tiles K] [--min-height PX] [--fresh P] [--whole P]
                                   [--out DIR] [--reading CKPT] [--threads T] [--shard-size S]
 """
 import argparse
@@ -138,6 +138,8 @@ def main():
     ap.add_argument("--min-height", type=int, default=0)
     ap.add_argument("--fresh", type=float, default=0.0,
                     help="share of crops whose labels are redrawn as new words (fresh_words.py)")
+    ap.add_argument("--whole", type=float, default=0.0,
+                    help="share of samples that are a whole window (any grid, any instruction form)")
     ap.add_argument("--shard-size", type=int, default=64)
     ap.add_argument("--pool", default=grounding_data.POOL)
     ap.add_argument("--reading", default=READING,
@@ -150,8 +152,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     manifest = {"seed": args.seed, "max_tiles": args.max_tiles, "min_height": args.min_height,
                 "shard_size": args.shard_size, "pool": args.pool}
-    if args.fresh:
-        manifest["fresh"] = args.fresh  # absent when 0: earlier caches keep matching
+    for knob in ("fresh", "whole"):
+        if getattr(args, knob):
+            manifest[knob] = getattr(args, knob)  # absent when 0: earlier caches keep matching
     mpath = os.path.join(out, "manifest.json")
     if os.path.exists(mpath) and json.load(open(mpath)) != manifest:
         sys.exit(f"cache_features: {out} holds another configuration ({mpath}); use another --out")
@@ -161,7 +164,7 @@ def main():
     tower, state = load_tower(out, args.reading)
     print(f"cache_features: tower from {state['source'] or 'random init'} (step {state['step']}) -> {out}")
     data = grounding_data.GroundingData(tok, pool=args.pool, seed=args.seed,
-                                        curriculum=grounding_data.Curriculum(args.max_tiles, args.min_height, fresh=args.fresh))
+                                        curriculum=grounding_data.Curriculum(args.max_tiles, args.min_height, fresh=args.fresh, whole=args.whole))
     t0, tiles, done = time.time(), 0, 0
     if not os.path.exists(os.path.join(out, "heldout.json")):
         cache_heldout(tok, tower, out)

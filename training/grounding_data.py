@@ -11,7 +11,10 @@ Curriculum knobs (`Curriculum`): `max_tiles`, the largest AnyRes grid of a crop 
 the thumbnail when the grid has more than one), and `min_height`, the smallest target box height
 in pixels (large labels first). Smaller crops also show fewer elements (distractors).
 Crops are taken at scale s in [0.92, 1.0] of the grid's canvas, so text reaches the tower at
-1.0-1.09x, never downscaled (README: Config choice).
+1.0-1.09x, never downscaled (README: Config choice). `whole` makes a share of the samples whole
+windows instead, at the grid AnyRes picks for them and with any instruction form (positions
+too): the held-out sets are whole windows and screens, and crops alone do not transfer to them.
+`fresh` redraws a share of the crops' labels as new words (fresh_words.py).
 
 Deterministic: sample i of seed s is drawn from random.Random(f"ground:{s}:{i}") alone.
 """
@@ -51,6 +54,7 @@ class Curriculum:
     screens: float = 0.0    # share of samples that are whole composed screens (compose_screen)
     jitter: float = 0.0     # share of samples whose colours are permuted or inverted
     fresh: float = 0.0      # share of crops whose labels are redrawn as new words (fresh_words.py)
+    whole: float = 0.0      # share of samples that are a whole window, any instruction form
 
 
 # MARK: - Geometry
@@ -171,6 +175,8 @@ class GroundingData:
                 continue
             e = rng.choice(els)
             Wwin, Hwin = rec["size"]
+            if self.cur.whole and rng.random() < self.cur.whole:
+                return k, e, rng.choice(e["instructions"]), [0, 0, Wwin, Hwin]
             bx, by, bw, bh = e["box"]
             grids = [(r, c) for r in range(1, 5) for c in range(1, 5) if r * c <= self.cur.max_tiles]
             r, c = rng.choice(grids)

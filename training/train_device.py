@@ -10,6 +10,8 @@ stages (train_reading.py, cache_features.py + train_grounding.py) stays for mach
   easy      grounding, 1-tile crops, targets at least 20 px high
   t4, t9    grounding, crops of up to 4 / 9 tiles; t9 adds 15 % composed whole screens
   screens   grounding, half whole screens, half crops of up to 9 tiles
+  whole     grounding, half whole pool windows at their own grids, half crops of up to 9 tiles,
+            80 % of the samples with their labels redrawn as new words (fresh_words.py)
 Grounding loss: answer tokens + --dense-weight x dense BCE (train_grounding.DenseHead) +
 --reading-aux x the reading loss on a small reading batch every --aux-every steps, so the tower
 keeps reading. The curve's data_wait is the share of a step spent waiting for either loader.
@@ -55,7 +57,9 @@ from train_reading import CLASSES  # noqa: E402
 CURRICULA = {"easy": gd.Curriculum(max_tiles=1, min_height=20, jitter=0.2),
              "t4": gd.Curriculum(max_tiles=4, jitter=0.2),
              "t9": gd.Curriculum(max_tiles=9, screens=0.15, jitter=0.2),
-             "screens": gd.Curriculum(max_tiles=9, screens=0.5, jitter=0.2)}
+             "screens": gd.Curriculum(max_tiles=9, screens=0.5, jitter=0.2),
+             # half whole windows at their own grids, most labels redrawn (README: Where the gap is)
+             "whole": gd.Curriculum(max_tiles=9, whole=0.5, fresh=0.8, jitter=0.2)}
 T = nano.ANYRES["tile_size"]
 HEADS = os.path.join(HERE, "init", "heads.safetensors")  # the training-only heads of the committed model
 

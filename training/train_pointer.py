@@ -54,7 +54,7 @@ import grounding_data  # noqa: E402
 import model as nano  # noqa: E402
 import tokenizer as nano_tok  # noqa: E402
 from train_device import pointer_attention  # noqa: E402
-from train_grounding import FeatureCache, python_eval, spread  # noqa: E402
+from train_grounding import FeatureCache, model_ref, parse_point, python_eval, spread  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/gui-agent/training")
 TOKENIZER = os.path.join(CACHE, "tokenizer-numbers.json")
@@ -209,26 +209,48 @@ def losses(net, heads, batch, pad_id, nums):
     return answer, dense, position, pointer
 
 
-def dense_probe(net, heads, tok, cache, pad_id, margin=14):
-    """The dense head's best image token on every held-out sample: (hits, n), a hit when its
-    cell center lies within `margin` pixels of the target box. More sensitive than the answers:
-    it shows whether the matching transfers to unseen words before the coordinates do."""
+def probe(net, heads, tok, items, pad_id, answers=False, margin=14):
+    """(dense hits, answer hits or None, n) on items, each (instruction, grid, thumb, (W, H),
+    box [x, y, w, h], features). The dense hit: the dense head's best image token has its cell
+    center within `margin` pixels of the box, which shows whether the matching transfers before
+    the coordinates do; the answer hit (greedy, with `answers`): the answered point in the box."""
     lm, layer = net.language_model, len(net.language_model.model.layers) - 1
-    hits, samples = 0, cache.heldout["samples"]
+    eos = tok.token_to_id(nano_tok.TOKENS["eos"])
+    dense_hits, answer_hits = 0, 0
     net.eval()
     with torch.no_grad():
-        for s in samples:
-            m, feats = cache.heldout_image(s["img_filename"])
-            ids = torch.tensor([grounding_data.prompt_ids(tok, s["instruction"], m["grid"], m["thumb"], TEMPLATE)])
-            out = lm.model(inputs_embeds=net.embed_features(ids, feats, pad_id), output_hidden_states=True)
+        for instruction, grid, thumb, (W, H), (x, y, w, h), feats in items:
+            ids = torch.tensor([grounding_data.prompt_ids(tok, instruction, grid, thumb, TEMPLATE)])
+            embeds = net.embed_features(ids, feats, pad_id)
+            out = lm.model(inputs_embeds=embeds, output_hidden_states=True)
             scores = heads.dense(out.hidden_states[layer][0][ids[0] == pad_id]).squeeze(-1)
-            W, H = m["size"]
-            fx, fy = grounding_data.token_positions(W, H, m["grid"], m["thumb"])[int(scores.argmax())]
-            px, py = fx * W, fy * H
-            x, y, w, h = s["bbox"]
-            hits += x - margin <= px <= x + w + margin and y - margin <= py <= y + h + margin
+            fx, fy = grounding_data.token_positions(W, H, grid, thumb)[int(scores.argmax())]
+            dense_hits += x - margin <= fx * W <= x + w + margin and y - margin <= fy * H <= y + h + margin
+            if answers:
+                tokens, _ = model_ref.greedy(lm, embeds, 10)
+                tokens = tokens[:tokens.index(eos)] if eos in tokens else tokens
+                point = parse_point(tok.decode(tokens, skip_special_tokens=False), (W, H))
+                answer_hits += point is not None and x <= point[0] <= x + w and y <= point[1] <= y + h
     net.train()
-    return hits, len(samples)
+    return dense_hits, (answer_hits if answers else None), len(items)
+
+
+def heldout_items(cache):
+    """The held-out samples of a cache as probe() items."""
+    out = []
+    for s in cache.heldout["samples"]:
+        m, feats = cache.heldout_image(s["img_filename"])
+        out.append((s["instruction"], m["grid"], m["thumb"], m["size"], s["bbox"], feats))
+    return out
+
+
+def cache_items(cache, n):
+    """The first n samples of a cache as probe() items."""
+    out = []
+    for j in range(min(n, len(cache))):
+        m, feats = cache.item(j)
+        out.append((m["instruction"], m["grid"], m["thumb"], m["crop"][2:], m["box"], feats))
+    return out
 
 
 def grow_vocab(net, opt, state):
@@ -315,6 +337,8 @@ def main():
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "pointer"))
     ap.add_argument("--curve", default=os.path.join(HERE, "curves", "pointer.tsv"))
     ap.add_argument("--export", help="export the final model to this folder")
+    ap.add_argument("--probe", help="with --from: comma-separated caches (unseen samples) to probe, then stop")
+    ap.add_argument("--probe-n", type=int, default=256, help="samples per probed cache")
     ap.add_argument("--selftest", action="store_true", help="check the encoding on the first phase's cache, then stop")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -327,6 +351,8 @@ def main():
     caches = {phases[0][0][0]: first}
     if args.selftest:
         return selftest(tok, first)
+    if args.probe and not args.start_from:
+        sys.exit("train_pointer: --probe needs --from CHECKPOINT")
 
     def cache_named(n):
         """A phase's cache, read when the phase first needs it (a later one may still be being written)."""
@@ -342,7 +368,7 @@ def main():
     params = [p for p in net.parameters() if p.requires_grad] + list(heads.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     path, step = os.path.join(args.ckpt, "pointer.pt"), 0
-    if os.path.exists(path):
+    if os.path.exists(path) and not args.probe:  # a probe looks at --from only
         state = torch.load(path, map_location="cpu", weights_only=True)
         grow_vocab(net, opt, state)
         net.load_state_dict(state["model"])
@@ -356,7 +382,13 @@ def main():
         net.load_state_dict(state["model"])
         heads.load_state_dict(state["heads"])
         print(f"train_pointer: model and heads from {args.start_from} (its step {state['step']}), a new run")
-        hits, n = dense_probe(net, heads, tok, first, pad_id)
+        if args.probe:
+            for name in ["held-out"] + args.probe.split(","):
+                items = heldout_items(first) if name == "held-out" else cache_items(cache_named(name), args.probe_n)
+                hits, answer_hits, n = probe(net, heads, tok, items, pad_id, answers=True)
+                print(f"train_pointer: probe {name}: dense head within 14 px {hits}/{n}, answer in box {answer_hits}/{n}")
+            return
+        hits, _, n = probe(net, heads, tok, heldout_items(first), pad_id)
         print(f"train_pointer: before training, dense head within 14 px on {hits}/{n} held-out samples", flush=True)
     os.makedirs(args.ckpt, exist_ok=True)
     if not os.path.exists(args.curve):
@@ -402,7 +434,7 @@ def main():
                   f"lr {lr:.2e} {(step - start) * args.batch / (time.time() - t0):.1f} samples/s", flush=True)
         if step % args.eval_every == 0 or step == total:
             hits, n, answers = python_eval(net, tok, first, spread(first.heldout["samples"], args.eval_limit), TEMPLATE)
-            dense_hits, dense_n = dense_probe(net, heads, tok, first, pad_id)
+            dense_hits, _, dense_n = probe(net, heads, tok, heldout_items(first), pad_id)
             a = np.mean(recent, 0)
             with open(args.curve, "a") as f:
                 f.write(f"{step}\t{step * args.batch}\t{'+'.join(names)}\t{a[0]:.4f}\t{a[1]:.4f}\t{a[2]:.5f}\t"
