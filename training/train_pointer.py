@@ -26,7 +26,8 @@ Deterministic given --seed and the caches: batch b of a phase takes cached sampl
 (pointer/pointer.pt) holds the model, heads, optimizer and step.
 
 Usage: training/train_pointer.py --schedule v2-t1:1000,v2-t4+v2-t9:2500 [--minutes M] [--batch B]
-       [--lr LR] [--init MODEL_DIR] [--eval-every N] [--export DIR] [--selftest]
+       [--lr LR] [--init MODEL_DIR | --from CKPT] [--eval-every N] [--export DIR] [--selftest]
+       training/train_pointer.py --from CKPT --probe CACHE[,CACHE...] [--probe-n N]
 """
 import argparse
 import json
