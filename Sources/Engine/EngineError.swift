@@ -11,6 +11,8 @@ public enum EngineError: Error, LocalizedError, Equatable {
   case missingConfigField(String)
   case badConfig(String)
   case tokenizer(String)
+  /// config.json names pointer token ids but the checkpoint lacks these pointer-head tensors.
+  case missingPointerHeadTensors([String])
 
   public var errorDescription: String? {
     switch self {
@@ -21,6 +23,9 @@ public enum EngineError: Error, LocalizedError, Equatable {
     case let .missingConfigField(f): "config.json: required field '\(f)' is missing"
     case let .badConfig(m): "config.json: \(m)"
     case let .tokenizer(m): "tokenizer: \(m)"
+    case let .missingPointerHeadTensors(names):
+      "config.json names pointer token ids (a pointer head), but the checkpoint lacks "
+        + (names.count == 1 ? "its tensor " : "\(names.count) of its tensors: ") + names.map { "'\($0)'" }.joined(separator: ", ")
     }
   }
 }

@@ -12,11 +12,14 @@ public struct BlueLMVLModel: VisionLanguageModel {
   let vision: SiglipVisionTower
   let projector: DownsamplingProjector
   let language: DecoderLM
+  /// The optional pointer head (`multi_patch_pointer_head.*`); nil for a text-answer checkpoint.
+  let pointerHead: PointerHead?
   /// Threads the model's products and loops are split over. OpenBLAS is set to one thread
   /// per call (process-wide) when a model is made: the engine splits the work itself.
   public let threads: Int
 
-  /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes.
+  /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes, and the
+  /// pointer head when config.json names pointer token ids (or the checkpoint holds its tensors).
   /// Errors name the missing tensor or the tensor with the wrong shape.
   public init(config: BlueLMVLConfig, weights: any WeightSource, threads: Int = 1) throws(EngineError) {
     try config.validate()
@@ -24,6 +27,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
     vision = try SiglipVisionTower(weights, config: config.visionConfig)
     projector = try DownsamplingProjector(weights, config: config)
     language = try DecoderLM(weights, config: config.textConfig)
+    pointerHead = try PointerHead.load(weights, config: config)
     self.threads = max(1, threads)
     BLAS.setThreads(1)
   }

@@ -20,11 +20,18 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
   /// The task prompt the model was trained with (optional): `{instruction}` stands for the task
   /// text, and an image placeholder written in it places the image (else the image goes first).
   public var promptTemplate: String?
+  /// The ids of `<|pointer_start|>`, `<|pointer_pad|>`, `<|pointer_end|>` when the checkpoint
+  /// carries the optional pointer head (top-level `pointer_*_token_id`; all three or none).
+  public var pointerStartTokenId: Int?
+  public var pointerPadTokenId: Int?
+  public var pointerEndTokenId: Int?
 
   enum CodingKeys: String, CodingKey {
     case modelType = "model_type", visionConfig = "vision_config", textConfig = "text_config"
     case projector, anyres, tokens, chat, coordinates
     case promptTemplate = "prompt_template"
+    case pointerStartTokenId = "pointer_start_token_id", pointerPadTokenId = "pointer_pad_token_id"
+    case pointerEndTokenId = "pointer_end_token_id"
   }
 
   /// A configuration built in code (tests, benchmarks); `validate()` checks it.
@@ -61,6 +68,16 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     chat = try c.decodeIfPresent(ChatConfig.self, forKey: .chat) ?? ChatConfig()
     coordinates = try c.decodeIfPresent(String.self, forKey: .coordinates) ?? "norm1000"
     promptTemplate = try c.decodeIfPresent(String.self, forKey: .promptTemplate)
+    pointerStartTokenId = try c.decodeIfPresent(Int.self, forKey: .pointerStartTokenId)
+    pointerPadTokenId = try c.decodeIfPresent(Int.self, forKey: .pointerPadTokenId)
+    pointerEndTokenId = try c.decodeIfPresent(Int.self, forKey: .pointerEndTokenId)
+  }
+
+  /// The pointer tokens' ids, when config.json names them (checked by `validate()`: all three
+  /// or none, each inside the vocabulary).
+  public var pointerTokenIds: PointerTokenIds? {
+    guard let s = pointerStartTokenId, let p = pointerPadTokenId, let e = pointerEndTokenId else { return nil }
+    return PointerTokenIds(start: s, pad: p, end: e)
   }
 
   /// Decodes and validates config.json's bytes. Errors: `missingConfigField(path)`,
@@ -131,6 +148,26 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
       guard template.components(separatedBy: tokens.imagePad).count <= 2 else {
         throw .badConfig("prompt_template '\(template)' places more than one image")
       }
+    }
+    try validatePointerIds()
+  }
+
+  private func validatePointerIds() throws(EngineError) {
+    let named: [(String, Int?)] = [("pointer_start_token_id", pointerStartTokenId),
+                                    ("pointer_pad_token_id", pointerPadTokenId),
+                                    ("pointer_end_token_id", pointerEndTokenId)]
+    let given = named.filter { $0.1 != nil }
+    guard !given.isEmpty else { return }
+    if given.count < named.count {
+      let absent = named.filter { $0.1 == nil }.map(\.0)
+      throw .badConfig("\(given.map(\.0).joined(separator: ", ")) given but \(absent.joined(separator: ", ")) missing: the pointer head needs all three")
+    }
+    let vocab = textConfig.vocabSize
+    for case let (name, id?) in named where id < 0 || id >= vocab {
+      throw .badConfig("\(name) \(id) is outside the vocabulary 0..<\(vocab) (text_config.vocab_size)")
+    }
+    if Set(named.compactMap(\.1)).count < 3 {
+      throw .badConfig("pointer_start_token_id, pointer_pad_token_id and pointer_end_token_id must differ, got \(named.compactMap(\.1))")
     }
   }
 

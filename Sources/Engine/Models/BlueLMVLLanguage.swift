@@ -108,12 +108,26 @@ struct DecoderLM: Sendable {
   /// every row when `allPositions`.
   func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool,
                threads: Int) -> [Float] {
-    var x = input
-    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope, threads: threads) }
-    cache.length += n
+    let x = layersForward(input, rows: n, cache: &cache, threads: threads)
     let d = config.hiddenSize
     let kept = allPositions ? x : Array(x[((n - 1) * d)..<(n * d)])  // (rows, D)
     let rows = allPositions ? n : 1
     return lmHead(norm(kept, rows: rows), rows: rows, threads: threads)  // (rows, vocab)
+  }
+
+  /// x (n, D) appended at cache.length -> the final-normed hidden state (D,) of row `row`
+  /// (what the pointer head queries; lm_head is not applied).
+  func normedHidden(_ input: [Float], rows n: Int, row: Int, cache: inout KVCache, threads: Int) -> [Float] {
+    let x = layersForward(input, rows: n, cache: &cache, threads: threads)
+    let d = config.hiddenSize
+    return norm(Array(x[(row * d)..<((row + 1) * d)]), rows: 1)
+  }
+
+  /// x (n, D) through every layer (writing their K/V rows); advances `cache.length` by n.
+  private func layersForward(_ input: [Float], rows n: Int, cache: inout KVCache, threads: Int) -> [Float] {
+    var x = input
+    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope, threads: threads) }
+    cache.length += n
+    return x
   }
 }

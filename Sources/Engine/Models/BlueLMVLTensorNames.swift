@@ -34,6 +34,26 @@ public enum BlueLMVLTensorNames {
     static let gate = ".mlp.gate_proj", up = ".mlp.up_proj", down = ".mlp.down_proj"
   }
 
+  // Optional pointer head (GUI-Actor's `multi_patch_pointer_head.*`), d = the decoder's width.
+  public static let pointerHead = "multi_patch_pointer_head"
+  public static let pointerInProjWeight = pointerHead + ".self_attention.in_proj_weight"
+  public static let pointerInProjBias = pointerHead + ".self_attention.in_proj_bias"
+  public static let pointerOutProj = pointerHead + ".self_attention.out_proj"
+  public static let pointerNorm = pointerHead + ".layer_norm"
+  public static let pointerProjectionEnc = pointerHead + ".projection_enc"
+  public static let pointerProjectionDec = pointerHead + ".projection_dec"
+
+  /// The pointer head's tensors for decoder width `d`, with their PyTorch shapes.
+  public static func pointerHeadTensors(width d: Int) -> [(name: String, shape: [Int])] {
+    var list: [(String, [Int])] = [(pointerInProjWeight, [3 * d, d]), (pointerInProjBias, [3 * d]),
+                                   (pointerOutProj + ".weight", [d, d]), (pointerOutProj + ".bias", [d]),
+                                   (pointerNorm + ".weight", [d]), (pointerNorm + ".bias", [d])]
+    for projection in [pointerProjectionEnc, pointerProjectionDec] {
+      for layer in [".0", ".2"] { list += [(projection + layer + ".weight", [d, d]), (projection + layer + ".bias", [d])] }
+    }
+    return list
+  }
+
   /// Every tensor the model reads for `config`, with its PyTorch shape, in load order.
   public static func expectedTensors(_ config: BlueLMVLConfig) -> [(name: String, shape: [Int])] {
     let v = config.visionConfig, t = config.textConfig
@@ -78,6 +98,7 @@ public enum BlueLMVLTensorNames {
     }
     list.append((finalNorm, [d]))
     if !t.tieWordEmbeddings { list.append((lmHead, [t.vocabSize, d])) }
+    if config.pointerTokenIds != nil { list += pointerHeadTensors(width: d) }
     return list
   }
 }

@@ -91,6 +91,15 @@ public enum ModelLoader {
       }
       return id
     }
+    if let pointer = network.pointerTokenIds {
+      let expected = [(PointerTokenIds.startText, pointer.start, "pointer_start_token_id"),
+                      (PointerTokenIds.padText, pointer.pad, "pointer_pad_token_id"),
+                      (PointerTokenIds.endText, pointer.end, "pointer_end_token_id")]
+      for (text, id, field) in expected where tokenizer.tokenId(for: text) != id {
+        let actual = tokenizer.tokenId(for: text).map { "has id \($0)" } ?? "is not in tokenizer.json"
+        throw .badConfig("\(field) is \(id), but the token \(text) \(actual)")
+      }
+    }
     let t = config.tokens
     let ids = ImageTokenIds(imageStart: try id(t.imageStart, "image_start"), imageEnd: try id(t.imageEnd, "image_end"),
                             tileNewline: try id(t.tileNewline, "tile_newline"), imagePad: try id(t.imagePad, "image_pad"))
