@@ -1,3 +1,4 @@
+import Foundation
 /// What a model's grounding answer names: a point, a box (whose center is the click point), or
 /// nothing usable, with the reason.
 public enum GroundingAnswer: Sendable, Equatable {
@@ -25,6 +26,8 @@ public enum NoCoordinateReason: Sendable, Equatable, CustomStringConvertible {
   case outOfRange(value: Double, allowed: ClosedRange<Double>)
   /// A number too large to represent (it overflows a double).
   case notFinite(String)
+  /// The pointer head's best region scores below the minimum the caller asked for: "not found".
+  case belowMinimumScore(score: Double, minimum: Double)
 
   public var description: String {
     switch self {
@@ -32,6 +35,8 @@ public enum NoCoordinateReason: Sendable, Equatable, CustomStringConvertible {
     case .noCoordinateFound: "the answer holds no point (x,y) or box (x1,y1,x2,y2)"
     case let .outOfRange(v, r): "coordinate \(v) is outside [\(r.lowerBound), \(r.upperBound)]"
     case let .notFinite(s): "coordinate \(s) is not a finite number"
+    case let .belowMinimumScore(score, minimum):
+      "not found: the pointer's best region scores \(String(format: "%.4f", score)), below the minimum \(minimum)"
     }
   }
 }

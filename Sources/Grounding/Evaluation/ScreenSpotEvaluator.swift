@@ -157,7 +157,9 @@ public struct ScreenSpotEvaluator: Sendable {
     case let .model(grounder, thinking, maxTokens):
       guard let image else { throw .invalidArgument("image \(path) was not read") }
       let r = try grounder.ground(image: image, instruction: sample.instruction, thinking: thinking, maxTokens: maxTokens)
-      return Prediction(x: r.point.map { Double($0.x) }, y: r.point.map { Double($0.y) }, answer: r.answer,
+      // A pointer-head result has no answer text.
+      return Prediction(x: r.point.map { Double($0.x) }, y: r.point.map { Double($0.y) },
+                        answer: r.method == .pointer ? nil : r.answer,
                         noCoordinate: r.point == nil ? (r.noCoordinate?.description ?? "no coordinate") : nil)
     }
   }

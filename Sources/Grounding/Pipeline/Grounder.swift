@@ -16,8 +16,26 @@ public struct GroundingResult: Sendable {
   public var noCoordinate: NoCoordinateReason?
   /// The AnyRes grid the screenshot was cut into.
   public var grid: AnyResGrid?
-  /// Seconds per stage: preprocess, vision, prefill, decode.
+  /// Seconds per stage: preprocess, vision, prefill, then decode (text) or pointer (the head).
   public var timings: [String: Double]
+  /// How the point was found: a text answer or the pointer head.
+  public var method: GroundingMethod = .text
+  /// Pointer head only: the best region's summed softmax mass (0...1), also when it is below
+  /// the minimum and the result is "not found".
+  public var score: Double? = nil
+  /// Pointer head only: the point in original-image pixels before rounding (no origin added).
+  public var imagePoint: ImagePoint? = nil
+
+  /// Whether there is a point.
+  public var found: Bool { point != nil }
+}
+
+/// How a grounding result was obtained.
+public enum GroundingMethod: String, Sendable, Codable {
+  /// The model wrote the coordinates as text (decoded and parsed).
+  case text
+  /// The pointer head scored the image tokens (one prefill, no decoding).
+  case pointer
 }
 
 /// Instruction + screenshot -> screen point, through a vision-language model.
@@ -26,6 +44,11 @@ public struct Grounder: Sendable {
   public let convention: CoordinateConvention
   /// How the instruction becomes the user prompt; `{instruction}` stands for it.
   public var promptTemplate: String
+  /// Pointer head only: a best region scoring below this is "not found" (no point, the reason
+  /// `belowMinimumScore`). 0 (the default) always answers. Text answers have no score.
+  public var minimumScore: Double = 0
+  /// The model's pointing pass and its token ids, when its checkpoint has a pointer head.
+  let pointing: (model: any PointingModel, ids: PointerTokenIds)?
 
   /// Without a `promptTemplate`, the one the model was trained with (its config's
   /// `prompt_template`), else the bare instruction after the image.
@@ -37,11 +60,25 @@ public struct Grounder: Sendable {
     self.pipeline = try VisionLanguagePipeline(model: model)
     self.convention = convention
     self.promptTemplate = promptTemplate ?? model.promptTemplate ?? "{instruction}"
+    if let pointingModel = model.network as? any PointingModel, let ids = pointingModel.pointerTokenIds {
+      pointing = (pointingModel, ids)
+    } else {
+      pointing = nil
+    }
   }
+
+  /// `.pointer` when the model has a pointer head (then `ground` uses it), else `.text`.
+  public var method: GroundingMethod { pointing == nil ? .text : .pointer }
 
   /// Grounds `instruction` on `image`, a capture whose top-left lies at `origin` on the screen.
   public func ground(image: RGBImage, instruction: String, origin: ScreenPoint = .zero,
                      thinking: ThinkingMode = .default, maxTokens: Int = 48) throws(GroundingError) -> GroundingResult {
+    if pointing != nil {
+      guard thinking == .default else {
+        throw .invalidArgument("this model grounds with its pointer head, without decoding: thinking (--think, --no-think, --think-budget) does not apply")
+      }
+      return try groundWithPointer(image: image, instruction: instruction, origin: origin)
+    }
     let prompt = promptTemplate.replacingOccurrences(of: "{instruction}", with: instruction)
     let prepared = try pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
     let budget = thinking.budget ?? 0

@@ -7,6 +7,8 @@ enum ExitCode: Int32 {
   case failure = 1
   /// The command line itself is wrong (unknown option, missing value, bad number).
   case usage = 2
+  /// `ground`: the model's pointer head found nothing scoring at least --min-score.
+  case notFound = 3
 }
 
 /// A wrong command line; printed with the command's usage, exit status 2.

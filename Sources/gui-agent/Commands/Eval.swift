@@ -26,7 +26,8 @@ extension Commands {
 
       A sample is a hit when the predicted point lies in its box, edges included (x1 <= x <= x2,
       y1 <= y <= y2, as SeeClick's and ScreenSpot-Pro's scripts count). An answer without a point,
-      or a sample missing from --predictions, is a miss. A sample that cannot be scored (missing
+      or a sample missing from --predictions, is a miss. A model with a pointer head grounds with
+      it; with --min-score S a best region scoring below S is "not found", a miss. A sample that cannot be scored (missing
       image, unreadable PNG, box outside the image, missing or unknown field) is skipped: it is
       named on standard error and counted apart.
 
@@ -48,6 +49,7 @@ extension Commands {
       .value("limit", "N", "Only the first N samples of the file."),
       .value("max-tokens", "N", "With --model: most answer tokens (default 48; a thinking budget adds to it)."),
       .value("prompt-template", "TEXT", "With --model: the user prompt, {instruction} for the instruction (default: the model's own)."),
+      minScoreOption,
     ],
     run: { args in
       guard let data = args.string("data") else { throw UsageError("missing --data ANNOTATIONS.json") }
@@ -144,7 +146,7 @@ extension Commands {
     if args.string("seed") != nil, args.string("baseline") != "random" { throw UsageError("--seed goes with --baseline random") }
     if args.string("baseline") != nil || args.string("predictions") != nil {
       for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --model") }
-      for name in ["think-budget", "max-tokens", "prompt-template", "threads"] where args.string(name) != nil {
+      for name in ["think-budget", "max-tokens", "prompt-template", "threads", "min-score"] where args.string(name) != nil {
         throw UsageError("--\(name) goes with --model")
       }
     }
@@ -165,7 +167,8 @@ extension Commands {
     let thinking = try thinkingMode(args)
     let maxTokens = try args.int("max-tokens", range: 1...100_000) ?? 48
     let model = try loadModel(args)
-    let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+    var grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+    try applyMinimumScore(args, to: &grounder)
     return (.model(grounder, thinking: thinking, maxTokens: maxTokens), "model \((model.path as NSString).lastPathComponent)")
   }
 

@@ -14,6 +14,13 @@ extension Commands {
       monitor, whose offset is added so the point is a screen pixel). --annotate writes the
       screenshot with the point and box drawn. Exit status 0 also when the answer holds no
       coordinate (x and y are then null, and the reason is printed).
+
+      A model whose checkpoint has a pointer head grounds with it (one prefill, no decoding;
+      "method": "pointer" in --json, "text" otherwise) and gives a score, the best region's
+      share of the head's attention (0 to 1). With --min-score S, a best region scoring below S
+      means "not found": exit status 3, a message on standard error, "found": false in --json.
+      --json: point [x, y] and box {x, y, w, h} in screen pixels (the image's own pixels with
+      --image), score (pointer only, else null), found, method; x and y as before.
       """,
     options: modelOptions + thinkingOptions + [
       .value("image", "PNG", "The screenshot."),
@@ -22,6 +29,7 @@ extension Commands {
       .value("annotate", "OUT.png", "Write the screenshot with the answer drawn on it."),
       .value("max-tokens", "N", "Most answer tokens (default 48; a thinking budget adds to it)."),
       .value("prompt-template", "TEXT", "The user prompt; {instruction} stands for the instruction (default: the model's own)."),
+      minScoreOption,
       displayOption,
     ],
     positionals: [PositionalSpec(name: "INSTRUCTION", help: "What to find, e.g. \"the Save button\".")],
@@ -34,7 +42,8 @@ extension Commands {
       let t0 = clock.now
       let model = try loadModel(args)
       let loadSeconds = (clock.now - t0).seconds
-      let grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+      var grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+      try applyMinimumScore(args, to: &grounder)
       let r = try grounder.ground(image: image, instruction: instruction, origin: origin,
                                   thinking: thinking, maxTokens: maxTokens)
       if let out = args.string("annotate") {
@@ -43,26 +52,52 @@ extension Commands {
       var timings = r.timings
       timings["load"] = loadSeconds
       if args.json {
-        let box: Any = r.box.map { [$0.x, $0.y, $0.x + $0.width - 1, $0.y + $0.height - 1] } ?? NSNull()
+        let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
         try Output.json([
           "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
-          "box": box, "answer": r.answer, "reasoning": r.reasoning,
+          "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
+          "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
+          "answer": r.answer, "reasoning": r.reasoning,
           "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
           "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
           "model": model.path,
         ])
       } else {
         if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
-        Output.out("answer: \(r.answer)")
+        if r.method == .pointer {
+          Output.out("method: pointer" + (r.score.map { String(format: ", score %.4f", $0) } ?? ""))
+        } else {
+          Output.out("answer: \(r.answer)")
+        }
         if let p = r.point {
           Output.out("point: \(p.x) \(p.y)" + (r.box.map { " box: \($0)" } ?? ""))
+        } else if case .belowMinimumScore = r.noCoordinate {
+          // Said on standard error below.
         } else {
           Output.out("no point: \(r.noCoordinate?.description ?? "no coordinate")")
         }
         if let out = args.string("annotate") { Output.out("wrote \(out)") }
       }
+      if case .belowMinimumScore = r.noCoordinate {
+        Output.err("gui-agent: \(r.noCoordinate?.description ?? "not found")")
+        return .notFound
+      }
       return .success
     })
+
+  /// `--min-score S` (ground, eval screenspot): with a pointer model, a best region scoring below S is "not found".
+  static let minScoreOption = OptionSpec.value(
+    "min-score", "S", "Pointer-head models: answer \"not found\" when the best region scores below S (0...1, default 0).")
+
+  /// Sets the grounder's minimum score from --min-score; a text-answer model has no score, so
+  /// there the option is ignored with a note on standard error.
+  static func applyMinimumScore(_ args: ParsedArguments, to grounder: inout Grounder) throws {
+    guard let minimum = try args.double("min-score", range: 0...1) else { return }
+    if grounder.method == .text, minimum > 0 {
+      Output.log("--min-score: this model answers in text, without a score; the option has no effect")
+    }
+    grounder.minimumScore = minimum
+  }
 
   /// The screenshot of `--image` or `--capture [--monitor]`, and its top-left on the screen.
   static func screenshot(_ args: ParsedArguments) throws -> (RGBImage, ScreenPoint) {
