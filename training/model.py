@@ -64,6 +64,8 @@ class BlueLMNano(nn.Module):
         self.multi_modal_projector = Projector(v["hidden_size"], t["hidden_size"])
         self.language_model = LlamaForCausalLM(LlamaConfig(**t, attn_implementation="sdpa"))
         self.g = v["image_size"] // v["patch_size"]
+        if "pointer_pad_token_id" in config:
+            self.multi_patch_pointer_head = PointerHead(t["hidden_size"])
 
     def image_embeddings(self, pixel_values):
         """pixel_values (tiles, 3, T, T) -> (tiles*h*h, D_lm), thumbnail/tiles in the given order."""
@@ -117,6 +119,39 @@ class BlueLMNano(nn.Module):
         if missing:
             raise ValueError(f"checkpoint lacks {len(missing)} tensors, e.g. {missing[:3]}")
         self.load_state_dict({names[n]: tensors[n].float() for n in names}, strict=True)
+
+
+# MARK: - Pointer head
+
+POINTER_TOKENS = {"pointer_start": "<|pointer_start|>", "pointer_pad": "<|pointer_pad|>",
+                  "pointer_end": "<|pointer_end|>"}
+POINTER_HEADS = 8
+
+
+class PointerHead(nn.Module):
+    """The format's optional pointer head (docs/checkpoint-format.md, GUI-Actor's layout and
+    tensor names under `multi_patch_pointer_head.`): keys from the image tokens' input embeddings
+    (the adapter outputs of the tiles, thumbnail left out) through one self-attention over those
+    tokens, residual + LayerNorm (eps 1e-5), projection_enc; the query from the decoder's final
+    normed hidden state at <|pointer_pad|> through projection_dec; scores q . k / sqrt(d)."""
+
+    def __init__(self, d, heads=POINTER_HEADS):
+        super().__init__()
+        self.d = d
+        self.self_attention = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.layer_norm = nn.LayerNorm(d, eps=1e-5)
+        self.projection_enc = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+        self.projection_dec = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, d))
+
+    def keys(self, image_embeds):
+        """image_embeds (n, d), the tiles' tokens of one image -> keys (n, d)."""
+        x = image_embeds.unsqueeze(0)
+        ctx, _ = self.self_attention(x, x, x, need_weights=False)
+        return self.projection_enc(self.layer_norm(x + ctx)).squeeze(0)
+
+    def logits(self, keys, query_hidden):
+        """keys (n, d), query_hidden (q, d) -> (q, n) logits; softmax over n gives the scores."""
+        return self.projection_dec(query_hidden) @ keys.transpose(0, 1) / self.d ** 0.5
 
 
 def count_parameters(model):

@@ -93,6 +93,23 @@ def build_numbers():
     return tok
 
 
+POINTER = ["<|pointer_start|>", "<|pointer_pad|>", "<|pointer_end|>"]
+
+
+def build_bytes():
+    """The pointer-head model's tokenizer (train.py): byte-level, no merges at all, so an
+    instruction reaches the decoder one character a token, as the vision tower reads it, and a
+    word never seen in training is made of familiar pieces; the format's special tokens, then the
+    pointer head's three (docs/checkpoint-format.md). 9 + 256 + 3 tokens."""
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {t: i for i, t in enumerate(SPECIALS + alphabet + POINTER)}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_special_tokens(SPECIALS + POINTER)
+    return tok
+
+
 def load_or_build(path=None, vocab_size=DEFAULT_VOCAB):
     """The cached tokenizer at `path` (built and saved there when missing)."""
     path = path or os.path.join(CACHE, "tokenizer.json")

@@ -1,0 +1,133 @@
+"""The decoder pass train.py needs and transformers does not give: one image prefix, many
+instruction segments. The prefix `[|Human|]:<image tokens>` runs once (causal); each segment
+`{instruction}[|AI|]:<|pointer_start|><|pointer_pad|><|pointer_end|>` attends to the whole prefix
+and causally to itself, at positions P, P+1, ... as if it were alone after the prefix. The layers
+are LlamaForCausalLM's own modules (norms, projections, MLP); attention and RoPE are written out
+here as transformers' Llama computes them (rotate-half RoPE, grouped KV heads). `check()` holds
+this pass to transformers' forward over each whole prompt.
+"""
+import torch
+import torch.nn.functional as F
+
+import grounding_data as gd
+import model as nano
+from grounding_data import H_TOK, anyres_ref
+
+
+class Prompts:
+    """Token ids of the engine's pointer prompt, split into the image prefix and the segment."""
+
+    def __init__(self, tok):
+        self.tok = tok
+        self.ids = gd.special_ids(tok)
+        self.pad = tok.token_to_id(nano.POINTER_TOKENS["pointer_pad"])
+        self.suffix = tok.encode(gd.CHAT["assistant"] + "".join(nano.POINTER_TOKENS.values()),
+                                 add_special_tokens=False).ids
+        self.human = tok.encode(gd.CHAT["user"].split("{content}")[0], add_special_tokens=False).ids
+        self._seg = {}
+
+    def prefix(self, grid, thumb):
+        gd.special_ids(self.tok)  # token_layout reads the module's ids
+        return self.human + anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
+
+    def segment(self, instruction):
+        if instruction not in self._seg:
+            self._seg[instruction] = self.tok.encode(instruction, add_special_tokens=False).ids + self.suffix
+        return self._seg[instruction]
+
+    def whole(self, instruction, grid, thumb):
+        """The prompt as the engine builds it for one instruction (gd.prompt_ids + the pointer tokens)."""
+        return gd.prompt_ids(self.tok, instruction, grid, thumb) + self.suffix[len(self.tok.encode(
+            gd.CHAT["assistant"], add_special_tokens=False).ids):]
+
+
+def rope(x, pos, theta):
+    """x (..., n, hd), pos (n,) -> x rotated as transformers' Llama does (halves, not pairs)."""
+    hd = x.shape[-1]
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+    f = pos.float()[:, None] * inv[None]
+    emb = torch.cat([f, f], -1)
+    cos, sin = emb.cos(), emb.sin()
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    return x * cos + torch.cat([-x2, x1], -1) * sin
+
+
+def heads(x, proj, n, hd):
+    B, L, _ = x.shape
+    return proj(x).view(B, L, n, hd).transpose(1, 2)
+
+
+def forward(lm, prefix, segs, seg_len):
+    """prefix (1, P, d) and segs (S, L, d) input embeddings -> the segments' final normed hidden
+    states (S, L, d). seg_len: (S,) true lengths (right padding past them is never read)."""
+    cfg = lm.config
+    nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
+    hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // nh
+    theta = getattr(cfg, "rope_theta", None) or cfg.rope_parameters["rope_theta"]
+    P, (S, L) = prefix.shape[1], segs.shape[:2]
+    pos_p, pos_s = torch.arange(P), torch.arange(P, P + L)
+    seg_mask = torch.cat([torch.ones(L, P, dtype=torch.bool), torch.ones(L, L, dtype=torch.bool).tril()], 1)
+    hp, hs = prefix, segs
+    for layer in lm.model.layers:
+        at = layer.self_attn
+        xp, xs = layer.input_layernorm(hp), layer.input_layernorm(hs)
+        qp, kp, vp = (heads(xp, at.q_proj, nh, hd), heads(xp, at.k_proj, nkv, hd), heads(xp, at.v_proj, nkv, hd))
+        qs, ks, vs = (heads(xs, at.q_proj, nh, hd), heads(xs, at.k_proj, nkv, hd), heads(xs, at.v_proj, nkv, hd))
+        qp, kp = rope(qp, pos_p, theta), rope(kp, pos_p, theta)
+        qs, ks = rope(qs, pos_s, theta), rope(ks, pos_s, theta)
+        rep = nh // nkv
+        kp_r, vp_r = kp.repeat_interleave(rep, 1), vp.repeat_interleave(rep, 1)
+        op = F.scaled_dot_product_attention(qp, kp_r, vp_r, is_causal=True)
+        k_all = torch.cat([kp_r.expand(S, -1, -1, -1), ks.repeat_interleave(rep, 1)], 2)
+        v_all = torch.cat([vp_r.expand(S, -1, -1, -1), vs.repeat_interleave(rep, 1)], 2)
+        os_ = F.scaled_dot_product_attention(qs, k_all, v_all, attn_mask=seg_mask)
+        hp = hp + at.o_proj(op.transpose(1, 2).reshape(1, P, nh * hd))
+        hs = hs + at.o_proj(os_.transpose(1, 2).reshape(S, L, nh * hd))
+        hp = hp + layer.mlp(layer.post_attention_layernorm(hp))
+        hs = hs + layer.mlp(layer.post_attention_layernorm(hs))
+    return lm.model.norm(hs)
+
+
+def pointer_logits(net, prompts, feats, grid, thumb, instructions):
+    """Logits (S, tile tokens) of the pointer head for each instruction on one image, from the
+    tower's cached features (tiles, g*g, D_v), thumbnail first."""
+    emb = net.language_model.model.embed_tokens
+    img = net.multi_modal_projector(feats, net.g)                       # (tokens, d)
+    pre_ids = torch.tensor(prompts.prefix(grid, thumb))
+    pre = emb(pre_ids)
+    mask = pre_ids == prompts.ids["image_pad"]
+    if int(mask.sum()) != img.shape[0]:
+        raise ValueError(f"{int(mask.sum())} image_pad positions for {img.shape[0]} image tokens")
+    pre = pre.masked_scatter(mask.unsqueeze(-1), img.to(pre.dtype)).unsqueeze(0)
+    segs = [prompts.segment(t) for t in instructions]
+    L = max(len(s) for s in segs)
+    ids = torch.zeros(len(segs), L, dtype=torch.long)
+    for i, s in enumerate(segs):
+        ids[i, :len(s)] = torch.tensor(s)
+    hidden = forward(net.language_model, pre, emb(ids), [len(s) for s in segs])
+    pad_at = torch.tensor([s.index(prompts.pad) for s in segs])
+    query = hidden[torch.arange(len(segs)), pad_at]                     # (S, d)
+    n_thumb = H_TOK * H_TOK if thumb else 0
+    keys = net.multi_patch_pointer_head.keys(img[n_thumb:])
+    return net.multi_patch_pointer_head.logits(keys, query)
+
+
+def check(net, prompts, feats, grid, thumb, instructions, tol=2e-4):
+    """The shared-prefix pass against transformers' forward over each whole prompt: the final
+    hidden state at <|pointer_pad|>. Returns the largest difference (raises past tol)."""
+    worst = 0.0
+    with torch.no_grad():
+        logits = pointer_logits(net, prompts, feats, grid, thumb, instructions)
+        n_thumb = H_TOK * H_TOK if thumb else 0
+        img = net.multi_modal_projector(feats, net.g)
+        keys = net.multi_patch_pointer_head.keys(img[n_thumb:])
+        for i, t in enumerate(instructions):
+            ids = torch.tensor([prompts.whole(t, grid, thumb)])
+            embeds = net.embed_features(ids, feats, prompts.ids["image_pad"])
+            out = net.language_model.model(inputs_embeds=embeds).last_hidden_state[0]
+            pad = ids[0].tolist().index(prompts.pad)
+            ref = net.multi_patch_pointer_head.logits(keys, out[pad:pad + 1])[0]
+            worst = max(worst, float((ref - logits[i]).abs().max()))
+    if worst > tol:
+        raise AssertionError(f"decoder.check: shared-prefix logits differ from transformers' by {worst:.2e}")
+    return worst

@@ -1,0 +1,271 @@
+#!/usr/bin/env python3
+"""Stage 3 of the pipeline (generate -> cache -> train -> evaluate -> export): trains the adapter,
+the decoder and the pointer head (docs/checkpoint-format.md, "Pointer head") on cached tower
+features of whole windows and screens (cache_windows.py); the tower stays as cached.
+
+One image, many instructions: the image prefix `[|Human|]:<image tokens>` runs through the
+decoder once; every instruction of the image is a segment `{instruction}[|AI|]:<|pointer_start|>
+<|pointer_pad|><|pointer_end|>` that sees the prefix and itself only, at the positions it would
+have alone (the engine's prompt, token for token). The pointer head scores the image's tile
+tokens against each segment's <|pointer_pad|> state; the loss is the cross-entropy against a
+uniform distribution over the tokens the target box covers (GUI-Actor's objective); the image's
+other elements are the negatives. Throughput: see training/README.md.
+
+Every --eval-every steps both held-out sets are scored from their cached features with the
+engine's point rule (pointer.py) and a line goes to the curve (--curve TSV). The checkpoint
+(--ckpt DIR/train.pt) holds model, optimizer and step; running the same command again resumes.
+--export DIR writes the model folder (export.py) at the end.
+
+Usage: training/train.py --cache DIR[,DIR...] [--from MODEL_DIR | resume] [--steps N] [--minutes M]
+                         [--batch B] [--segments S] [--lr LR] [--ckpt DIR] [--curve TSV] [--export DIR]
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import common  # noqa: E402
+
+if __name__ == "__main__":
+    common.enter_venv(__file__, common.TORCH_PACKAGES)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+import decoder  # noqa: E402
+import model as nano  # noqa: E402
+import pointer  # noqa: E402
+import tokenizer as nano_tok  # noqa: E402
+
+CACHE = os.path.expanduser("~/.cache/gui-agent/training")
+
+
+# MARK: - Cached items
+
+class Cache:
+    """The items of one or more cache_windows.py folders, features memory-mapped."""
+
+    def __init__(self, folders):
+        self.items, self.folders = [], folders
+        for folder in folders:
+            shards = sorted(f for f in os.listdir(folder) if f.startswith("shard_") and f.endswith(".json"))
+            for sh in shards:
+                meta = json.load(open(os.path.join(folder, sh)))
+                feats = np.load(os.path.join(folder, sh[:-5] + ".npy"), mmap_mode="r")
+                start = 0
+                for m in meta:
+                    self.items.append((feats, start, m))
+                    start += m["n_tiles"]
+        if not self.items:
+            raise SystemExit(f"train: no cached items in {folders} (run training/cache_windows.py)")
+
+    @staticmethod
+    def heldout(folder, stem):
+        meta = json.load(open(os.path.join(folder, stem + ".json")))
+        feats = np.load(os.path.join(folder, stem + ".npy"), mmap_mode="r")
+        out, start = [], 0
+        for m in meta:
+            out.append((feats, start, m))
+            start += m["n_tiles"]
+        return out
+
+
+def item_tensors(entry):
+    feats, start, m = entry
+    return torch.from_numpy(np.array(feats[start:start + m["n_tiles"]], dtype=np.float32)), m
+
+
+# MARK: - Loss
+
+def pointer_loss(logits, targets):
+    """Cross-entropy of softmax(logits) (S, n) against uniform distributions over each target's tokens."""
+    logp = torch.log_softmax(logits, dim=-1)
+    loss = 0.0
+    for s, toks in enumerate(targets):
+        loss = loss - logp[s, toks].mean()
+    return loss / len(targets)
+
+
+def run_item(net, prompts, feats, m, forms):
+    """(logits (S, n tile tokens), keys) for the item's features and instruction strings."""
+    return decoder.pointer_logits(net, prompts, feats, m["grid"], m["thumb"], forms)
+
+
+# MARK: - Evaluation
+
+def evaluate(net, prompts, entries, chunk=48):
+    """Hits of the engine's point rule on a cached held-out set: (hits, n, by role {role: [hits, n]})."""
+    hits, n, by = 0, 0, {}
+    with torch.no_grad():
+        for entry in entries:
+            feats, m = item_tensors(entry)
+            W, H = m["size"]
+            valid = pointer.valid_tokens(W, H, m["grid"])
+            for c in range(0, len(m["targets"]), chunk):
+                ts = m["targets"][c:c + chunk]
+                logits = run_item(net, prompts, feats, m, [t["forms"][0] for t in ts])
+                probs = torch.softmax(logits, -1).numpy()
+                for t, p in zip(ts, probs):
+                    found = pointer.point(p, m["grid"], valid, W, H)
+                    x, y, w, h = t["box"]
+                    ok = found is not None and x <= found["point"][0] <= x + w and y <= found["point"][1] <= y + h
+                    hits += ok
+                    n += 1
+                    r = by.setdefault(t["role"], [0, 0])
+                    r[0] += ok
+                    r[1] += 1
+    return hits, n, by
+
+
+# MARK: - Model set-up
+
+def new_model(tok, init_dir):
+    """The nano config with the byte tokenizer and the pointer head; adapter and decoder layers
+    from `init_dir` (an exported model), token embeddings of the same strings carried over."""
+    from safetensors.torch import load_file
+    cfg = nano.nano_config(tok.get_vocab_size())
+    cfg.pop("coordinates", None)
+    for name, token in nano.POINTER_TOKENS.items():
+        cfg[name + "_token_id"] = tok.token_to_id(token)
+    cfg["coordinates"] = "norm1000"
+    torch.manual_seed(0)
+    net = nano.BlueLMNano(cfg)
+    if init_dir:
+        tensors = load_file(os.path.join(init_dir, "model.safetensors"))
+        old_tok = nano_tok.Tokenizer.from_file(os.path.join(init_dir, "tokenizer.json"))
+        own = net.checkpoint_tensors()
+        load = {k: v.float() for k, v in tensors.items() if k in own and own[k].shape == v.shape}
+        for name in ("language_model.model.embed_tokens.weight", "language_model.lm_head.weight"):
+            w = own[name].detach().clone()
+            carried = 0
+            for token, i in tok.get_vocab().items():
+                j = old_tok.token_to_id(token)
+                if j is not None and j < tensors[name].shape[0]:
+                    w[i] = tensors[name][j].float()
+                    carried += 1
+            load[name] = w
+        missing = [k for k in own if k not in load and not k.startswith("multi_patch_pointer_head.")]
+        names = {net.checkpoint_name(k): k for k in net.state_dict() if net.checkpoint_name(k)}
+        net.load_state_dict({names[k]: v for k, v in load.items()}, strict=False)
+        print(f"train: from {init_dir}: {len(load)} tensors ({carried} token rows carried over); "
+              f"new: pointer head{', ' + str(missing) if missing else ''}", flush=True)
+    return net
+
+
+def tower_into(net, cache_dir):
+    """The tower the cache's features came from, so that the export carries exactly it."""
+    state = torch.load(os.path.join(cache_dir, "tower.pt"), map_location="cpu", weights_only=True)
+    net.vision.load_state_dict(state["vision"], strict=True)
+
+
+# MARK: - Main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", required=True, help="cache_windows.py folders, comma-separated (names under "
+                    "~/.cache/gui-agent/training/windows/ or paths)")
+    ap.add_argument("--from", dest="init", default=os.path.join(ROOT, "Models", "bluelm-vl-nano"),
+                    help="an exported model to start a new run from (adapter, decoder layers)")
+    ap.add_argument("--ckpt", default=os.path.join(CACHE, "pointer-run"))
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--minutes", type=float, default=170)
+    ap.add_argument("--batch", type=int, default=2, help="images a step")
+    ap.add_argument("--segments", type=int, default=32, help="instructions an image a step")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--curve", default=None)
+    ap.add_argument("--export", default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    folders = [f if os.path.isdir(f) else os.path.join(CACHE, "windows", f) for f in args.cache.split(",")]
+    cache = Cache(folders)
+    heldout = {stem: Cache.heldout(folders[0], stem) for stem in ("heldout", "heldout-real")}
+    tok = nano_tok.build_bytes()
+    os.makedirs(args.ckpt, exist_ok=True)
+    tok_path = os.path.join(args.ckpt, "tokenizer.json")
+    tok.save(tok_path)
+    ckpt_path = os.path.join(args.ckpt, "train.pt")
+    net = new_model(tok, None if os.path.exists(ckpt_path) else args.init)
+    tower_into(net, folders[0])
+    params = [p for n, p in net.named_parameters() if not n.startswith("vision.")]
+    for p in net.vision.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    step = 0
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        net.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        step = ck["step"]
+        print(f"train: resumed {ckpt_path} at step {step}", flush=True)
+    prompts = decoder.Prompts(tok)
+    curve = open(args.curve, "a") if args.curve else None
+    if curve and os.path.getsize(args.curve) == 0:
+        curve.write("step\timages\tsamples\tloss\tsynthetic_hits\tsynthetic_n\treal_hits\treal_n\tseconds\tcache\n")
+
+    def save():
+        torch.save({"model": net.state_dict(), "opt": opt.state_dict(), "step": step, "config": net.config,
+                    "args": vars(args)}, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+
+    def log_eval(loss_avg, t_run):
+        res = {stem: evaluate(net.eval(), prompts, entries) for stem, entries in heldout.items()}
+        net.train()
+        (sh, sn, _), (rh, rn, _) = res["heldout"], res["heldout-real"]
+        print(f"train: step {step}  loss {loss_avg:.3f}  synthetic {sh}/{sn} = {100 * sh / sn:.1f} %  "
+              f"real {rh}/{rn} = {100 * rh / rn:.1f} %  ({t_run / 60:.1f} min)", flush=True)
+        if curve:
+            curve.write(f"{step}\t{step * args.batch}\t{samples}\t{loss_avg:.4f}\t{sh}\t{sn}\t{rh}\t{rn}\t"
+                        f"{t_run:.0f}\t{','.join(os.path.basename(f) for f in folders)}\n")
+            curve.flush()
+        return res
+
+    t0, losses, samples = time.time(), [], 0
+    net.train()
+    while step < args.steps and (time.time() - t0) / 60 < args.minutes:
+        lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        rng = random.Random(f"train:{args.seed}:{step}")
+        opt.zero_grad(set_to_none=True)
+        total = 0.0
+        for _ in range(args.batch):
+            feats, m = item_tensors(cache.items[rng.randrange(len(cache.items))])
+            ts = rng.sample(m["targets"], min(args.segments, len(m["targets"])))
+            logits = run_item(net, prompts, feats, m, [rng.choice(t["forms"]) for t in ts])
+            loss = pointer_loss(logits, [t["tokens"] for t in ts]) / args.batch
+            loss.backward()
+            total += float(loss.detach())
+            samples += len(ts)
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        losses.append(total)
+        if step % 25 == 0:
+            dt = time.time() - t0
+            print(f"train: step {step}  loss {np.mean(losses[-25:]):.3f}  lr {lr:.2e}  "
+                  f"{samples / dt:.1f} samples/s  {step * args.batch / dt:.2f} images/s", flush=True)
+        if step % args.eval_every == 0:
+            save()
+            log_eval(float(np.mean(losses[-args.eval_every:])), time.time() - t0)
+    save()
+    if step % args.eval_every:
+        log_eval(float(np.mean(losses[-args.eval_every:])) if losses else float("nan"), time.time() - t0)
+    if args.export:
+        import export
+        net.eval()
+        size = export.export(net, tok_path, args.export)
+        print(f"train: exported {size / 2**20:.1f} MiB -> {args.export}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
