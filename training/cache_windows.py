@@ -36,14 +36,70 @@ if __name__ == "__main__":
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from transformers import SiglipVisionConfig, SiglipVisionModel  # noqa: E402
 
-import cache_features  # noqa: E402  (load_tower, features, write_pair)
+import model as nano  # noqa: E402
 import windows  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/gui-agent/training")
 HELDOUT = {"heldout": (os.path.join(HERE, "heldout"), "screenspot_heldout.json"),
            "heldout-real": (os.path.join(HERE, "heldout-real"), "screenspot_realapps.json")}
 
+
+# MARK: - Tower
+
+def new_tower():
+    return SiglipVisionModel(SiglipVisionConfig(**nano.VISION, vision_use_head=False, attn_implementation="sdpa"))
+
+
+def tower_state(source):
+    """The tower's state_dict from an exported model folder (its vision_model.* tensors) or a
+    train_reading.py checkpoint (its vision.* keys)."""
+    if os.path.exists(os.path.join(source, "model.safetensors")):
+        from safetensors.torch import load_file
+        tensors = load_file(os.path.join(source, "model.safetensors"))
+        keys = new_tower().state_dict().keys()  # transformers 5: no vision_model. prefix; 4.x: with it
+        strip = not any(k.startswith("vision_model.") for k in keys)
+        vision = {(k[len("vision_model."):] if strip else k): v.float()
+                  for k, v in tensors.items() if k.startswith("vision_model.")}
+        return {"vision": vision, "source": source}
+    if os.path.isfile(source):
+        state = torch.load(source, map_location="cpu", weights_only=True)
+        vision = {k[len("vision."):]: v for k, v in state["model"].items() if k.startswith("vision.")}
+        return {"vision": vision, "source": source}
+    sys.exit(f"cache_windows: no tower at {source} (an exported model folder or a train_reading.py checkpoint)")
+
+
+def load_tower(out, source):
+    """The folder's tower (copied from `source` the first time)."""
+    path = os.path.join(out, "tower.pt")
+    if not os.path.exists(path):
+        torch.save(tower_state(source), path + ".tmp")
+        os.replace(path + ".tmp", path)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    tower = new_tower()
+    tower.load_state_dict(state["vision"], strict=True)
+    return tower.eval(), state
+
+
+def features(tower, tiles, chunk=16):
+    """tiles (n, 3, T, T) float32 -> (n, g*g, D_v) float16."""
+    out = []
+    with torch.inference_mode():
+        for i in range(0, tiles.shape[0], chunk):
+            out.append(tower(pixel_values=torch.from_numpy(tiles[i:i + chunk])).last_hidden_state.to(torch.float16))
+    return torch.cat(out).numpy()
+
+
+def write_pair(out, stem, feats, meta):
+    """The .npy, then the .json (atomically, last: the done marker)."""
+    np.save(os.path.join(out, stem + ".npy"), feats)
+    with open(os.path.join(out, stem + ".json.tmp"), "w") as f:
+        json.dump(meta, f)
+    os.replace(os.path.join(out, stem + ".json.tmp"), os.path.join(out, stem + ".json"))
+
+
+# MARK: - Items
 
 def meta_of(item, n_tiles, thumb):
     return {"grid": item["grid"], "thumb": thumb, "size": item["size"], "n_tiles": n_tiles,
@@ -54,9 +110,9 @@ def cache_items(tower, items, out, stem):
     feats, meta = [], []
     for item in items:
         tiles, thumb = windows.tiles_of(item)
-        feats.append(cache_features.features(tower, tiles))
+        feats.append(features(tower, tiles))
         meta.append(meta_of(item, int(tiles.shape[0]), thumb))
-    cache_features.write_pair(out, stem, np.concatenate(feats), meta)
+    write_pair(out, stem, np.concatenate(feats), meta)
     return sum(m["n_tiles"] for m in meta)
 
 
@@ -86,15 +142,16 @@ def main():
     manifest = {"pool": os.path.abspath(args.pool), "seed": args.seed, "screens": args.screens,
                 "shard_size": args.shard_size, "gtk": args.gtk, "max_tiles": args.max_tiles}
     mpath = os.path.join(out, "manifest.json")
-    if os.path.exists(mpath) and json.load(open(mpath)) != manifest:
-        sys.exit(f"cache_windows: {out} holds another configuration ({mpath}); use another --out")
-    with open(mpath, "w") as f:
-        json.dump(manifest, f, indent=1)
-    tower, state = cache_features.load_tower(out, args.tower)
-    print(f"cache_windows: tower from {state['source']} -> {out}", flush=True)
-    cache_heldout(tower, out)
     data = windows.Windows(args.pool, screens=args.screens, seed=args.seed, gtk=args.gtk,
                            max_tiles=args.max_tiles)
+    manifest["windows"] = len(data.data.files)  # items are drawn from the pool as it is: it must not change
+    if os.path.exists(mpath) and json.load(open(mpath)) != manifest:
+        sys.exit(f"cache_windows: {out} holds another configuration or pool ({mpath}); use another --out")
+    with open(mpath, "w") as f:
+        json.dump(manifest, f, indent=1)
+    tower, state = load_tower(out, args.tower)
+    print(f"cache_windows: tower from {state['source']} -> {out}", flush=True)
+    cache_heldout(tower, out)
     print(f"cache_windows: {len(data.by_kit['tk'])} Tk and {len(data.by_kit['gtk'])} GTK windows in the pool",
           flush=True)
     t0, tiles, done = time.time(), 0, 0

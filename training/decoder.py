@@ -9,9 +9,25 @@ this pass to transformers' forward over each whole prompt.
 import torch
 import torch.nn.functional as F
 
-import grounding_data as gd
 import model as nano
-from grounding_data import H_TOK, anyres_ref
+from tokenizer import CHAT, TOKENS
+from windows import H_TOK, anyres_ref
+
+
+def special_ids(tok):
+    """The format's special token ids ({"image_pad": id, ...}); also set for token_layout."""
+    ids = {k: tok.token_to_id(v) for k, v in TOKENS.items()}
+    anyres_ref.IDS = ids  # token_layout reads the module's ids
+    return ids
+
+
+def prompt_ids(tok, instruction, grid, thumb):
+    """The engine's prompt for a model without prompt_template (the image, then the text) up to the
+    assistant prefix, image_pad expanded to the token layout."""
+    ids_of = special_ids(tok)
+    text = CHAT["user"].replace("{content}", TOKENS["image_pad"] + instruction) + CHAT["assistant"]
+    layout = anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
+    return [t for i in tok.encode(text, add_special_tokens=False).ids for t in (layout if i == ids_of["image_pad"] else [i])]
 
 
 class Prompts:
@@ -19,15 +35,15 @@ class Prompts:
 
     def __init__(self, tok):
         self.tok = tok
-        self.ids = gd.special_ids(tok)
+        self.ids = special_ids(tok)
         self.pad = tok.token_to_id(nano.POINTER_TOKENS["pointer_pad"])
-        self.suffix = tok.encode(gd.CHAT["assistant"] + "".join(nano.POINTER_TOKENS.values()),
+        self.suffix = tok.encode(CHAT["assistant"] + "".join(nano.POINTER_TOKENS.values()),
                                  add_special_tokens=False).ids
-        self.human = tok.encode(gd.CHAT["user"].split("{content}")[0], add_special_tokens=False).ids
+        self.human = tok.encode(CHAT["user"].split("{content}")[0], add_special_tokens=False).ids
         self._seg = {}
 
     def prefix(self, grid, thumb):
-        gd.special_ids(self.tok)  # token_layout reads the module's ids
+        special_ids(self.tok)  # token_layout reads the module's ids
         return self.human + anyres_ref.token_layout(grid[0], grid[1], thumb, H_TOK)
 
     def segment(self, instruction):
@@ -36,15 +52,15 @@ class Prompts:
         return self._seg[instruction]
 
     def whole(self, instruction, grid, thumb):
-        """The prompt as the engine builds it for one instruction (gd.prompt_ids + the pointer tokens)."""
-        return gd.prompt_ids(self.tok, instruction, grid, thumb) + self.suffix[len(self.tok.encode(
-            gd.CHAT["assistant"], add_special_tokens=False).ids):]
+        """The prompt as the engine builds it for one instruction (prompt_ids + the pointer tokens)."""
+        return prompt_ids(self.tok, instruction, grid, thumb) + self.suffix[len(self.tok.encode(
+            CHAT["assistant"], add_special_tokens=False).ids):]
 
 
 def rope(x, pos, theta):
     """x (..., n, hd), pos (n,) -> x rotated as transformers' Llama does (halves, not pairs)."""
     hd = x.shape[-1]
-    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32) / hd))
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32, device=x.device) / hd))
     f = pos.float()[:, None] * inv[None]
     emb = torch.cat([f, f], -1)
     cos, sin = emb.cos(), emb.sin()
@@ -64,9 +80,10 @@ def forward(lm, prefix, segs, seg_len):
     nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
     hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // nh
     theta = getattr(cfg, "rope_theta", None) or cfg.rope_parameters["rope_theta"]
-    P, (S, L) = prefix.shape[1], segs.shape[:2]
-    pos_p, pos_s = torch.arange(P), torch.arange(P, P + L)
-    seg_mask = torch.cat([torch.ones(L, P, dtype=torch.bool), torch.ones(L, L, dtype=torch.bool).tril()], 1)
+    P, (S, L), dev = prefix.shape[1], segs.shape[:2], prefix.device
+    pos_p, pos_s = torch.arange(P, device=dev), torch.arange(P, P + L, device=dev)
+    seg_mask = torch.cat([torch.ones(L, P, dtype=torch.bool, device=dev),
+                          torch.ones(L, L, dtype=torch.bool, device=dev).tril()], 1)
     hp, hs = prefix, segs
     for layer in lm.model.layers:
         at = layer.self_attn
@@ -92,8 +109,9 @@ def pointer_logits(net, prompts, feats, grid, thumb, instructions):
     """Logits (S, tile tokens) of the pointer head for each instruction on one image, from the
     tower's cached features (tiles, g*g, D_v), thumbnail first."""
     emb = net.language_model.model.embed_tokens
-    img = net.multi_modal_projector(feats, net.g)                       # (tokens, d)
-    pre_ids = torch.tensor(prompts.prefix(grid, thumb))
+    dev = emb.weight.device
+    img = net.multi_modal_projector(feats.to(dev), net.g)               # (tokens, d)
+    pre_ids = torch.tensor(prompts.prefix(grid, thumb), device=dev)
     pre = emb(pre_ids)
     mask = pre_ids == prompts.ids["image_pad"]
     if int(mask.sum()) != img.shape[0]:
@@ -104,9 +122,9 @@ def pointer_logits(net, prompts, feats, grid, thumb, instructions):
     ids = torch.zeros(len(segs), L, dtype=torch.long)
     for i, s in enumerate(segs):
         ids[i, :len(s)] = torch.tensor(s)
-    hidden = forward(net.language_model, pre, emb(ids), [len(s) for s in segs])
-    pad_at = torch.tensor([s.index(prompts.pad) for s in segs])
-    query = hidden[torch.arange(len(segs)), pad_at]                     # (S, d)
+    hidden = forward(net.language_model, pre, emb(ids.to(dev)), [len(s) for s in segs])
+    pad_at = torch.tensor([s.index(prompts.pad) for s in segs], device=dev)
+    query = hidden[torch.arange(len(segs), device=dev), pad_at]         # (S, d)
     n_thumb = H_TOK * H_TOK if thumb else 0
     keys = net.multi_patch_pointer_head.keys(img[n_thumb:])
     return net.multi_patch_pointer_head.logits(keys, query)

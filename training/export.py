@@ -3,9 +3,9 @@
 config.json, model.safetensors (float16) and tokenizer.json.
 
 Usage:
-  training/export.py --checkpoint CKPT.pt --out DIR      a training checkpoint ({"model", "config"})
-  training/export.py --untrained --seed S --out DIR      freshly initialised weights (smoke tests)
-The tokenizer is training/tokenizer.py's (--tokenizer FILE, default the cached one).
+  training/export.py --checkpoint RUN/train.pt --out DIR   a train.py checkpoint (its tokenizer.json beside it)
+  training/export.py --untrained --seed S --out DIR        freshly initialised weights with the pointer head
+train.py --export DIR does the same at the end of a run.
 """
 import argparse
 import json
@@ -36,24 +36,19 @@ def export(net, tokenizer_path, out_dir):
     save_file(tensors, path, metadata={"format": "pt"})
     with open(os.path.join(out_dir, "config.json"), "w") as f:
         json.dump(net.config, f, indent=2)
-    shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
+    if os.path.abspath(tokenizer_path) != os.path.abspath(os.path.join(out_dir, "tokenizer.json")):
+        shutil.copyfile(tokenizer_path, os.path.join(out_dir, "tokenizer.json"))
     return os.path.getsize(path)
 
 
-def untrained(vocab_size, seed):
+def untrained(tok, seed):
     torch.manual_seed(seed)
-    return nano.BlueLMNano(nano.nano_config(vocab_size)).eval()
+    return nano.BlueLMNano(nano.pointer_config(tok)).eval()
 
 
 def from_checkpoint(path):
-    """A training checkpoint file ({"model", "config"}), or a folder train_device.py wrote."""
-    if os.path.isdir(path):
-        parts = [torch.load(os.path.join(path, f), map_location="cpu", weights_only=True)
-                 for f in ("device_vision.pt", "device_language.pt")]
-        state = {k[len("net."):]: v for p in parts for k, v in p["model"].items() if k.startswith("net.")}
-        ckpt = {"config": parts[0]["config"], "model": state}
-    else:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    """A training checkpoint file ({"model", "config"}: train.py's train.pt)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
     net = nano.BlueLMNano(ckpt["config"])
     net.load_state_dict(ckpt["model"])
     return net.eval()
@@ -65,13 +60,21 @@ def main():
     ap.add_argument("--checkpoint")
     ap.add_argument("--untrained", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--tokenizer", default=os.path.join(nano_tok.CACHE, "tokenizer.json"))
     args = ap.parse_args()
     if bool(args.checkpoint) == args.untrained:
         sys.exit("export: give exactly one of --checkpoint and --untrained")
-    tok = nano_tok.load_or_build(args.tokenizer)
-    net = untrained(tok.get_vocab_size(), args.seed) if args.untrained else from_checkpoint(args.checkpoint)
-    size = export(net, args.tokenizer, args.out)
+    if args.untrained:
+        tok_path = os.path.join(args.out, "tokenizer.json")
+        os.makedirs(args.out, exist_ok=True)
+        tok = nano_tok.build_bytes()
+        tok.save(tok_path)
+        net = untrained(tok, args.seed)
+    else:
+        tok_path = os.path.join(os.path.dirname(os.path.abspath(args.checkpoint)), "tokenizer.json")
+        if not os.path.exists(tok_path):
+            sys.exit(f"export: no tokenizer.json beside {args.checkpoint}")
+        net = from_checkpoint(args.checkpoint)
+    size = export(net, tok_path, args.out)
     vis, proj, lm = nano.count_parameters(net)
     print(f"export: {vis / 1e6:.2f}M vision + {proj / 1e6:.2f}M adapter + {lm / 1e6:.2f}M language = "
           f"{(vis + proj + lm) / 1e6:.2f}M parameters, model.safetensors {size / 2**20:.1f} MiB -> {args.out}")

@@ -40,7 +40,7 @@ SLOTS = 6  # characters whose centers can share a 14 px column (narrow fonts at 
 PIXEL_SIZES = list(range(10, 21))  # UI text: 7.5 to 15 pt at 96 dpi
 FAMILIES = ["DejaVuSans", "DejaVuSerif", "DejaVuSansMono", "DejaVuSansCondensed", "LiberationSans",
             "LiberationSerif", "LiberationMono", "LiberationSansNarrow", "Cantarell"]
-# GUI_AGENT_FONT_DIRS (":"-separated) names copies on machines without the Debian fonts (train_device.py).
+# GUI_AGENT_FONT_DIRS (":"-separated) names copies on machines without the Debian fonts (an accelerator run).
 FONT_DIRS = os.environ.get("GUI_AGENT_FONT_DIRS", "/usr/share/fonts/truetype:/usr/share/fonts/opentype").split(":")
 PUNCT = [":", "...", "?", "!", ",", ".", "%", ")", "&"]
 

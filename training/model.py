@@ -39,6 +39,14 @@ def nano_config(vocab_size):
             "anyres": dict(ANYRES), "tokens": dict(TOKENS), "chat": dict(CHAT), "coordinates": "norm1000"}
 
 
+def pointer_config(tok):
+    """The nano config for tokenizer `tok` (tokenizer.build_bytes) with the pointer head's ids."""
+    cfg = nano_config(tok.get_vocab_size())
+    for name, token in POINTER_TOKENS.items():
+        cfg[name + "_token_id"] = tok.token_to_id(token)
+    return cfg
+
+
 # MARK: - Model
 
 class Projector(nn.Module):
@@ -82,7 +90,7 @@ class BlueLMNano(nn.Module):
 
     def embed_features(self, input_ids, feats, image_pad_id):
         """As embed, from the tower's features (tiles, g*g, D_v) instead of pixels: the grounding
-        stages train on cached features of a frozen tower (cache_features.py)."""
+        stage trains on cached features of a frozen tower (cache_windows.py)."""
         embeds = self.language_model.model.embed_tokens(input_ids)
         if feats is not None and feats.shape[0] > 0:
             img = self.multi_modal_projector(feats.to(embeds.dtype), self.g)

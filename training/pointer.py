@@ -7,7 +7,7 @@ canvas back to image pixels.
 import numpy as np
 
 import windows
-from grounding_data import CELL, H_TOK, TILE, anyres_ref
+from windows import CELL, H_TOK, TILE, anyres_ref
 
 THRESHOLD = 0.3
 

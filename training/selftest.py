@@ -7,10 +7,10 @@
   the "example" of e-mail values);
 - reading strips: the characters in patch_chars, read column by column, are the strip's text
   without spaces (nothing lost at patch borders, given SLOTS), and char edges increase;
-- fresh words (fresh_words.py): a redrawn crop changes pixels only inside the padded boxes of
-  the text elements, its instruction names the new label and not the old one, and no new word
-  is a held-out one;
-- the tokenizer: encode/decode round trip of instructions and coordinate answers.
+- the tokenizer (build_bytes): round trips, one token a character, the pointer tokens whole;
+- window items (windows.py): each target's tokens equal an independent rasterisation of its box
+  on the AnyRes canvas, and lie on image;
+- the shared-prefix decoder pass (decoder.py) equals transformers' forward over whole prompts.
 
 Usage: training/selftest.py [--pool DIR] (default ~/.cache/gui-agent/training/pool/train)
 """
@@ -18,7 +18,6 @@ import argparse
 import glob
 import json
 import os
-import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,17 +25,17 @@ sys.path.insert(0, HERE)
 import common  # noqa: E402
 
 if __name__ == "__main__":
-    common.enter_venv(__file__, ["pillow", "numpy", "tokenizers"])
+    common.enter_venv(__file__, common.TORCH_PACKAGES)
 
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-import fresh_words  # noqa: E402
 import gen_reading  # noqa: E402
-import grounding_data  # noqa: E402
 import instructions  # noqa: E402
+import pointer  # noqa: E402
 import tokenizer as nano_tok  # noqa: E402
 import vocab  # noqa: E402
+import windows  # noqa: E402
 
 
 def check_pool(folder):
@@ -93,45 +92,65 @@ def check_reading(n=500):
     print(f"selftest: reading: {n} strips, patch_chars spell the text, edges increase")
 
 
-def check_fresh(pool, n=300):
-    data = grounding_data.GroundingData(nano_tok.load_or_build(), pool=os.path.dirname(pool), split=os.path.basename(pool))
-    redraw = fresh_words.Redrawer("train")
-    changed = 0
+def check_windows(pool, n=40):
+    """Items of whole windows and screens: every target's tokens are exactly the canvas cells its
+    box covers, rasterised independently (the box drawn on the resized canvas, pooled 28 x 28),
+    and lie on image, not padding."""
+    data = windows.Windows(os.path.dirname(pool), split=os.path.basename(pool), screens=0.3, seed=4242)
+    checked = 0
     for i in range(n):
-        rng = random.Random(f"fresh-selftest:{i}")
-        k, e, ins, crop = data.pick(rng)
-        x0, y0, cw, ch = crop
-        img = data.window_image(k).crop((x0, y0, x0 + cw, y0 + ch))
-        new_img, new_ins = redraw.redraw(img, data.record(k), e, crop, ins, rng)
-        diff = np.abs(np.asarray(new_img, dtype=np.int32) - np.asarray(img, dtype=np.int32)).sum(-1) > 0
-        if new_ins == ins:
-            continue
-        changed += 1
-        old = e["text"].rstrip(":").strip().lower()
-        at = ins.lower().index(old)
-        prefix, suffix = ins[:at], ins[at + len(old):]
-        assert new_ins.startswith(prefix) and new_ins.endswith(suffix), (ins, new_ins)
-        label = new_ins[len(prefix):len(new_ins) - len(suffix)]
-        assert label and label.lower() != old, (ins, new_ins)
-        assert not any(vocab.is_heldout(w) for w in label.split()), (ins, new_ins)
-        allowed = np.zeros_like(diff)
-        for el in data.record(k)["elements"]:
-            if el["role"] in fresh_words.ROLES:
-                bx, by, bw, bh = el["box"]
-                allowed[max(0, by - y0 - 2):max(0, by - y0 + bh + 2), max(0, bx - x0 - 2):max(0, bx - x0 + bw + 2)] = True
-        assert not (diff & ~allowed).any(), (i, ins, new_ins)
-        assert diff.any(), (i, ins, new_ins)
-    assert changed > n // 5, f"only {changed} of {n} crops were redrawn"
-    print(f"selftest: fresh words: {changed} of {n} crops redrawn, changes inside text boxes, instructions renamed")
+        item = data.item(i)
+        W, H = item["size"]
+        r, c = item["grid"]
+        nw, nh = windows.anyres_ref.fit_size(W, H, c * windows.TILE, r * windows.TILE)
+        valid = windows.valid_tokens(W, H, item["grid"])
+        order = pointer.canvas_order(item["grid"])
+        for t in item["targets"]:
+            x, y, w, h = t["box"]
+            canvas = np.zeros((r * windows.TILE, c * windows.TILE), dtype=bool)
+            x0, y0 = x * nw / W, y * nh / H
+            x1, y1 = (x + w) * nw / W, (y + h) * nh / H
+            # a cell counts when the scaled box overlaps it with positive area: mark the pixels
+            # whose square [p, p+1) meets the open box (x0, x1)
+            canvas[int(np.floor(y0)):int(np.ceil(y1)), int(np.floor(x0)):int(np.ceil(x1))] = True
+            cells = canvas.reshape(r * windows.H_TOK, windows.CELL, c * windows.H_TOK, windows.CELL).any((1, 3))
+            want = sorted(k for k, (a, b) in enumerate(order) if cells[a, b])
+            assert t["tokens"] == want, (item["source"], t["forms"][0], t["tokens"][:5], want[:5])
+            assert all(valid[k] for k in t["tokens"]), (item["source"], t["forms"][0])
+            checked += 1
+    print(f"selftest: windows: {checked} targets of {n} items, tokens = the cells their boxes cover, all on image")
+
+
+def check_decoder(pool):
+    """The shared-prefix pass (decoder.py) against transformers' forward over whole prompts, on a
+    random model with the pointer head, and the prompt it builds against the engine's layout."""
+    import torch
+    import decoder
+    import model as nano
+    tok = nano_tok.build_bytes()
+    cfg = nano.nano_config(tok.get_vocab_size())
+    for name, token in nano.POINTER_TOKENS.items():
+        cfg[name + "_token_id"] = tok.token_to_id(token)
+    torch.manual_seed(0)
+    net = nano.BlueLMNano(cfg).eval()
+    item = windows.Windows(os.path.dirname(pool), split=os.path.basename(pool), seed=7).item(0)
+    tiles, thumb = windows.tiles_of(item)
+    with torch.no_grad():
+        feats = net.vision(pixel_values=torch.from_numpy(tiles)).last_hidden_state
+    forms = [t["forms"][0] for t in item["targets"][:6]]
+    worst = decoder.check(net, decoder.Prompts(tok), feats, item["grid"], thumb, forms)
+    print(f"selftest: decoder: shared-prefix logits = transformers' on {len(forms)} prompts (max diff {worst:.1e})")
 
 
 def check_tokenizer():
-    tok = nano_tok.load_or_build()
-    for s in ["click the Save button", "the second text field", "(123,456)", "[|AI|]:(0,999)</s>"]:
+    tok = nano_tok.build_bytes()
+    for s in ["click the Save button", "the 1.4 MB item", "Ünïcödé field", "[|AI|]:<|pointer_start|><|pointer_pad|>"]:
         assert tok.decode(tok.encode(s).ids, skip_special_tokens=False) == s, s
-    digits = tok.encode("(123,456)").tokens
-    assert digits == ["(", "1", "2", "3", ",", "4", "5", "6", ")"], digits
-    print("selftest: tokenizer: round trips, one token a digit")
+    assert tok.encode("Save").tokens == ["S", "a", "v", "e"], tok.encode("Save").tokens
+    ids = [tok.token_to_id(t) for t in nano_tok.POINTER]
+    assert ids == [tok.get_vocab_size() - 3 + k for k in range(3)], ids
+    assert tok.encode("<|pointer_pad|>").ids == [ids[1]]
+    print("selftest: tokenizer: round trips, one token a character, the pointer tokens last and whole")
 
 
 def main():
@@ -141,8 +160,9 @@ def main():
     check_pool(args.pool)
     check_heldout()
     check_reading()
-    check_fresh(args.pool)
     check_tokenizer()
+    check_windows(args.pool)
+    check_decoder(args.pool)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 - build: byte-level BPE with digits split one by one (a coordinate in [0, 1000) is three digit
   tokens), trained on the training split's words, UI vocabulary, instruction forms and
   coordinate answers (a fixed corpus order, no sampling); the committed model's;
-- build_numbers: bytes and one token for each number 0-999, no training (train_pointer.py's).
+- build_numbers: bytes and one token for each number 0-999, no training (a text-answer
+  variant whose golden fixture the engine's tokenizer tests keep);
+- build_bytes: bytes and the pointer head's tokens, no merges (the pointer model's, train.py).
 
 Usage: training/tokenizer.py [--out FILE] [--vocab N]   (default ~/.cache/gui-agent/training/tokenizer.json)
        training/tokenizer.py --numbers --out FILE      the pointer model's (build_numbers)
@@ -70,7 +72,7 @@ def build(vocab_size=DEFAULT_VOCAB):
 
 
 def build_numbers():
-    """The pointer model's tokenizer (train_pointer.py): byte-level, no merges between letters
+    """A text-answer tokenizer: byte-level, no merges between letters
     (an instruction reaches the decoder one character a token, as the vision tower reads it, so
     a word never seen in training is still made of familiar pieces), and every number 0-999 one
     token (merges "1"+"2" -> "12", then "12"+"3" and "1"+"23" -> "123"), so that a coordinate is one choice among

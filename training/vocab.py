@@ -9,7 +9,7 @@ import os
 import zlib
 
 # Debian's wamerican (scripts/install-deps training installs it); GUI_AGENT_DICT names a copy on
-# machines without it (an accelerator run, train_device.py).
+# machines without it (an accelerator run).
 DICT_PATH = os.environ.get("GUI_AGENT_DICT", "/usr/share/dict/words")
 
 # Words that real toolkits put on buttons, menus, tabs and labels.

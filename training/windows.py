@@ -17,16 +17,45 @@ Deterministic: item i of (pool, seed) is drawn from random.Random(f"window:{seed
 """
 import collections
 import glob
+import json
 import os
 import random
+import sys
 
 import numpy as np
 from PIL import Image
 
-import grounding_data as gd
-from grounding_data import CELL, H_TOK, TILE, anyres_ref, nano
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+os.environ["GUI_AGENT_PYENV"] = "1"  # the fixture script imported below must not re-execute
+sys.path.insert(0, os.path.join(ROOT, "scripts", "fixtures"))
+import make_anyres_fixtures as anyres_ref  # noqa: E402  (the AnyRes reference the engine is tested against)
 
-SCREENS = gd.SCREENS
+sys.path.insert(0, HERE)
+import model as nano  # noqa: E402
+
+CELL = 2 * nano.VISION["patch_size"]        # canvas pixels an adapter token covers (28)
+TILE = nano.ANYRES["tile_size"]             # 224
+H_TOK = TILE // CELL                        # 8 tokens a tile side
+SCREENS = [(1280, 800), (1366, 768), (1440, 900), (1600, 900), (1920, 1080)]  # composed screens
+
+
+# MARK: - Geometry
+
+def token_cells(box, resized, size, origin):
+    """(8, 8) uint8: the token cells of one tile overlapped (positive area) by `box` ([x, y, w, h]
+    in image pixels) after the resize from `size` (W, H) to `resized` (w, h); origin = the tile's
+    corner on the canvas. Edges are v * w / W, multiplied first, so that an edge on a cell
+    boundary does not leak into the cell before it."""
+    (rw, rh), (W, H) = resized, size
+    x0, y0 = box[0] * rw / W - origin[0], box[1] * rh / H - origin[1]
+    x1, y1 = (box[0] + box[2]) * rw / W - origin[0], (box[1] + box[3]) * rh / H - origin[1]
+    hits = np.zeros((H_TOK, H_TOK), dtype=np.uint8)
+    for i in range(H_TOK):
+        for j in range(H_TOK):
+            if min(x1, (j + 1) * CELL) > max(x0, j * CELL) and min(y1, (i + 1) * CELL) > max(y0, i * CELL):
+                hits[i, j] = 1
+    return hits
 
 
 def tile_token_cells(box, W, H, grid):
@@ -34,7 +63,7 @@ def tile_token_cells(box, W, H, grid):
     overlaps `box` ([x, y, w, h] in image pixels) after the aspect-keeping fit onto the canvas."""
     r, c = grid
     nw, nh = anyres_ref.fit_size(W, H, c * TILE, r * TILE)
-    return np.concatenate([gd.token_cells(box, (nw, nh), (W, H), (j * TILE, i * TILE)).ravel()
+    return np.concatenate([token_cells(box, (nw, nh), (W, H), (j * TILE, i * TILE)).ravel()
                            for i in range(r) for j in range(c)])
 
 
@@ -114,9 +143,9 @@ class Windows:
             for n, (k, x, y, _, _) in enumerate(placed):
                 for e in d.record(k)["elements"]:
                     box = [x + e["box"][0], y + e["box"][1], e["box"][2], e["box"][3]]
-                    forms = [t for t in e["instructions"] if gd.names_text(e, t)]
+                    forms = [t for t in e["instructions"] if names_text(e, t)]
                     if (forms and texts[e["text"].strip().lower()] == 1
-                            and not any(gd.overlaps(box, p[1:]) for p in placed[n + 1:])):
+                            and not any(overlaps(box, p[1:]) for p in placed[n + 1:])):
                         targets.append({"forms": forms, "box": box, "role": e["role"]})
             if targets:
                 return screen, targets, "+".join(os.path.basename(d.files[p[0]])[:-5] for p in placed)
@@ -124,7 +153,7 @@ class Windows:
 
 
 class _Pool:
-    """The windows of a pool split: their records and screenshots (as GroundingData reads them)."""
+    """The windows of a pool split (gen_toolkit_pool.py): their records and screenshots."""
 
     def __init__(self, pool, split):
         self.files = sorted(glob.glob(os.path.join(pool, split, "*.json")))
@@ -133,13 +162,28 @@ class _Pool:
                              "(run training/gen_toolkit_pool.py first)")
         self._records = {}
 
-    record = gd.GroundingData.record
-    window_image = gd.GroundingData.window_image
+    def record(self, k):
+        if k not in self._records:
+            with open(self.files[k]) as f:
+                self._records[k] = json.load(f)
+        return self._records[k]
+
+    def window_image(self, k):
+        return Image.open(self.files[k][:-5] + ".png").convert("RGB")
+
+
+def names_text(e, instruction):
+    """True when the instruction quotes the element's own text (not a role or position)."""
+    return bool(e["text"].strip()) and e["text"].strip().lower() in instruction.lower()
+
+
+def overlaps(a, b):
+    """Whether boxes [x, y, w, h] share area."""
+    return min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0]) and min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1])
 
 
 def heldout_items(folder, name):
     """A ScreenSpot-format set as items: one per image, its samples as targets (one form each)."""
-    import json
     with open(os.path.join(folder, name)) as f:
         samples = json.load(f)
     by_image = collections.OrderedDict()
