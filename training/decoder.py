@@ -105,9 +105,10 @@ def forward(lm, prefix, segs, seg_len):
     return lm.model.norm(hs)
 
 
-def pointer_logits(net, prompts, feats, grid, thumb, instructions):
+def pointer_logits(net, prompts, feats, grid, thumb, instructions, parts=False):
     """Logits (S, tile tokens) of the pointer head for each instruction on one image, from the
-    tower's cached features (tiles, g*g, D_v), thumbnail first."""
+    tower's cached features (tiles, g*g, D_v), thumbnail first; with parts, also the keys
+    (tile tokens, d) and the projected queries (S, d)."""
     emb = net.language_model.model.embed_tokens
     dev = emb.weight.device
     img = net.multi_modal_projector(feats.to(dev), net.g)               # (tokens, d)
@@ -125,27 +126,110 @@ def pointer_logits(net, prompts, feats, grid, thumb, instructions):
     hidden = forward(net.language_model, pre, emb(ids.to(dev)), [len(s) for s in segs])
     pad_at = torch.tensor([s.index(prompts.pad) for s in segs], device=dev)
     query = hidden[torch.arange(len(segs), device=dev), pad_at]         # (S, d)
+    return head_logits(net, img, thumb, query, parts)
+
+
+def head_logits(net, img, thumb, query, parts=False):
+    """The pointer head on one image: keys from the tiles' adapter outputs (thumbnail left out),
+    logits (S, tile tokens) for the decoder states `query` (S, d); with parts, keys and queries too."""
     n_thumb = H_TOK * H_TOK if thumb else 0
-    keys = net.multi_patch_pointer_head.keys(img[n_thumb:])
-    return net.multi_patch_pointer_head.logits(keys, query)
+    head = net.multi_patch_pointer_head
+    keys = head.keys(img[n_thumb:])
+    q = head.query(query)
+    logits = q @ keys.transpose(0, 1) / head.d ** 0.5
+    return (logits, keys, q) if parts else logits
 
 
-def check(net, prompts, feats, grid, thumb, instructions, tol=2e-4):
-    """The shared-prefix pass against transformers' forward over each whole prompt: the final
-    hidden state at <|pointer_pad|>. Returns the largest difference (raises past tol)."""
+def check(net, prompts, feats, grid, thumb, instructions, tol=2e-4, first=False):
+    """pointer_logits (or, with first, pointer_logits_first) against transformers' forward over
+    each whole, unpadded prompt: the head's logits from the final state at <|pointer_pad|>.
+    Returns the largest difference (raises past tol)."""
     worst = 0.0
     with torch.no_grad():
-        logits = pointer_logits(net, prompts, feats, grid, thumb, instructions)
-        n_thumb = H_TOK * H_TOK if thumb else 0
+        logits = (pointer_logits_first if first else pointer_logits)(net, prompts, feats, grid, thumb, instructions)
         img = net.multi_modal_projector(feats, net.g)
-        keys = net.multi_patch_pointer_head.keys(img[n_thumb:])
         for i, t in enumerate(instructions):
-            ids = torch.tensor([prompts.whole(t, grid, thumb)])
+            seq = (prompts.human + prompts.tok.encode(t, add_special_tokens=False).ids
+                   + prompts.prefix(grid, thumb)[len(prompts.human):] + prompts.suffix) if first \
+                else prompts.whole(t, grid, thumb)
+            ids = torch.tensor([seq])
             embeds = net.embed_features(ids, feats, prompts.ids["image_pad"])
             out = net.language_model.model(inputs_embeds=embeds).last_hidden_state[0]
-            pad = ids[0].tolist().index(prompts.pad)
-            ref = net.multi_patch_pointer_head.logits(keys, out[pad:pad + 1])[0]
+            pad = seq.index(prompts.pad)
+            ref = head_logits(net, img, thumb, out[pad:pad + 1])[0]
             worst = max(worst, float((ref - logits[i]).abs().max()))
     if worst > tol:
-        raise AssertionError(f"decoder.check: shared-prefix logits differ from transformers' by {worst:.2e}")
+        raise AssertionError(f"decoder.check: logits differ from transformers' by {worst:.2e} (first={first})")
     return worst
+
+
+# MARK: - Instruction first
+
+def rope_rows(x, pos, theta):
+    """x (S, heads, n, hd), pos (S, n): rope with a position row per sequence."""
+    hd = x.shape[-1]
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float32, device=x.device) / hd))
+    f = pos.float()[..., None] * inv                                     # (S, n, hd/2)
+    emb = torch.cat([f, f], -1)[:, None]                                 # (S, 1, n, hd)
+    x1, x2 = x[..., : hd // 2], x[..., hd // 2:]
+    return x * emb.cos() + torch.cat([-x2, x1], -1) * emb.sin()
+
+
+def forward_padded(lm, x, pad):
+    """x (S, n, d) left-padded sequences, pad (S, n) bool -> final normed hidden states (S, n, d).
+    Real tokens take positions 0, 1, ... from each sequence's first real token; pads are never
+    attended to (a pad attends to itself only, so that no row is empty)."""
+    cfg = lm.config
+    nh, nkv = cfg.num_attention_heads, cfg.num_key_value_heads
+    hd = getattr(cfg, "head_dim", None) or cfg.hidden_size // nh
+    theta = getattr(cfg, "rope_theta", None) or cfg.rope_parameters["rope_theta"]
+    S, n, _ = x.shape
+    dev = x.device
+    pos = (torch.arange(n, device=dev)[None] - pad.sum(1, keepdim=True)).clamp(min=0)
+    causal = torch.ones(n, n, dtype=torch.bool, device=dev).tril()
+    mask = (causal[None] & ~pad[:, None, :]) | torch.eye(n, dtype=torch.bool, device=dev)[None]
+    h = x
+    rep = nh // nkv
+    for layer in lm.model.layers:
+        at = layer.self_attn
+        xn = layer.input_layernorm(h)
+        q, k, v = heads(xn, at.q_proj, nh, hd), heads(xn, at.k_proj, nkv, hd), heads(xn, at.v_proj, nkv, hd)
+        q, k = rope_rows(q, pos, theta), rope_rows(k, pos, theta)
+        o = F.scaled_dot_product_attention(q, k.repeat_interleave(rep, 1), v.repeat_interleave(rep, 1),
+                                           attn_mask=mask[:, None])
+        h = h + at.o_proj(o.transpose(1, 2).reshape(S, n, nh * hd))
+        h = h + layer.mlp(layer.post_attention_layernorm(h))
+    return lm.model.norm(h)
+
+
+INSTRUCTION_FIRST = "{instruction}" + TOKENS["image_pad"]   # config prompt_template of such a model
+
+
+def pointer_logits_first(net, prompts, feats, grid, thumb, instructions, parts=False):
+    """As pointer_logits, for a model whose prompt puts the instruction before the image
+    (`prompt_template` INSTRUCTION_FIRST): every instruction is a whole sequence of its own, so
+    that the image tokens see it; sequences are left-padded to one length."""
+    emb = net.language_model.model.embed_tokens
+    dev = emb.weight.device
+    img = net.multi_modal_projector(feats.to(dev), net.g)
+    layout = prompts.prefix(grid, thumb)[len(prompts.human):]
+    seqs = [prompts.human + prompts.tok.encode(t, add_special_tokens=False).ids + layout + prompts.suffix
+            for t in instructions]
+    n = max(len(s) for s in seqs)
+    ids = torch.zeros(len(seqs), n, dtype=torch.long)
+    pad = torch.ones(len(seqs), n, dtype=torch.bool)
+    for i, s in enumerate(seqs):
+        ids[i, n - len(s):] = torch.tensor(s)
+        pad[i, n - len(s):] = False
+    ids, pad = ids.to(dev), pad.to(dev)
+    x = emb(ids)
+    mask = (ids == prompts.ids["image_pad"]) & ~pad
+    x = x.masked_scatter(mask.unsqueeze(-1), img.repeat(len(seqs), 1).to(x.dtype))
+    hidden = forward_padded(net.language_model, x, pad)
+    at = n - len(prompts.suffix) + prompts.suffix.index(prompts.pad)
+    query = hidden[:, at]
+    if not parts:
+        return head_logits(net, img, thumb, query)
+    n_thumb = H_TOK * H_TOK if thumb else 0
+    tiles = hidden[mask].view(len(seqs), img.shape[0], -1)[:, n_thumb:]  # (S, tile tokens, d)
+    return head_logits(net, img, thumb, query, True) + (tiles,)

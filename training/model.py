@@ -157,9 +157,12 @@ class PointerHead(nn.Module):
         ctx, _ = self.self_attention(x, x, x, need_weights=False)
         return self.projection_enc(self.layer_norm(x + ctx)).squeeze(0)
 
+    def query(self, query_hidden):
+        return self.projection_dec(query_hidden)
+
     def logits(self, keys, query_hidden):
         """keys (n, d), query_hidden (q, d) -> (q, n) logits; softmax over n gives the scores."""
-        return self.projection_dec(query_hidden) @ keys.transpose(0, 1) / self.d ** 0.5
+        return self.query(query_hidden) @ keys.transpose(0, 1) / self.d ** 0.5
 
 
 def count_parameters(model):

@@ -10,7 +10,8 @@
 - the tokenizer (build_bytes): round trips, one token a character, the pointer tokens whole;
 - window items (windows.py): each target's tokens equal an independent rasterisation of its box
   on the AnyRes canvas, and lie on image;
-- the shared-prefix decoder pass (decoder.py) equals transformers' forward over whole prompts.
+- the decoder passes (decoder.py: image first with a shared prefix, and instruction first with
+  left padding) equal transformers' forward over whole prompts.
 
 Usage: training/selftest.py [--pool DIR] (default ~/.cache/gui-agent/training/pool/train)
 """
@@ -139,7 +140,9 @@ def check_decoder(pool):
         feats = net.vision(pixel_values=torch.from_numpy(tiles)).last_hidden_state
     forms = [t["forms"][0] for t in item["targets"][:6]]
     worst = decoder.check(net, decoder.Prompts(tok), feats, item["grid"], thumb, forms)
-    print(f"selftest: decoder: shared-prefix logits = transformers' on {len(forms)} prompts (max diff {worst:.1e})")
+    first = decoder.check(net, decoder.Prompts(tok), feats, item["grid"], thumb, forms, first=True)
+    print(f"selftest: decoder: shared-prefix logits = transformers' on {len(forms)} prompts (max diff {worst:.1e}); "
+          f"instruction first, left-padded: {first:.1e}")
 
 
 def check_tokenizer():

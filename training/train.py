@@ -42,6 +42,7 @@ import decoder  # noqa: E402
 import model as nano  # noqa: E402
 import pointer  # noqa: E402
 import tokenizer as nano_tok  # noqa: E402
+import windows  # noqa: E402
 
 CACHE = os.path.expanduser("~/.cache/gui-agent/training")
 INIT_SCALE = 4.0
@@ -93,16 +94,59 @@ def pointer_loss(logits, targets):
     return loss / len(targets)
 
 
-def run_item(net, prompts, feats, m, forms):
-    """(logits (S, n tile tokens), keys) for the item's features and instruction strings."""
-    return decoder.pointer_logits(net, prompts, feats, m["grid"], m["thumb"], forms)
+def run_item(net, prompts, feats, m, forms, parts=False):
+    """Logits (S, n tile tokens) for the item's features and instruction strings (with parts, also
+    keys and queries), by the prompt order the model was made with (its config's prompt_template)."""
+    first = net.config.get("prompt_template") == decoder.INSTRUCTION_FIRST
+    fn = decoder.pointer_logits_first if first else decoder.pointer_logits
+    return fn(net, prompts, feats, m["grid"], m["thumb"], forms, parts=parts)
+
+
+# MARK: - Character-bag objective
+
+CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def char_bag(label):
+    """(len(CHARS) + 1,) 0/1: which letters and digits the label has (case folded), and any other."""
+    v = torch.zeros(len(CHARS) + 1)
+    for ch in label.lower():
+        v[CHARS.index(ch) if ch in CHARS else len(CHARS)] = 1.0
+    return v
+
+
+def bag_loss(probe, keys, q, targets, labels):
+    """Both sides of the pointer into one character space: a shared linear probe must read the
+    named label's characters from the target's keys (their mean) and from the query. Targets
+    named by role and position (no label) are left out. A training-only objective: the probe is
+    not exported."""
+    rows = [(s, t, char_bag(lab)) for s, (t, lab) in enumerate(zip(targets, labels)) if lab]
+    if not rows:
+        return keys.sum() * 0.0
+    bags = torch.stack([b for _, _, b in rows]).to(keys.device)
+    k = torch.stack([keys[t].mean(0) for _, t, _ in rows])
+    qs = q[[s for s, _, _ in rows]]
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    return bce(probe(k), bags) + bce(probe(qs), bags)
+
+
+def dense_loss(dense, tiles, targets, pos_weight=4.0):
+    """Instruction first: every tile token's final decoder state, which has seen the instruction,
+    says whether it shows the target (binary cross-entropy, positives weighted up). A direct
+    signal for the match the pointer's query then reads; training-only, not exported."""
+    y = torch.zeros(tiles.shape[:2], device=tiles.device)
+    for s, toks in enumerate(targets):
+        y[s, toks] = 1.0
+    w = torch.tensor(pos_weight, device=tiles.device)
+    return torch.nn.functional.binary_cross_entropy_with_logits(dense(tiles).squeeze(-1).float(), y, pos_weight=w)
 
 
 # MARK: - Evaluation
 
-def evaluate(net, prompts, entries, chunk=48):
+def evaluate(net, prompts, entries, chunk=None):
     """Hits of the engine's point rule on a cached held-out set: (hits, n, by role {role: [hits, n]})."""
     hits, n, by = 0, 0, {}
+    chunk = chunk or (4 if net.config.get("prompt_template") == decoder.INSTRUCTION_FIRST else 48)
     with torch.no_grad():
         for entry in entries:
             feats, m = item_tensors(entry)
@@ -174,7 +218,17 @@ def main():
     ap.add_argument("--cache", required=True, help="cache_windows.py folders, comma-separated (names under "
                     "~/.cache/gui-agent/training/windows/ or paths)")
     ap.add_argument("--from", dest="init", default=os.path.join(ROOT, "Models", "bluelm-vl-nano"),
-                    help="an exported model to start a new run from (adapter, decoder layers)")
+                    help="an exported model to start a new run from (adapter, decoder layers), or an earlier "
+                    "run's train.pt (everything but the optimizer)")
+    ap.add_argument("--order", choices=["image-first", "instruction-first"], default="image-first",
+                    help="prompt order of a new model: instruction-first lets the image tokens see the "
+                    "instruction (config prompt_template), at one whole pass per instruction")
+    ap.add_argument("--max-item-tiles", type=int, default=0, help="skip cached items with more tiles (0: none)")
+    ap.add_argument("--dense-weight", type=float, default=0.0,
+                    help="instruction first only: weight of the per-token target objective on the decoder's "
+                    "image states (dense_loss); 0 leaves it out")
+    ap.add_argument("--bag-weight", type=float, default=0.0,
+                    help="weight of the character-bag objective (bag_loss); 0 leaves it out")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "pointer-run"))
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--minutes", type=float, default=170)
@@ -198,10 +252,20 @@ def main():
     tok_path = os.path.join(args.ckpt, "tokenizer.json")
     tok.save(tok_path)
     ckpt_path = os.path.join(args.ckpt, "train.pt")
-    net = new_model(tok, None if os.path.exists(ckpt_path) else args.init)
+    resume = os.path.exists(ckpt_path)
+    from_run = not resume and args.init.endswith(".pt")
+    net = new_model(tok, None if resume or from_run else args.init)
+    if args.order == "instruction-first":
+        net.config["prompt_template"] = decoder.INSTRUCTION_FIRST
+    if from_run:
+        net.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=False)["model"])
+        print(f"train: from the run {args.init}", flush=True)
     tower_into(net, folders[0])
     net.to(args.device)
-    params = [p for n, p in net.named_parameters() if not n.startswith("vision.")]
+    probe = torch.nn.Linear(net.config["text_config"]["hidden_size"], len(CHARS) + 1).to(args.device)
+    dense = torch.nn.Linear(net.config["text_config"]["hidden_size"], 1).to(args.device)
+    params = [p for n, p in net.named_parameters() if not n.startswith("vision.")] + list(probe.parameters()) \
+        + list(dense.parameters())
     for p in net.vision.parameters():
         p.requires_grad_(False)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
@@ -209,6 +273,10 @@ def main():
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=args.device, weights_only=False)
         net.load_state_dict(ck["model"])
+        if "probe" in ck:
+            probe.load_state_dict(ck["probe"])
+        if "dense" in ck:
+            dense.load_state_dict(ck["dense"])
         opt.load_state_dict(ck["opt"])
         step = ck["step"]
         print(f"train: resumed {ckpt_path} at step {step}", flush=True)
@@ -218,7 +286,7 @@ def main():
         curve.write("step\timages\tsamples\tloss\tsynthetic_hits\tsynthetic_n\treal_hits\treal_n\tseconds\tcache\n")
 
     def save():
-        torch.save({"model": {k: v.cpu() for k, v in net.state_dict().items()}, "opt": opt.state_dict(), "step": step, "config": net.config,
+        torch.save({"model": {k: v.cpu() for k, v in net.state_dict().items()}, "probe": probe.state_dict(), "dense": dense.state_dict(), "opt": opt.state_dict(), "step": step, "config": net.config,
                     "args": vars(args)}, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
@@ -234,7 +302,7 @@ def main():
             curve.flush()
         return res
 
-    t0, losses, samples = time.time(), [], 0
+    t0, losses, bags, denses, samples = time.time(), [], [], [], 0
     net.train()
     while step < args.steps and (time.time() - t0) / 60 < args.minutes:
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
@@ -244,12 +312,26 @@ def main():
         opt.zero_grad(set_to_none=True)
         total = 0.0
         for _ in range(args.batch):
-            feats, m = item_tensors(cache.items[rng.randrange(len(cache.items))])
+            entry = cache.items[rng.randrange(len(cache.items))]
+            while not entry[2]["targets"] or (args.max_item_tiles and entry[2]["n_tiles"] > args.max_item_tiles):
+                entry = cache.items[rng.randrange(len(cache.items))]
+            feats, m = item_tensors(entry)
             ts = rng.sample(m["targets"], min(args.segments, len(m["targets"])))
-            logits = run_item(net, prompts, feats, m, [rng.choice(t["forms"]) for t in ts])
-            loss = pointer_loss(logits.float(), [t["tokens"] for t in ts]) / args.batch
+            forms = [rng.choice(t["forms"]) for t in ts]
+            logits, keys, q, *rest = run_item(net, prompts, feats, m, forms, parts=True)
+            loss = pointer_loss(logits.float(), [t["tokens"] for t in ts])
+            total += float(loss.detach()) / args.batch
+            if args.dense_weight and rest:
+                d = dense_loss(dense, rest[0], [t["tokens"] for t in ts])
+                denses.append(float(d.detach()))
+                loss = loss + args.dense_weight * d
+            if args.bag_weight:
+                labels = [windows.label_of(f) for f in forms]
+                bag = bag_loss(probe, keys, q, [t["tokens"] for t in ts], labels)
+                bags.append(float(bag.detach()))
+                loss = loss + args.bag_weight * bag
+            loss = loss / args.batch
             loss.backward()
-            total += float(loss.detach())
             samples += len(ts)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
@@ -257,8 +339,12 @@ def main():
         losses.append(total)
         if step % 25 == 0:
             dt = time.time() - t0
-            print(f"train: step {step}  loss {np.mean(losses[-25:]):.3f}  lr {lr:.2e}  "
+            bag = f"  bag {np.mean(bags[-50:]):.3f}" if bags else ""
+            bag += f"  dense {np.mean(denses[-50:]):.3f}" if denses else ""
+            print(f"train: step {step}  pointer loss {np.mean(losses[-25:]):.3f}{bag}  lr {lr:.2e}  "
                   f"{samples / dt:.1f} samples/s  {step * args.batch / dt:.2f} images/s", flush=True)
+        if step % 50 == 0:
+            save()
         if step % args.eval_every == 0:
             cache = Cache(folders)  # shards that cache_windows.py finished meanwhile join the run
             save()

@@ -200,6 +200,37 @@ def heldout_items(folder, name):
     return items, samples
 
 
+# MARK: - Labels
+
+def _templates():
+    import re
+    import instructions as ins
+    forms = [f for fs in ins.TEXT_FORMS.values() for f in fs] + ins.LABEL_FORMS + ins.VALUE_FORMS
+    forms = sorted({f for f in forms if f not in ("{t}", "{l}")}, key=len, reverse=True)
+    return [re.compile("^" + re.escape(f).replace(r"\{t\}", "(.+)").replace(r"\{l\}", "(.+)") + "$") for f in forms]
+
+
+_TEMPLATES = None
+
+
+def label_of(form):
+    """The label an instruction names ("click the Save button" -> "Save"), or None for a role and
+    position phrase ("the second checkbox"); a bare label is its own label."""
+    global _TEMPLATES
+    import instructions as ins
+    if _TEMPLATES is None:
+        _TEMPLATES = _templates()
+    nouns = set(ins.ROLE_NOUN.values())
+    if any(form in (f"the {o} {n}" for o in ins.ORDINALS + ["last"]) or form == f"the {n}"
+           or form.startswith(f"the {n} at the ") or form == f"the {n} in the center" for n in nouns):
+        return None
+    for rx in _TEMPLATES:
+        m = rx.match(form)
+        if m:
+            return m.group(1)
+    return form
+
+
 def tiles_of(item):
     """The item's tiles (n, 3, T, T) float32 as the engine makes them, and the thumbnail size."""
     grid, _, thumb, tiles = anyres_ref.tile_tensor(item["image"], nano.ANYRES)
