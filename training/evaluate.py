@@ -41,7 +41,9 @@ def swift_eval(model, folder, threads, scratch, markdown=None):
            "--model", model, "--threads", str(threads), "--out", out, "--json"]
     if markdown:
         cmd += ["--markdown", markdown]
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"evaluate: {' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     with open(out) as f:
         return json.loads(done.stdout), {r["index"]: r for r in map(json.loads, f)}
 
@@ -95,6 +97,8 @@ def main():
     if args.compare:
         tok, net = load_export(args.model)
     summary = {}
+    if args.markdown:
+        os.makedirs(args.markdown, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         for folder in args.folders:
             name = os.path.basename(folder.rstrip("/"))
