@@ -74,7 +74,7 @@ def torch_points(net, tok, folder):
             tiles, thumb = windows.tiles_of(item)
             feats = net.vision(pixel_values=torch.from_numpy(tiles)).last_hidden_state
             W, H = item["size"]
-            valid = pointer.valid_tokens(W, H, item["grid"])
+            valid = windows.valid_tokens(W, H, item["grid"])
             ts = item["targets"]
             probs = torch.softmax(decoder.pointer_logits(net, prompts, feats, item["grid"], thumb,
                                                          [t["forms"][0] for t in ts]), -1).numpy()

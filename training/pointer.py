@@ -6,14 +6,9 @@ canvas back to image pixels.
 """
 import numpy as np
 
-import windows
 from windows import CELL, H_TOK, TILE, anyres_ref
 
 THRESHOLD = 0.3
-
-
-def valid_tokens(W, H, grid):
-    return windows.valid_tokens(W, H, grid)
 
 
 def canvas_order(grid):

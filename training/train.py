@@ -56,19 +56,14 @@ class Cache:
     def __init__(self, folders):
         self.items, self.folders = [], folders
         for folder in folders:
-            shards = sorted(f for f in os.listdir(folder) if f.startswith("shard_") and f.endswith(".json"))
-            for sh in shards:
-                meta = json.load(open(os.path.join(folder, sh)))
-                feats = np.load(os.path.join(folder, sh[:-5] + ".npy"), mmap_mode="r")
-                start = 0
-                for m in meta:
-                    self.items.append((feats, start, m))
-                    start += m["n_tiles"]
+            for sh in sorted(f for f in os.listdir(folder) if f.startswith("shard_") and f.endswith(".json")):
+                self.items += self.entries(folder, sh[:-5])
         if not self.items:
             raise SystemExit(f"train: no cached items in {folders} (run training/cache_windows.py)")
 
     @staticmethod
-    def heldout(folder, stem):
+    def entries(folder, stem):
+        """(features, first tile, meta) of each item of one cached pair (a shard or a held-out set)."""
         meta = json.load(open(os.path.join(folder, stem + ".json")))
         feats = np.load(os.path.join(folder, stem + ".npy"), mmap_mode="r")
         out, start = [], 0
@@ -151,7 +146,7 @@ def evaluate(net, prompts, entries, chunk=None):
         for entry in entries:
             feats, m = item_tensors(entry)
             W, H = m["size"]
-            valid = pointer.valid_tokens(W, H, m["grid"])
+            valid = windows.valid_tokens(W, H, m["grid"])
             for c in range(0, len(m["targets"]), chunk):
                 ts = m["targets"][c:c + chunk]
                 logits = run_item(net, prompts, feats, m, [t["forms"][0] for t in ts])
@@ -246,7 +241,7 @@ def main():
     torch.set_num_threads(args.threads)
     folders = [f if os.path.isdir(f) else os.path.join(CACHE, "windows", f) for f in args.cache.split(",")]
     cache = Cache(folders)
-    heldout = {stem: Cache.heldout(folders[0], stem) for stem in ("heldout", "heldout-real")}
+    heldout = {stem: Cache.entries(folders[0], stem) for stem in ("heldout", "heldout-real")}
     tok = nano_tok.build_bytes()
     os.makedirs(args.ckpt, exist_ok=True)
     tok_path = os.path.join(args.ckpt, "tokenizer.json")
