@@ -122,19 +122,47 @@ class Reader:
                                  "font": os.path.basename(path), "size": size}
 
 
-    def tile(self, seed, i, size=224):
+    def tile(self, seed, i, size=224, shifted=False):
         """size x size pixels of stacked strips (samples i*k .. i*k+k-1, k = size // STRIP_H), so
         that every position of a vision tile sees text. Returns (image uint8 (size, size, 3),
-        patch_chars (size/PATCH, size/PATCH, SLOTS)): both patch rows of a strip get its targets."""
+        patch_chars (size/PATCH, size/PATCH, SLOTS)).
+
+        Not shifted, the strips sit on the 28-px grid and both patch rows of a strip get its
+        targets. Shifted, the stack moves by a random 0-27 px down and 0-13 px right (text on a
+        window lies anywhere against the patch grid) and a character belongs to the patch its
+        centre falls in: the patch row of the strip's middle line, and the row above or below
+        too when that line passes within 4 px of the row border."""
         g, k = size // PATCH, size // STRIP_H
-        img = np.zeros((size, size, 3), dtype=np.uint8)
+        if not shifted:
+            img = np.zeros((size, size, 3), dtype=np.uint8)
+            chars = np.zeros((g, g, SLOTS), dtype=np.int16)
+            for r in range(k):
+                strip, t = self.sample(seed, i * k + r, max_patches=g)
+                img[r * STRIP_H:(r + 1) * STRIP_H] = strip[0, 0]  # the strip's background fills the row
+                img[r * STRIP_H:(r + 1) * STRIP_H, :strip.shape[1]] = strip
+                chars[2 * r] = chars[2 * r + 1] = t["patch_chars"][:g]
+            return img, chars
+        rng = random.Random(f"shift:{seed}:{i}")
+        dy, dx = rng.randrange(STRIP_H), rng.randrange(PATCH)
+        big = np.zeros((size + 3 * STRIP_H, size + PATCH, 3), dtype=np.uint8)
         chars = np.zeros((g, g, SLOTS), dtype=np.int16)
-        for r in range(k):
-            strip, t = self.sample(seed, i * k + r, max_patches=g)
-            img[r * STRIP_H:(r + 1) * STRIP_H] = strip[0, 0]  # the strip's background fills the row
-            img[r * STRIP_H:(r + 1) * STRIP_H, :strip.shape[1]] = strip
-            chars[2 * r] = chars[2 * r + 1] = t["patch_chars"][:g]
-        return img, chars
+        fill = np.zeros((g, g), dtype=np.int32)
+        for r in range(k + 2):
+            strip, t = self.sample(seed, i * (k + 2) + r, max_patches=g)
+            top = r * STRIP_H + dy  # the strip's top on the canvas; the tile is the canvas from row STRIP_H
+            big[top:top + STRIP_H] = strip[0, 0]
+            big[top:top + STRIP_H, dx:dx + strip.shape[1]] = strip
+            mid = top - STRIP_H + STRIP_H / 2
+            rows = {int(mid // PATCH)} | {int((mid + e) // PATCH) for e in (-4, 4)}
+            for (x0, x1), c in zip(t["char_x"], t["text"]):
+                col = int((x0 + x1) / 2 + dx) // PATCH
+                if c == " " or col >= g:
+                    continue
+                for row in sorted(rows):
+                    if 0 <= row < g and fill[row, col] < SLOTS:
+                        chars[row, col, fill[row, col]] = char_id(c)
+                        fill[row, col] += 1
+        return np.ascontiguousarray(big[STRIP_H:STRIP_H + size, :size]), chars
 
 
 def colours(rng):

@@ -156,6 +156,19 @@ def check_tokenizer():
     print("selftest: tokenizer: round trips, one token a character, the pointer tokens last and whole")
 
 
+def check_text_side():
+    """match.py's n-gram vectors: case and spacing do not matter, shared pieces raise the dot
+    product, and the labels training uses are what the instructions quote."""
+    import match
+    v = match.ngrams
+    assert abs(float(v("Save As") @ v("save  as")) - 1) < 1e-6
+    assert float(v("Save") @ v("Save As")) > float(v("Save") @ v("Leave")) > float(v("Save") @ v("Open"))
+    assert match.target_label({"text": "Name:", "forms": ["the Name field"]}) == "Name"
+    assert match.target_label({"text": "", "forms": ["the second checkbox", "the Name field"]}) == "Name"
+    assert match.target_label({"text": "", "forms": ["the second checkbox"]}) is None
+    print("selftest: text side: n-gram vectors and target labels")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pool", default=os.path.expanduser("~/.cache/gui-agent/training/pool/train"))
@@ -164,6 +177,7 @@ def main():
     check_heldout()
     check_reading()
     check_tokenizer()
+    check_text_side()
     check_windows(args.pool)
     check_decoder(args.pool)
 

@@ -136,6 +136,23 @@ def dense_loss(dense, tiles, targets, pos_weight=4.0):
     return torch.nn.functional.binary_cross_entropy_with_logits(dense(tiles).squeeze(-1).float(), y, pos_weight=w)
 
 
+KEY_SIDE = ("multi_modal_projector.", "multi_patch_pointer_head.self_attention.",
+            "multi_patch_pointer_head.layer_norm.", "multi_patch_pointer_head.projection_enc.")
+
+
+def query_loss(text_map, q, forms):
+    """The decoder's projected query against the text map's vector of the label its instruction
+    quotes (match.py), squared error relative to the target's size; instructions that quote no
+    label (role and position) are left out."""
+    rows = [(s, windows.label_of(f)) for s, f in enumerate(forms)]
+    rows = [(s, lab) for s, lab in rows if lab]
+    if not rows:
+        return q.sum() * 0.0
+    target = text_map([lab for _, lab in rows])
+    got = q[[s for s, _ in rows]]
+    return ((got - target) ** 2).sum(-1).mean() / (target ** 2).sum(-1).mean()
+
+
 # MARK: - Evaluation
 
 def evaluate(net, prompts, entries, chunk=None):
@@ -222,6 +239,11 @@ def main():
     ap.add_argument("--dense-weight", type=float, default=0.0,
                     help="instruction first only: weight of the per-token target objective on the decoder's "
                     "image states (dense_loss); 0 leaves it out")
+    ap.add_argument("--query-weight", type=float, default=0.0,
+                    help="weight of the query objective (query_loss): the decoder's query must match the text "
+                    "map of the run it starts from (match.py's keys.pt); 0 leaves it out")
+    ap.add_argument("--freeze-keys", action="store_true",
+                    help="keep the adapter and the head's key side as the run it starts from left them")
     ap.add_argument("--bag-weight", type=float, default=0.0,
                     help="weight of the character-bag objective (bag_loss); 0 leaves it out")
     ap.add_argument("--ckpt", default=os.path.join(CACHE, "pointer-run"))
@@ -252,17 +274,36 @@ def main():
     net = new_model(tok, None if resume or from_run else args.init)
     if args.order == "instruction-first":
         net.config["prompt_template"] = decoder.INSTRUCTION_FIRST
+    text_map = None
     if from_run:
-        net.load_state_dict(torch.load(args.init, map_location="cpu", weights_only=False)["model"])
+        start = torch.load(args.init, map_location="cpu", weights_only=False)
+        net.load_state_dict(start["model"])
         print(f"train: from the run {args.init}", flush=True)
+        if "text_map" in start:
+            import match
+            text_map = match.TextMap(net.config["text_config"]["hidden_size"])
+            text_map.load_state_dict(start["text_map"])
+            text_map.requires_grad_(False)
+    if resume:
+        start = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if "text_map" in start:
+            import match
+            text_map = match.TextMap(net.config["text_config"]["hidden_size"])
+            text_map.load_state_dict(start["text_map"])
+            text_map.requires_grad_(False)
+    if args.query_weight and text_map is None:
+        raise SystemExit("train: --query-weight needs --from a match.py checkpoint (keys.pt), which holds the text map")
     tower_into(net, folders[0])
     net.to(args.device)
     probe = torch.nn.Linear(net.config["text_config"]["hidden_size"], len(CHARS) + 1).to(args.device)
     dense = torch.nn.Linear(net.config["text_config"]["hidden_size"], 1).to(args.device)
-    params = [p for n, p in net.named_parameters() if not n.startswith("vision.")] + list(probe.parameters()) \
+    frozen = ("vision.",) + (KEY_SIDE if args.freeze_keys else ())
+    params = [p for n, p in net.named_parameters() if not n.startswith(frozen)] + list(probe.parameters()) \
         + list(dense.parameters())
-    for p in net.vision.parameters():
-        p.requires_grad_(False)
+    for n, p in net.named_parameters():
+        p.requires_grad_(not n.startswith(frozen))
+    if text_map is not None:
+        text_map.to(args.device)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step = 0
     if os.path.exists(ckpt_path):
@@ -282,7 +323,8 @@ def main():
 
     def save():
         torch.save({"model": {k: v.cpu() for k, v in net.state_dict().items()}, "probe": probe.state_dict(), "dense": dense.state_dict(), "opt": opt.state_dict(), "step": step, "config": net.config,
-                    "args": vars(args)}, ckpt_path + ".tmp")
+                    "args": vars(args), **({"text_map": text_map.state_dict()} if text_map is not None else {})},
+                   ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     def log_eval(loss_avg, t_run):
@@ -297,7 +339,7 @@ def main():
             curve.flush()
         return res
 
-    t0, losses, bags, denses, samples = time.time(), [], [], [], 0
+    t0, losses, bags, denses, queries, samples = time.time(), [], [], [], [], 0
     net.train()
     while step < args.steps and (time.time() - t0) / 60 < args.minutes:
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * step / args.steps))
@@ -320,6 +362,10 @@ def main():
                 d = dense_loss(dense, rest[0], [t["tokens"] for t in ts])
                 denses.append(float(d.detach()))
                 loss = loss + args.dense_weight * d
+            if args.query_weight:
+                qw = query_loss(text_map, q, forms)
+                queries.append(float(qw.detach()))
+                loss = loss + args.query_weight * qw
             if args.bag_weight:
                 labels = [windows.label_of(f) for f in forms]
                 bag = bag_loss(probe, keys, q, [t["tokens"] for t in ts], labels)
@@ -336,6 +382,7 @@ def main():
             dt = time.time() - t0
             bag = f"  bag {np.mean(bags[-50:]):.3f}" if bags else ""
             bag += f"  dense {np.mean(denses[-50:]):.3f}" if denses else ""
+            bag += f"  query {np.mean(queries[-50:]):.3f}" if queries else ""
             print(f"train: step {step}  pointer loss {np.mean(losses[-25:]):.3f}{bag}  lr {lr:.2e}  "
                   f"{samples / dt:.1f} samples/s  {step * args.batch / dt:.2f} images/s", flush=True)
         if step % 50 == 0:

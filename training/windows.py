@@ -103,7 +103,7 @@ class Windows:
         raise SystemExit(f"windows: no window of at most {self.max_tiles} tiles in the pool")
 
     def item(self, i):
-        """{"image": PIL, "grid", "thumb", "size", "targets": [{"forms", "box", "tokens", "role"}],
+        """{"image": PIL, "grid", "thumb", "size", "targets": [{"forms", "box", "tokens", "role", "text"}],
         "source"}; targets hold every element with at least one instruction."""
         rng = random.Random(f"window:{self.seed}:{i}")
         if self.screens and rng.random() < self.screens:
@@ -112,8 +112,8 @@ class Windows:
             k = self.pick_window(rng)
             rec = self.data.record(k)
             img = self.data.window_image(k)
-            targets = [{"forms": list(e["instructions"]), "box": list(e["box"]), "role": e["role"]}
-                       for e in rec["elements"] if e["instructions"]]
+            targets = [{"forms": list(e["instructions"]), "box": list(e["box"]), "role": e["role"],
+                        "text": e["text"]} for e in rec["elements"] if e["instructions"]]
             source = os.path.basename(self.data.files[k])[:-5]
         W, H = img.size
         grid = anyres_ref.select_grid(W, H, nano.ANYRES)
@@ -146,7 +146,7 @@ class Windows:
                     forms = [t for t in e["instructions"] if names_text(e, t)]
                     if (forms and texts[e["text"].strip().lower()] == 1
                             and not any(overlaps(box, p[1:]) for p in placed[n + 1:])):
-                        targets.append({"forms": forms, "box": box, "role": e["role"]})
+                        targets.append({"forms": forms, "box": box, "role": e["role"], "text": e["text"]})
             if targets:
                 return screen, targets, "+".join(os.path.basename(d.files[p[0]])[:-5] for p in placed)
         raise SystemExit("windows: no screen could be composed from the pool")
