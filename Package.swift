@@ -32,11 +32,14 @@ let package = Package(
     .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
                    providers: [.apt(["libmicrohttpd-dev"])]),
 
+    // fork/exec with a process group and a parent-death signal, which Foundation's Process lacks.
+    .target(name: "CSpawn", path: "Sources/CSpawn"),
+
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
     .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized),
     .target(name: "Grounding", dependencies: ["Engine", "Imaging"], swiftSettings: optimized),
-    .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite"]),
+    .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite", "CSpawn"]),
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),
     .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging", "Service"]),
 

@@ -67,8 +67,10 @@ public struct ScenarioRunner {
     self.onResult = onResult
   }
 
-  /// Runs `scenarios` in order; after the first failure only when `keepGoing`.
+  /// Runs `scenarios` in order; after the first failure only when `keepGoing`. First removes
+  /// the temporary folders that killed runs left behind.
   public func run(_ scenarios: [Scenario], keepGoing: Bool = true) -> ScenarioReport {
+    ScenarioFolders.removeLeftovers()
     var results: [ScenarioResult] = []
     for scenario in scenarios {
       let result = run(scenario)
@@ -80,6 +82,8 @@ public struct ScenarioRunner {
   }
 
   /// Runs one scenario. Never throws: whatever goes wrong is the failed result's reason.
+  /// Returns within the scenario's timeout plus a few seconds of clean-up, whatever its
+  /// applications and their children do; everything it started is gone by then.
   public func run(_ scenario: Scenario) -> ScenarioResult {
     let start = Date()
     var attempt = Attempt(scenario: scenario)
@@ -101,13 +105,15 @@ public struct ScenarioRunner {
 private struct Attempt {
   let scenario: Scenario
   let folder: URL
+  /// Holds every process the scenario starts; see ``ScenarioGroup``.
+  var group: ScenarioGroup?
   var xvfb: ScenarioXvfb?
   var apps: [ScenarioProcess] = []
   var outcome: EpisodeOutcome?
 
   init(scenario: Scenario) {
     self.scenario = scenario
-    folder = FileManager.default.temporaryDirectory.appendingPathComponent("gui-agent-scenario-\(UUID().uuidString)")
+    folder = ScenarioFolders.make()
   }
 
   var placeholders: [String: String] {
@@ -123,7 +129,9 @@ private struct Attempt {
   /// Start, wait, episode, check: (passed, reason).
   mutating func perform(_ runner: ScenarioRunner, deadline: Date) throws -> (Bool, String) {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let server = try ScenarioXvfb(width: runner.screenWidth, height: runner.screenHeight)
+    let group = try ScenarioGroup()
+    self.group = group
+    let server = try ScenarioXvfb(in: group, width: runner.screenWidth, height: runner.screenHeight, until: deadline)
     xvfb = server
     let display = try X11Display(display: server.display)
     let geometry = ScenarioGeometry(file: folder.appendingPathComponent("geometry.json"), display: display)
@@ -131,7 +139,7 @@ private struct Attempt {
       var env = (app.env ?? [:]).mapValues(fill)
       env["DISPLAY"] = server.display
       let process = try ScenarioProcess(command: app.command.map(fill), environment: env,
-                                        outputFile: folder.appendingPathComponent("app\(i).out"))
+                                        outputFile: folder.appendingPathComponent("app\(i).out"), in: group)
       apps.append(process)
       if let ready = app.ready { try wait(for: ready, of: process, geometry: geometry, until: deadline) }
     }
@@ -152,7 +160,8 @@ private struct Attempt {
 
     let check = try runCheck(fill(scenario.check), environment: ["DISPLAY": server.display],
                              directory: scenario.source.deletingLastPathComponent(),
-                             timeout: max(2, deadline.timeIntervalSinceNow))
+                             outputFile: folder.appendingPathComponent("check.out"),
+                             timeout: max(2, deadline.timeIntervalSinceNow), in: group)
     if check.timedOut { return (false, "check timed out: \(check.output)") }
     guard check.status == 0 else {
       let said = check.output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -179,11 +188,13 @@ private struct Attempt {
     throw AgentError.invalidArgument("\(program) did not show \(what) in time: \(app.outputTail())")
   }
 
-  /// Stops the applications, then the server, then removes the scenario's folder.
+  /// Stops the whole process group (applications, their children, the server), then removes
+  /// the server's lock files and the scenario's folder.
   mutating func cleanUp() {
-    for app in apps.reversed() { app.stop() }
+    group?.stop()
+    group = nil
     apps.removeAll()
-    xvfb?.stop()
+    xvfb?.removeLeftovers()
     xvfb = nil
     try? FileManager.default.removeItem(at: folder)
   }
