@@ -56,7 +56,7 @@ private func worstRelativeError(_ got: [Float], _ ref: [Double], _ w: [Float], c
   var worst = 0.0
   for r in 0..<ref.count {
     let scale = (0..<columns).reduce(0.0) { $0 + abs(Double(w[r * columns + $1]) * Double(x[$1])) }
-    worst = max(worst, abs(Double(got[r]) - ref[r]) / max(scale, 1e-30))
+    worst = worse(worst, abs(Double(got[r]) - ref[r]) / max(scale, 1e-30))
   }
   return worst
 }

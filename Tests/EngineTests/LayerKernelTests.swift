@@ -28,7 +28,7 @@ struct LayerKernelTests {
       let v = exp16(x.withUnsafeBufferPointer { load16($0.baseAddress! + i) })
       for lane in 0..<16 {
         let ref = Foundation.exp(Double(x[i + lane]))
-        worst = max(worst, abs(Double(v[lane]) - ref) / ref)
+        worst = worse(worst, abs(Double(v[lane]) - ref) / ref)
       }
       i += 16
     }
@@ -129,7 +129,7 @@ struct LayerKernelTests {
         for c in 0..<hd {
           var ref = 0.0
           for j in 0..<visible { ref += scores[j] / total * Double(v[j * kvHeads * hd + kvh * hd + c]) }
-          worst = max(worst, abs(Double(out[i * heads * hd + h * hd + c]) - ref))
+          worst = worse(worst, abs(Double(out[i * heads * hd + h * hd + c]) - ref))
         }
       }
     }

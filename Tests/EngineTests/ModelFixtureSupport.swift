@@ -48,12 +48,19 @@ struct ModelFixture {
   var imagePad: Int { manifest.special_ids["image_pad"] ?? -1 }
 }
 
-/// max |a - b| / max |b|: the error relative to the reference's scale.
+/// max |a - b| / max |b|: the error relative to the reference's scale; infinity when a value on
+/// either side is not finite, so that a partly NaN output fails every tolerance.
 func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-  guard a.count == b.count, !b.isEmpty else { return .infinity }
+  guard a.count == b.count, !b.isEmpty, a.allSatisfy(\.isFinite), b.allSatisfy(\.isFinite) else { return .infinity }
   let scale = b.map(abs).max() ?? 0
   let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
   return diff / max(scale, .leastNormalMagnitude)
+}
+
+/// The larger of two errors, NaN when either is NaN. Swift's `max` returns its first argument
+/// when the second is NaN, so `worst = max(worst, err)` would step over a NaN error.
+func worse<T: FloatingPoint>(_ a: T, _ b: T) -> T {
+  a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
 }
 
 /// Index of the first maximum (torch.argmax's tie rule).

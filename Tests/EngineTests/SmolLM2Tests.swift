@@ -112,7 +112,7 @@ struct SmolLM2Tests {
     let logits = try m.network.prefill(tokens: ref.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
     var worst: Float = 0
     for (id, value) in zip(ref.top_ids + ref.fixed_ids, ref.top_logits + ref.fixed_logits) {
-      worst = max(worst, abs(logits[id] - Float(value)))
+      worst = worse(worst, abs(logits[id] - Float(value)))
     }
     print("SmolLM2 float logits \(name): max |diff| \(worst)")
     #expect(worst < Self.floatTolerance)
@@ -146,7 +146,10 @@ struct SmolLM2Tests {
         arguments: ["capital", "code", "german", "raw_story", "raw_list"])
   func greedyInt8(name: String) throws {
     let net = try SmolLM2.int8.get()
-    _ = try teacherForced(net, name: name, nearTie: 1.0, label: "int8")
+    let compared = try teacherForced(net, name: name, nearTie: 1.0, label: "int8")
+    // The wider near-tie margin skips more steps than the float test, but most must still count.
+    let steps = try #require(try SmolLM2.reference().generations.first { $0.name == name }).ids.count
+    #expect(compared * 2 >= steps, "int8 \(name): only \(compared) of \(steps) steps compared")
   }
 
   /// Feeds llama.cpp's greedy ids and checks our argmax at every step where both top-2 gaps

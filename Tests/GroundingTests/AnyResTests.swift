@@ -53,7 +53,7 @@ private func config(tile: Int, rows: Int = 4, cols: Int = 4, tiles: Int = 16, th
 
       let expected = try fixture("\(c.name).tiles.f32").withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
       #expect(out.pixels.count == expected.count, "\(c.name) tile tensor size")
-      let maxDiff = zip(out.pixels, expected).map { abs($0 - $1) }.max() ?? .infinity
+      let maxDiff = maxAbsDifference(out.pixels, expected)
       #expect(maxDiff == 0, "\(c.name): tiles differ by up to \(maxDiff)")
 
       let h = try ImageTokenLayout.tokensPerSide(tileSize: c.anyres.tileSize, patchSize: c.patch_size)

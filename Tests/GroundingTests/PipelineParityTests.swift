@@ -37,14 +37,6 @@ private enum PipelineFixture {
   static func thinking(_ c: PipelineManifest.Case) -> ThinkingMode { c.thinking ? .think(budget: nil) : .default }
 }
 
-/// max |a - b| / max |b|.
-private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-  guard a.count == b.count, !b.isEmpty else { return .infinity }
-  let scale = b.map(abs).max() ?? 0
-  let diff = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-  return diff / max(scale, .leastNormalMagnitude)
-}
-
 private let pipelineCaseNames = ["click_small_13x7", "click_land_40x30", "click_wide_100x25", "click_tall_30x90",
                                  "click_square_64x64", "two_images", "text_only", "think_wide"]
 

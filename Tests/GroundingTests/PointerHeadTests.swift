@@ -80,8 +80,8 @@ private let caseNames = ["land_150x100", "small_40x30", "strip_150x30"]
     #expect([pass.plan.grid.rows, pass.plan.grid.cols] == c.grid)
     #expect([pass.plan.resizedWidth, pass.plan.resizedHeight] == c.resized)
     #expect(pass.scores.scores.count == c.scores.count)
-    let scoreError = zip(pass.scores.scores, c.scores).map { abs($0 - $1) }.max() ?? .infinity
-    let logitError = zip(pass.scores.logits, c.logits).map { abs($0 - $1) }.max() ?? .infinity
+    let scoreError = maxAbsDifference(pass.scores.scores, c.scores)
+    let logitError = maxAbsDifference(pass.scores.logits, c.logits)
     #expect(scoreError <= 2e-6, "\(name): scores differ by \(scoreError)")
     #expect(logitError <= 1e-4, "\(name): logits differ by \(logitError)")
   }
