@@ -90,6 +90,15 @@ class TextMap(torch.nn.Module):
         return self.linear(v) * self.log_gain.exp()
 
 
+def load_text_map(checkpoint, d):
+    """The frozen text map a match.py (or train.py) checkpoint holds, or None when it holds none."""
+    if "text_map" not in checkpoint:
+        return None
+    text_map = TextMap(d)
+    text_map.load_state_dict(checkpoint["text_map"], strict=False)  # maps saved before the gain lack log_gain
+    return text_map.requires_grad_(False)
+
+
 def target_label(target):
     """What the target's tokens should say: its own visible text (a trailing colon left out, as
     instructions quote it), else the label one of its forms quotes (an empty field by its label,
@@ -154,14 +163,13 @@ def tile_sample(data, rng, k):
 
 def heldout_features(net, folder, name):
     """The held-out set as cached entries, its features from the tower as it is now."""
+    import cache_windows
     items, _ = windows.heldout_items(folder, name)
     feats, meta = [], []
-    with torch.no_grad():
-        for item in items:
-            pixels, thumb = windows.tiles_of(item)
-            feats.append(net.vision(pixel_values=torch.from_numpy(pixels)).last_hidden_state.float().numpy())
-            meta.append({"grid": item["grid"], "thumb": thumb, "size": item["size"], "n_tiles": len(pixels),
-                         "targets": [{k: v for k, v in t.items() if k != "image"} for t in item["targets"]]})
+    for item in items:
+        pixels, thumb = windows.tiles_of(item)
+        feats.append(cache_windows.features(net.vision, pixels))
+        meta.append(cache_windows.meta_of(item, len(pixels), thumb))
     all_feats, out, start = np.concatenate(feats), [], 0
     for m in meta:
         out.append((all_feats, start, m))
@@ -193,9 +201,7 @@ def evaluate(net, text_map, entries):
             q = text_map(labels)
             probs = torch.softmax(q @ keys.T / net.multi_patch_pointer_head.d ** 0.5, -1).cpu().numpy()
             for t, p in zip(m["targets"], probs):
-                found = pointer.point(p, m["grid"], valid, W, H)
-                x, y, w, h = t["box"]
-                hits += found is not None and x <= found["point"][0] <= x + w and y <= found["point"][1] <= y + h
+                hits += pointer.hits(pointer.point(p, m["grid"], valid, W, H), t["box"])
                 n += 1
     return hits, n
 
@@ -241,7 +247,7 @@ def main():
     if from_run:
         start = torch.load(args.init, map_location="cpu", weights_only=False)
         net.load_state_dict(start["model"])
-        text_map.load_state_dict(start["text_map"], strict=False)
+        text_map = load_text_map(start, d).requires_grad_(True)
         print(f"match: from the run {args.init}", flush=True)
     net.to(args.device)
     text_map.to(args.device)

@@ -11,6 +11,12 @@ from windows import CELL, H_TOK, TILE, anyres_ref
 THRESHOLD = 0.3
 
 
+def hits(found, box):
+    """Whether the point of `found` (point() or None) lies in `box` [x, y, w, h], edges included."""
+    x, y, w, h = box
+    return found is not None and x <= found["point"][0] <= x + w and y <= found["point"][1] <= y + h
+
+
 def canvas_order(grid):
     """(tokens, 2) int: (canvas row, canvas col) of each tile token in the format's order."""
     r, c = grid

@@ -169,9 +169,7 @@ def evaluate(net, prompts, entries, chunk=None):
                 logits = run_item(net, prompts, feats, m, [t["forms"][0] for t in ts])
                 probs = torch.softmax(logits.float(), -1).cpu().numpy()
                 for t, p in zip(ts, probs):
-                    found = pointer.point(p, m["grid"], valid, W, H)
-                    x, y, w, h = t["box"]
-                    ok = found is not None and x <= found["point"][0] <= x + w and y <= found["point"][1] <= y + h
+                    ok = pointer.hits(pointer.point(p, m["grid"], valid, W, H), t["box"])
                     hits += ok
                     n += 1
                     r = by.setdefault(t["role"], [0, 0])
@@ -274,23 +272,13 @@ def main():
     net = new_model(tok, None if resume or from_run else args.init)
     if args.order == "instruction-first":
         net.config["prompt_template"] = decoder.INSTRUCTION_FIRST
-    text_map = None
+    import match
+    start = torch.load(ckpt_path if resume else args.init, map_location="cpu", weights_only=False) \
+        if resume or from_run else {}
     if from_run:
-        start = torch.load(args.init, map_location="cpu", weights_only=False)
         net.load_state_dict(start["model"])
         print(f"train: from the run {args.init}", flush=True)
-        if "text_map" in start:
-            import match
-            text_map = match.TextMap(net.config["text_config"]["hidden_size"])
-            text_map.load_state_dict(start["text_map"])
-            text_map.requires_grad_(False)
-    if resume:
-        start = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if "text_map" in start:
-            import match
-            text_map = match.TextMap(net.config["text_config"]["hidden_size"])
-            text_map.load_state_dict(start["text_map"])
-            text_map.requires_grad_(False)
+    text_map = match.load_text_map(start, net.config["text_config"]["hidden_size"])
     if args.query_weight and text_map is None:
         raise SystemExit("train: --query-weight needs --from a match.py checkpoint (keys.pt), which holds the text map")
     tower_into(net, folders[0])
@@ -298,16 +286,15 @@ def main():
     probe = torch.nn.Linear(net.config["text_config"]["hidden_size"], len(CHARS) + 1).to(args.device)
     dense = torch.nn.Linear(net.config["text_config"]["hidden_size"], 1).to(args.device)
     frozen = ("vision.",) + (KEY_SIDE if args.freeze_keys else ())
-    params = [p for n, p in net.named_parameters() if not n.startswith(frozen)] + list(probe.parameters()) \
-        + list(dense.parameters())
     for n, p in net.named_parameters():
         p.requires_grad_(not n.startswith(frozen))
+    params = [p for p in net.parameters() if p.requires_grad] + list(probe.parameters()) + list(dense.parameters())
     if text_map is not None:
         text_map.to(args.device)
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step = 0
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=args.device, weights_only=False)
+    if resume:
+        ck = start  # loaded above, on the CPU; load_state_dict copies onto the device
         net.load_state_dict(ck["model"])
         if "probe" in ck:
             probe.load_state_dict(ck["probe"])
