@@ -122,7 +122,7 @@ class Reader:
                                  "font": os.path.basename(path), "size": size}
 
 
-    def tile(self, seed, i, size=224, shifted=False):
+    def tile(self, seed, i, size=224, shifted=False, scale=1.0, boxes=None):
         """size x size pixels of stacked strips (samples i*k .. i*k+k-1, k = size // STRIP_H), so
         that every position of a vision tile sees text. Returns (image uint8 (size, size, 3),
         patch_chars (size/PATCH, size/PATCH, SLOTS)).
@@ -131,7 +131,12 @@ class Reader:
         targets. Shifted, the stack moves by a random 0-27 px down and 0-13 px right (text on a
         window lies anywhere against the patch grid) and a character belongs to the patch its
         centre falls in: the patch row of the strip's middle line, and the row above or below
-        too when that line passes within 4 px of the row border."""
+        too when that line passes within 4 px of the row border.
+
+        A shifted tile at `scale` s is drawn at size / s pixels and resized to size (bicubic, as
+        AnyRes resizes a window onto its grid: a small window is enlarged up to about 1.6 x, a
+        screen shrunk to about 0.75 x), the character positions with it. A list passed as `boxes`
+        receives each visible strip's (text, [x0, y0, x1, y1]) in tile pixels (shifted tiles only)."""
         g, k = size // PATCH, size // STRIP_H
         if not shifted:
             img = np.zeros((size, size, 3), dtype=np.uint8)
@@ -144,25 +149,38 @@ class Reader:
             return img, chars
         rng = random.Random(f"shift:{seed}:{i}")
         dy, dx = rng.randrange(STRIP_H), rng.randrange(PATCH)
-        big = np.zeros((size + 3 * STRIP_H, size + PATCH, 3), dtype=np.uint8)
+        src = max(PATCH, int(round(size / scale)))  # the canvas side before the resize
+        f = size / src
+        k = -(-src // STRIP_H)
+        cols = -(-src // PATCH)
+        big = np.zeros(((k + 3) * STRIP_H, (cols + 1) * PATCH, 3), dtype=np.uint8)
         chars = np.zeros((g, g, SLOTS), dtype=np.int16)
         fill = np.zeros((g, g), dtype=np.int32)
         for r in range(k + 2):
-            strip, t = self.sample(seed, i * (k + 2) + r, max_patches=g)
+            strip, t = self.sample(seed, i * (k + 2) + r, max_patches=min(MAX_PATCHES, cols))
             top = r * STRIP_H + dy  # the strip's top on the canvas; the tile is the canvas from row STRIP_H
             big[top:top + STRIP_H] = strip[0, 0]
             big[top:top + STRIP_H, dx:dx + strip.shape[1]] = strip
-            mid = top - STRIP_H + STRIP_H / 2
-            rows = {int(mid // PATCH)} | {int((mid + e) // PATCH) for e in (-4, 4)}
+            mid = (top - STRIP_H + STRIP_H / 2) * f
+            rows = {int(mid // PATCH)} | {int((mid + e * f) // PATCH) for e in (-4, 4)}
+            if boxes is not None and len(t["text"].strip()):
+                x0, x1 = (t["char_x"][0][0] + dx) * f, (t["char_x"][-1][1] + dx) * f
+                y0, y1 = mid - 7 * f, mid + 7 * f  # the line's body, about x-height to cap height
+                visible = (min(x1, size) - max(x0, 0)) * (min(y1, size) - max(y0, 0))
+                if visible > 0.6 * (x1 - x0) * (y1 - y0):
+                    boxes.append((t["text"], [max(x0, 0), max(y0, 0), min(x1, size), min(y1, size)]))
             for (x0, x1), c in zip(t["char_x"], t["text"]):
-                col = int((x0 + x1) / 2 + dx) // PATCH
+                col = int(((x0 + x1) / 2 + dx) * f) // PATCH
                 if c == " " or col >= g:
                     continue
                 for row in sorted(rows):
                     if 0 <= row < g and fill[row, col] < SLOTS:
                         chars[row, col, fill[row, col]] = char_id(c)
                         fill[row, col] += 1
-        return np.ascontiguousarray(big[STRIP_H:STRIP_H + size, :size]), chars
+        img = np.ascontiguousarray(big[STRIP_H:STRIP_H + src, :src])
+        if src != size:
+            img = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC))
+        return img, chars
 
 
 def colours(rng):

@@ -161,6 +161,32 @@ def tile_sample(data, rng, k):
     raise SystemExit("match: no image with two labelled targets in the pool")
 
 
+def strip_sample(reader, rng, n_tiles, scales=(0.7, 1.7)):
+    """A mosaic of `n_tiles` reading tiles (gen_reading: stacked text lines, off the patch grid, at
+    the resize factors of use), each line a label: (pixels (n, 3, T, T), [(tokens, label)]).
+    Words without end, none of them a window's: the keys must match letters, not familiar words."""
+    import train_reading
+    tiles, labelled = [], []
+    for j in range(n_tiles):
+        i = rng.randrange(1 << 30)
+        boxes = []
+        img, _ = reader.tile(7, i, shifted=True, scale=train_reading.tile_scale(i, scales), boxes=boxes)
+        tiles.append(img)
+        for text, (x0, y0, x1, y1) in boxes:
+            cells = [j * TOKENS + r * 8 + c for r in range(8) for c in range(8)
+                     if min(x1, (c + 1) * 28) > max(x0, c * 28) and min(y1, (r + 1) * 28) > max(y0, r * 28)]
+            if cells:
+                labelled.append((cells, text))
+    seen, out = set(), []
+    for cells, text in labelled:  # a text drawn twice would be two right answers
+        key = " ".join(text.lower().split())
+        if key not in seen:
+            seen.add(key)
+            out.append((cells, text))
+    x = np.stack(tiles).astype(np.float32) / 255.0
+    return torch.from_numpy((x - 0.5) / 0.5).permute(0, 3, 1, 2).contiguous(), out
+
+
 def heldout_features(net, folder, name):
     """The held-out set as cached entries, its features from the tower as it is now."""
     import cache_windows
@@ -186,9 +212,19 @@ def keys_of(net, feats, thumb):
     return net.multi_patch_pointer_head.keys(img[n_thumb:])
 
 
-def evaluate(net, text_map, entries):
-    """Hits of the point rule with the query from the instruction's label (oracle reading of the
-    instruction): (hits, n, hits on samples whose instruction names no label, such samples)."""
+def query_text(form, source):
+    """What the query is made from: the label an instruction quotes (`label`; the instruction itself
+    when it quotes none) or the whole instruction (`form`: a decoder then only has to gather its
+    input's n-grams, not find the label inside it, and role words reach the keys too)."""
+    return form if source == "form" else (windows.label_of(form) or form)
+
+
+WRAPS = ["{}", "click {}", "the {} button", "{} item", "select {}", "the text {}", "press {}", "open {}"]
+
+
+def evaluate(net, text_map, entries, source="label"):
+    """Hits of the point rule with the query made from each instruction by the text map (the
+    reading a decoder has to learn): (hits, n)."""
     import train
     hits = n = 0
     with torch.no_grad():
@@ -197,7 +233,7 @@ def evaluate(net, text_map, entries):
             W, H = m["size"]
             valid = windows.valid_tokens(W, H, m["grid"])
             keys = keys_of(net, feats, m["thumb"])
-            labels = [windows.label_of(t["forms"][0]) or t["forms"][0] for t in m["targets"]]
+            labels = [query_text(t["forms"][0], source) for t in m["targets"]]
             q = text_map(labels)
             probs = torch.softmax(q @ keys.T / net.multi_patch_pointer_head.d ** 0.5, -1).cpu().numpy()
             for t, p in zip(m["targets"], probs):
@@ -227,7 +263,16 @@ def main():
     ap.add_argument("--tower-tiles", type=int, default=0,
                     help="train the tower too, on this many tiles an image drawn from the pool (not the cache); "
                     "0 keeps the cached tower")
+    ap.add_argument("--text-map", default=None,
+                    help="a match.py or train.py checkpoint whose text map this run keeps, frozen: keys trained "
+                    "on a new tower then meet the queries a decoder already learnt (train.py --query-only)")
     ap.add_argument("--tower-lr", type=float, default=5e-4)
+    ap.add_argument("--query-source", choices=["label", "form"], default="label",
+                    help="make queries from the quoted label or from the whole instruction (query_text)")
+    ap.add_argument("--strips", type=float, default=0.0,
+                    help="share of a step's images that are mosaics of reading tiles (strip_sample: unseen "
+                    "words, off the grid, resized) instead of cached windows")
+    ap.add_argument("--strip-tiles", type=int, default=4)
     ap.add_argument("--pool", default=os.path.join(CACHE, "pool"))
     ap.add_argument("--screens", type=float, default=0.15)
     ap.add_argument("--gtk", type=float, default=0.5)
@@ -249,17 +294,26 @@ def main():
         net.load_state_dict(start["model"])
         text_map = load_text_map(start, d).requires_grad_(True)
         print(f"match: from the run {args.init}", flush=True)
+    if args.text_map:
+        text_map = load_text_map(torch.load(args.text_map, map_location="cpu", weights_only=False), d)
+        if text_map is None:
+            raise SystemExit(f"match: {args.text_map} holds no text map")
+        print(f"match: text map from {args.text_map}, frozen", flush=True)
     net.to(args.device)
     text_map.to(args.device)
     head = net.multi_patch_pointer_head
     params = list(net.multi_modal_projector.parameters()) + list(head.self_attention.parameters()) \
-        + list(head.layer_norm.parameters()) + list(head.projection_enc.parameters()) + list(text_map.parameters())
+        + list(head.layer_norm.parameters()) + list(head.projection_enc.parameters()) \
+        + [p for p in text_map.parameters() if p.requires_grad]
     groups = [{"params": params, "scale": 1.0}]
     net.vision.requires_grad_(bool(args.tower_tiles))
     if args.tower_tiles:
         groups.append({"params": list(net.vision.parameters()), "scale": args.tower_lr / args.lr})
         params = params + groups[1]["params"]
         data = windows.Windows(args.pool, screens=args.screens, seed=1000, gtk=args.gtk)
+    if args.strips:
+        import gen_reading
+        reader = gen_reading.Reader("train")
     opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=0.01, betas=(0.9, 0.98))
     step = 0
     if os.path.exists(ckpt_path):
@@ -285,7 +339,7 @@ def main():
         if args.tower_tiles:
             import cache_windows
             sets = {stem: heldout_features(net, *cache_windows.HELDOUT[stem]) for stem in heldout}
-        (sh, sn), (rh, rn) = (evaluate(net, text_map, sets[s]) for s in ("heldout", "heldout-real"))
+        (sh, sn), (rh, rn) = (evaluate(net, text_map, sets[s], args.query_source) for s in ("heldout", "heldout-real"))
         net.train()
         a, b = (float(np.mean(x[-args.eval_every:])) if x else float("nan") for x in (l_tok, l_lab))
         print(f"match: step {step}  to tokens {a:.3f}  to labels {b:.3f}  synthetic {sh}/{sn} = "
@@ -304,14 +358,25 @@ def main():
         opt.zero_grad(set_to_none=True)
         a_sum = b_sum = 0.0
         for _ in range(args.batch):
-            if args.tower_tiles:
+            if args.strips and rng.random() < args.strips:
+                pixels, ts = strip_sample(reader, rng, args.strip_tiles)
+                if args.query_source == "form":
+                    ts = [(toks, rng.choice(WRAPS).format(text)) for toks, text in ts]
+                with torch.set_grad_enabled(bool(args.tower_tiles)):
+                    feats = net.vision(pixel_values=pixels.to(args.device)).last_hidden_state
+                keys = keys_of(net, feats, False)
+            elif args.tower_tiles:
                 pixels, ts = tile_sample(data, rng, args.tower_tiles)
                 keys = keys_of(net, net.vision(pixel_values=pixels.to(args.device)).last_hidden_state, False)
             else:
                 for _ in range(100):
                     feats, m = train.item_tensors(cache.items[rng.randrange(len(cache.items))])
-                    ts = [(t["tokens"], target_label(t)) for t in m["targets"]]
-                    ts = [(toks, lab) for toks, lab in ts if lab]
+                    if args.query_source == "form":
+                        ts = [(t["tokens"], rng.choice(t["forms"])) for t in m["targets"]]
+                        ts = list({lab: (toks, lab) for toks, lab in ts}.values())  # one target per text
+                    else:
+                        ts = [(t["tokens"], target_label(t)) for t in m["targets"]]
+                        ts = [(toks, lab) for toks, lab in ts if lab]
                     if len(ts) >= 2:
                         break
                 keys = keys_of(net, feats, m["thumb"])

@@ -140,17 +140,55 @@ KEY_SIDE = ("multi_modal_projector.", "multi_patch_pointer_head.self_attention."
             "multi_patch_pointer_head.layer_norm.", "multi_patch_pointer_head.projection_enc.")
 
 
-def query_loss(text_map, q, forms):
-    """The decoder's projected query against the text map's vector of the label its instruction
-    quotes (match.py), squared error relative to the target's size; instructions that quote no
-    label (role and position) are left out."""
-    rows = [(s, windows.label_of(f)) for s, f in enumerate(forms)]
+def query_loss(text_map, q, forms, source="label"):
+    """The decoder's projected query against the text map's vector of what its instruction says
+    (match.query_text: the quoted label, or the whole instruction), squared error relative to the
+    target's size; with labels, instructions that quote none (role and position) are left out."""
+    rows = [(s, f if source == "form" else windows.label_of(f)) for s, f in enumerate(forms)]
     rows = [(s, lab) for s, lab in rows if lab]
     if not rows:
         return q.sum() * 0.0
     target = text_map([lab for _, lab in rows])
     got = q[[s for s, _ in rows]]
     return ((got - target) ** 2).sum(-1).mean() / (target ** 2).sum(-1).mean()
+
+
+def labelled_forms(cache, rng, n, source="label"):
+    """n instructions drawn from all the cache's items (metadata only); with labels as the query
+    source, only those that quote one."""
+    out = []
+    while len(out) < n:
+        m = cache.items[rng.randrange(len(cache.items))][2]
+        if m["targets"]:
+            form = rng.choice(rng.choice(m["targets"])["forms"])
+            if source == "form" or windows.label_of(form):
+                out.append(form)
+    return out
+
+
+def query_error(net, prompts, text_map, entries, chunk=48, source="label"):
+    """The query objective on a held-out set (each instruction after its own image): the mean
+    relative error, and how often the query is nearest (dot product) to its own target's vector
+    among the set's: (error, top-1, n)."""
+    import match
+    said = lambda f: match.query_text(f, source) if source == "form" else windows.label_of(f)  # noqa: E731
+    labels = sorted({lab for e in entries for t in e[2]["targets"] if (lab := said(t["forms"][0]))})
+    index = {lab: i for i, lab in enumerate(labels)}
+    errs, top1, n = [], 0, 0
+    with torch.no_grad():
+        table = text_map(labels)
+        for entry in entries:
+            feats, m = item_tensors(entry)
+            forms = [t["forms"][0] for t in m["targets"] if said(t["forms"][0])]
+            for c in range(0, len(forms), chunk):
+                fs = forms[c:c + chunk]
+                _, _, q = run_item(net, prompts, feats, m, fs, parts=True)
+                want = torch.stack([table[index[said(f)]] for f in fs])
+                errs += (((q - want) ** 2).sum(-1) / (want ** 2).sum(-1)).tolist()
+                best = (q @ table.T).argmax(-1).tolist()
+                top1 += sum(b == index[said(f)] for b, f in zip(best, fs))
+                n += len(fs)
+    return float(np.mean(errs)) if errs else float("nan"), top1, n
 
 
 # MARK: - Evaluation
@@ -240,6 +278,16 @@ def main():
     ap.add_argument("--query-weight", type=float, default=0.0,
                     help="weight of the query objective (query_loss): the decoder's query must match the text "
                     "map of the run it starts from (match.py's keys.pt); 0 leaves it out")
+    ap.add_argument("--query-only", action="store_true",
+                    help="the query objective alone (with --freeze-keys): each step one image prefix and "
+                    "--segments instructions drawn from the whole cache; evaluation reports the query's error "
+                    "and how often it is nearest its own label (query_error) beside the grounding")
+    ap.add_argument("--query-source", choices=["label", "form"], default=None,
+                    help="what the query objective's target is made of (match.query_text); default: as the "
+                    "key stage it starts from")
+    ap.add_argument("--query-from", default=None,
+                    help="a train.py checkpoint whose decoder and query projection replace those of --from "
+                    "(a --query-only run joined to a newer key stage)")
     ap.add_argument("--freeze-keys", action="store_true",
                     help="keep the adapter and the head's key side as the run it starts from left them")
     ap.add_argument("--bag-weight", type=float, default=0.0,
@@ -278,7 +326,18 @@ def main():
     if from_run:
         net.load_state_dict(start["model"])
         print(f"train: from the run {args.init}", flush=True)
+    if args.query_from and not resume:
+        own = net.state_dict()
+        other = torch.load(args.query_from, map_location="cpu", weights_only=False)["model"]
+        taken = {k: v for k, v in other.items()
+                 if k.startswith(("language_model.", "multi_patch_pointer_head.projection_dec.")) and k in own}
+        net.load_state_dict(taken, strict=False)
+        print(f"train: decoder and query projection from {args.query_from} ({len(taken)} tensors)", flush=True)
     text_map = match.load_text_map(start, net.config["text_config"]["hidden_size"])
+    if args.query_only:
+        args.query_weight, args.freeze_keys = args.query_weight or 1.0, True
+    # What the text map's queries are made of: as the key stage this run starts from made them.
+    source = args.query_source or start.get("args", {}).get("query_source", "label")
     if args.query_weight and text_map is None:
         raise SystemExit("train: --query-weight needs --from a match.py checkpoint (keys.pt), which holds the text map")
     tower_into(net, folders[0])
@@ -316,6 +375,11 @@ def main():
 
     def log_eval(loss_avg, t_run):
         res = {stem: evaluate(net.eval(), prompts, entries) for stem, entries in heldout.items()}
+        if args.query_only:
+            for stem, entries in heldout.items():
+                err, top1, n = query_error(net, prompts, text_map, entries, source=source)
+                print(f"train: step {step}  {stem}: query error {err:.3f}, nearest its own label {top1}/{n} "
+                      f"= {100 * top1 / max(n, 1):.1f} %", flush=True)
         net.train()
         (sh, sn, _), (rh, rn, _) = res["heldout"], res["heldout-real"]
         print(f"train: step {step}  loss {loss_avg:.3f}  synthetic {sh}/{sn} = {100 * sh / sn:.1f} %  "
@@ -340,6 +404,15 @@ def main():
             while not entry[2]["targets"] or (args.max_item_tiles and entry[2]["n_tiles"] > args.max_item_tiles):
                 entry = cache.items[rng.randrange(len(cache.items))]
             feats, m = item_tensors(entry)
+            if args.query_only:
+                forms = labelled_forms(cache, rng, args.segments, source)
+                _, _, q = run_item(net, prompts, feats, m, forms, parts=True)
+                qw = query_loss(text_map, q, forms, source)
+                queries.append(float(qw.detach()))
+                total += float(qw.detach()) / args.batch
+                (qw / args.batch).backward()
+                samples += len(forms)
+                continue
             ts = rng.sample(m["targets"], min(args.segments, len(m["targets"])))
             forms = [rng.choice(t["forms"]) for t in ts]
             logits, keys, q, *rest = run_item(net, prompts, feats, m, forms, parts=True)
@@ -350,7 +423,7 @@ def main():
                 denses.append(float(d.detach()))
                 loss = loss + args.dense_weight * d
             if args.query_weight:
-                qw = query_loss(text_map, q, forms)
+                qw = query_loss(text_map, q, forms, source)
                 queries.append(float(qw.detach()))
                 loss = loss + args.query_weight * qw
             if args.bag_weight:
@@ -370,7 +443,8 @@ def main():
             bag = f"  bag {np.mean(bags[-50:]):.3f}" if bags else ""
             bag += f"  dense {np.mean(denses[-50:]):.3f}" if denses else ""
             bag += f"  query {np.mean(queries[-50:]):.3f}" if queries else ""
-            print(f"train: step {step}  pointer loss {np.mean(losses[-25:]):.3f}{bag}  lr {lr:.2e}  "
+            what = "query loss" if args.query_only else "pointer loss"
+            print(f"train: step {step}  {what} {np.mean(losses[-25:]):.3f}{bag}  lr {lr:.2e}  "
                   f"{samples / dt:.1f} samples/s  {step * args.batch / dt:.2f} images/s", flush=True)
         if step % 50 == 0:
             save()

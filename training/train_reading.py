@@ -35,6 +35,7 @@ import model as nano  # noqa: E402
 
 CLASSES = 96  # blank + printable ASCII (gen_reading.char_id)
 EVAL_SEED = 777  # the evaluation tiles: a generator seed no training batch uses
+SCALED_EVAL = (0.75, 1.6)  # the resize factors AnyRes applies to windows and screens
 MEAN, STD = 0.5, 0.5  # the format's image_mean / image_std
 
 
@@ -52,10 +53,22 @@ class Reader(nn.Module):
         return self.head(feats).unflatten(-1, (gen_reading.SLOTS, CLASSES))
 
 
-def batch(reader, seed, start, n, shifted=0.0):
+def tile_scale(i, scales):
+    """The resize factor of shifted tile i: log-uniform over scales = (lo, hi), 1 when None."""
+    if not scales:
+        return 1.0
+    lo, hi = scales
+    return float(np.exp(np.log(lo) + ((i * 0.7548776662) % 1.0) * (np.log(hi) - np.log(lo))))
+
+
+def batch(reader, seed, start, n, shifted=0.0, scales=None):
     """Tiles start .. start+n-1 as normalised pixels (n, 3, T, T) and targets (n, g*g, SLOTS);
-    a `shifted` share of them off the patch grid (gen_reading.Reader.tile)."""
-    tiles = [reader.tile(seed, i, shifted=(i * 0.6180339887) % 1.0 < shifted) for i in range(start, start + n)]
+    a `shifted` share of them off the patch grid (gen_reading.Reader.tile), those resized by a
+    factor drawn from `scales` (lo, hi) when given."""
+    tiles = []
+    for i in range(start, start + n):
+        off = (i * 0.6180339887) % 1.0 < shifted
+        tiles.append(reader.tile(seed, i, shifted=off, scale=tile_scale(i, scales) if off else 1.0))
     x = np.stack([t[0] for t in tiles]).astype(np.float32) / 255.0
     x = torch.from_numpy((x - MEAN) / STD).permute(0, 3, 1, 2).contiguous()
     y = torch.from_numpy(np.stack([t[1] for t in tiles]).astype(np.int64)).flatten(1, 2)
@@ -81,9 +94,11 @@ def probe(args, reader, net):
     net.vision.requires_grad_(False)
     opt = torch.optim.AdamW(net.head.parameters(), lr=3e-3)
     with torch.no_grad():
-        train = [batch(reader, args.seed, k * args.batch, args.batch, args.shifted) for k in range(args.steps)]
+        train = [batch(reader, args.seed, k * args.batch, args.batch, args.shifted, args.scales) for k in range(args.steps)]
         train = [(net.vision(pixel_values=x).last_hidden_state, y) for x, y in train]
-        evals = {name: batch(reader, EVAL_SEED, 0, 64, shifted) for name, shifted in (("aligned", 0.0), ("shifted", 1.0))}
+        evals = {name: batch(reader, EVAL_SEED, 0, 64, shifted, scales)
+                 for name, shifted, scales in (("aligned", 0.0, None), ("shifted", 1.0, None),
+                                               ("scaled", 1.0, SCALED_EVAL))}
         evals = {n: (net.vision(pixel_values=x).last_hidden_state, y) for n, (x, y) in evals.items()}
     for epoch in range(30):
         for feats, y in train:
@@ -95,7 +110,8 @@ def probe(args, reader, net):
         accs = {n: loss_and_accuracy(net.head(f).unflatten(-1, (gen_reading.SLOTS, CLASSES)), y, args.blank_weight)[1]
                 for n, (f, y) in evals.items()}
     print(f"train_reading: probe of {args.init or 'a new tower'} ({args.steps * args.batch} tiles, "
-          f"{args.shifted:.0%} shifted): character accuracy aligned {accs['aligned']:.3f}, shifted {accs['shifted']:.3f}")
+          f"{args.shifted:.0%} shifted): character accuracy aligned {accs['aligned']:.3f}, shifted {accs['shifted']:.3f}, "
+          f"shifted and resized {SCALED_EVAL[0]}-{SCALED_EVAL[1]} x {accs['scaled']:.3f}")
 
 
 def main():
@@ -113,6 +129,8 @@ def main():
     ap.add_argument("--curve", default=os.path.join(HERE, "curves", "reading.tsv"))
     ap.add_argument("--shifted", type=float, default=0.0,
                     help="share of training tiles whose text lies off the patch grid (Reader.tile)")
+    ap.add_argument("--scales", type=lambda v: tuple(float(x) for x in v.split(",")), default=None,
+                    help="lo,hi: resize the shifted tiles by a factor in this range (e.g. 0.75,1.6)")
     ap.add_argument("--from", dest="init", default=None,
                     help="start the tower from an exported model folder or a match.py / train.py checkpoint")
     ap.add_argument("--probe", action="store_true",
@@ -140,9 +158,11 @@ def main():
     os.makedirs(os.path.dirname(args.curve), exist_ok=True)
     if not os.path.exists(args.curve):
         with open(args.curve, "w") as f:
-            f.write("step\ttiles\ttrain_loss\teval_loss\teval_char_acc\tseconds\teval_char_acc_shifted\n")
+            f.write("step\ttiles\ttrain_loss\teval_loss\teval_char_acc\tseconds\teval_char_acc_shifted"
+                    "\teval_char_acc_scaled\n")
     eval_x, eval_y = batch(reader, EVAL_SEED, 0, 32)
     shift_x, shift_y = batch(reader, EVAL_SEED, 0, 32, shifted=1.0)
+    scaled_x, scaled_y = batch(reader, EVAL_SEED, 0, 32, shifted=1.0, scales=SCALED_EVAL)
 
     def save():
         torch.save({"model": net.state_dict(), "optimizer": opt.state_dict(), "step": step,
@@ -154,7 +174,7 @@ def main():
         warm = min(1.0, (step + 1) / 200)  # linear warm-up, then constant
         for g in opt.param_groups:
             g["lr"] = args.lr * warm
-        x, y = batch(reader, args.seed, step * args.batch, args.batch, args.shifted)
+        x, y = batch(reader, args.seed, step * args.batch, args.batch, args.shifted, args.scales)
         loss, _ = loss_and_accuracy(net(x), y, args.blank_weight)
         opt.zero_grad()
         loss.backward()
@@ -166,12 +186,14 @@ def main():
             with torch.no_grad():
                 ev_loss, ev_acc = loss_and_accuracy(net(eval_x), eval_y, args.blank_weight)
                 _, sh_acc = loss_and_accuracy(net(shift_x), shift_y, args.blank_weight)
+                _, sc_acc = loss_and_accuracy(net(scaled_x), scaled_y, args.blank_weight)
             dt = time.time() - t0
-            line = f"{step}\t{step * args.batch}\t{np.mean(recent):.4f}\t{float(ev_loss):.4f}\t{ev_acc:.4f}\t{dt:.0f}\t{sh_acc:.4f}"
+            line = (f"{step}\t{step * args.batch}\t{np.mean(recent):.4f}\t{float(ev_loss):.4f}\t{ev_acc:.4f}\t{dt:.0f}"
+                    f"\t{sh_acc:.4f}\t{sc_acc:.4f}")
             with open(args.curve, "a") as f:
                 f.write(line + "\n")
             print(f"train_reading: step {step}, train {np.mean(recent):.3f}, eval {float(ev_loss):.3f}, "
-                  f"char acc {ev_acc:.3f} (shifted {sh_acc:.3f}), {(step - first) * args.batch / dt:.1f} tiles/s", flush=True)
+                  f"char acc {ev_acc:.3f} (shifted {sh_acc:.3f}, resized {sc_acc:.3f}), {(step - first) * args.batch / dt:.1f} tiles/s", flush=True)
             recent = []
         if step % args.save_every == 0:
             save()
