@@ -4,7 +4,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test bench clean help
+.PHONY: all deps build demo test bench fuzz fuzz-smoke clean help
 
 all: build
 
@@ -13,6 +13,8 @@ help:
 	@echo "make test   install what is missing, build and run every test in release mode"
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
+	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
+	@echo "make fuzz-smoke  run each fuzz target for a few seconds (CI: they keep building and pass their seeds)"
 
 deps:
 	@scripts/install-deps
@@ -35,6 +37,18 @@ bench: build
 	python3 scripts/fixtures/make_smollm2_fixtures.py --venv-only
 	$(BIN) bench generate --model "$$(scripts/fetch-models)/SmolLM2-135M-Instruct.Q4_1.gguf" --threads 1,2 \
 	  --anchor-cmd "$${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}/llamacpp/bin/python scripts/bench/generate_llamacpp.py"
+
+# libFuzzer targets in a package of their own (fuzz/): the fuzz executable links only with
+# -sanitize=fuzzer. FUZZ_TARGETS names some of them (default: all); see fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 3
+FUZZ_TARGETS ?=
+
+fuzz: deps
+	SWIFT=$(SWIFT) fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: deps
+	SWIFT=$(SWIFT) fuzz/run $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build out

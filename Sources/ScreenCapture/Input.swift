@@ -22,6 +22,13 @@ public enum ScrollDirection: String, Sendable, CaseIterable {
   }
 }
 
+/// Asked between the steps of a long input call (each motion step of a drag, each key of typed
+/// text) with the point where the call last put the pointer (nil when it has not moved it); a
+/// reason means "stop now". The call then releases what it holds, gives back a borrowed keymap
+/// and throws `ScreenCaptureError.interrupted`. It runs on the calling thread while the display
+/// is locked for the call, so it may itself call the display (e.g. `pointerPosition()`).
+public typealias InputInterruption = (_ pointerWasPutAt: ScreenPoint?) -> String?
+
 // XTest FakeInput event types (X11 core event codes).
 private let keyPress: UInt8 = 2, keyRelease: UInt8 = 3, buttonPress: UInt8 = 4, buttonRelease: UInt8 = 5
 private let motionNotify: UInt8 = 6
@@ -86,24 +93,40 @@ extension X11Display {
 
   /// Drags along `path`: press at the first point, move through every point in steps of at most
   /// `stepPixels` with `stepDelay` seconds between steps, release at the last point.
-  public func drag(along path: [ScreenPoint], button: MouseButton = .left,
-                   stepPixels: Int = 10, stepDelay: Double = 0.01) throws(ScreenCaptureError) {
+  ///
+  /// `interruption` is asked after each motion step but the last, with the point the step put
+  /// the pointer at; when it gives a reason the button is released where the pointer is and the
+  /// call throws `interrupted` naming the reason and the steps done.
+  public func drag(along path: [ScreenPoint], button: MouseButton = .left, stepPixels: Int = 10,
+                   stepDelay: Double = 0.01, interruption: InputInterruption? = nil) throws(ScreenCaptureError) {
     guard path.count >= 2 else { throw .invalidArgument("a drag path needs at least 2 points, got \(path.count)") }
     guard stepPixels > 0 else { throw .invalidArgument("drag step of \(stepPixels) pixels") }
     try inputCall { () throws(ScreenCaptureError) in
       for p in path { try checkOnScreen(p) }
+      let legs = zip(path, path.dropFirst()).map { a, b in
+        (a, b, max(1, (max(abs(b.x - a.x), abs(b.y - a.y)) + stepPixels - 1) / stepPixels))
+      }
+      let total = legs.reduce(0) { $0 + $1.2 }
+      var done = 0
       try motion(to: path[0])
       fake(buttonPress, button.rawValue)
       pause()
-      for (a, b) in zip(path, path.dropFirst()) {
-        let steps = max(1, (max(abs(b.x - a.x), abs(b.y - a.y)) + stepPixels - 1) / stepPixels)
+      for (a, b, steps) in legs {
         for i in 1...steps {
           // Linear interpolation, rounded to the nearest pixel; the last step lands exactly on b.
           let x = a.x + Int((Double((b.x - a.x) * i) / Double(steps)).rounded())
           let y = a.y + Int((Double((b.y - a.y) * i) / Double(steps)).rounded())
-          try motion(to: ScreenPoint(x: x, y: y))
+          let p = ScreenPoint(x: x, y: y)
+          try motion(to: p)
           xcb_flush(connection)
           if stepDelay > 0 { usleep(UInt32(stepDelay * 1_000_000)) }
+          done += 1
+          if done < total, let reason = interruption?(p) {
+            fake(buttonRelease, button.rawValue)
+            pause()
+            try? sync()
+            throw .interrupted(reason: reason, done: "\(done) of \(total) motion steps of the drag (button \(button.rawValue) released)")
+          }
         }
       }
       fake(buttonRelease, button.rawValue)
@@ -112,8 +135,9 @@ extension X11Display {
   }
 
   /// Drags from `start` to `end` in a straight line (see `drag(along:)`).
-  public func drag(from start: ScreenPoint, to end: ScreenPoint, button: MouseButton = .left) throws(ScreenCaptureError) {
-    try drag(along: [start, end], button: button)
+  public func drag(from start: ScreenPoint, to end: ScreenPoint, button: MouseButton = .left,
+                   interruption: InputInterruption? = nil) throws(ScreenCaptureError) {
+    try drag(along: [start, end], button: button, interruption: interruption)
   }
 
   /// Scrolls `clicks` notches in `direction` at `p`, or where the pointer is when nil.

@@ -25,6 +25,9 @@ public enum ScreenCaptureError: Error, LocalizedError, Equatable {
   case noSpareKeycode(character: String)
   /// A shared-memory segment could not be created or attached.
   case sharedMemoryFailed(String)
+  /// An input call stopped early because its ``InputInterruption`` check gave `reason`; `done`
+  /// says what part ran. What the call held (a button, a borrowed keycode) was given back first.
+  case interrupted(reason: String, done: String)
 
   public var errorDescription: String? {
     switch self {
@@ -42,6 +45,7 @@ public enum ScreenCaptureError: Error, LocalizedError, Equatable {
     case let .unknownKey(name): "unknown key name '\(name)'"
     case let .noSpareKeycode(c): "no spare keycode is free to type '\(c)'"
     case let .sharedMemoryFailed(what): "MIT-SHM: \(what)"
+    case let .interrupted(reason, done): "input interrupted after \(done): \(reason)"
     }
   }
 }

@@ -64,31 +64,58 @@ extension X11Display {
   /// the shifted level); others are typed through borrowed spare keycodes, remapped for the time
   /// of typing and restored afterwards. When the text needs more distinct missing characters than
   /// there are spare keycodes, it is typed in batches. Each key is followed by `keyDelay`.
-  public func type(_ text: String) throws(ScreenCaptureError) {
+  ///
+  /// `interruption` is asked between keys (no key is down then); when it gives a reason, the
+  /// borrowed keycodes are given back and the call throws `interrupted` naming the reason and
+  /// how many characters were typed.
+  public func type(_ text: String, interruption: InputInterruption? = nil) throws(ScreenCaptureError) {
     try inputCall { () throws(ScreenCaptureError) in
       var keys = KeyAssignment(mapping: try keyboardMapping())
+      var progress = TypingProgress(total: text.unicodeScalars.count, interruption: interruption)
       var batch: [(keycode: UInt8, shifted: Bool)] = []
       for scalar in text.unicodeScalars {
         let keysym = Keysyms.keysym(for: scalar)
         if keys.needsSpare(keysym), keys.isFull, !batch.isEmpty {
-          try typeBatch(batch, &keys)
+          try typeBatch(batch, &keys, &progress)
           batch = []
         }
         let (kc, shifted) = try keys.resolve(keysym, character: String(scalar))
         batch.append((kc, shifted))
       }
-      try typeBatch(batch, &keys)
+      try typeBatch(batch, &keys, &progress)
     }
   }
 
   /// Installs the borrowed keycodes, types `batch`, waits one key delay so that clients read
-  /// the events under the borrowed mapping, and restores the mapping.
-  private func typeBatch(_ batch: [(keycode: UInt8, shifted: Bool)], _ keys: inout KeyAssignment) throws(ScreenCaptureError) {
+  /// the events under the borrowed mapping, and restores the mapping (also when interrupted).
+  private func typeBatch(_ batch: [(keycode: UInt8, shifted: Bool)], _ keys: inout KeyAssignment,
+                         _ progress: inout TypingProgress) throws(ScreenCaptureError) {
     guard !batch.isEmpty else { return }
     try keys.install(on: self)
     defer { keys.restore(on: self) }
-    for k in batch { tapKey(k.keycode, shift: k.shifted ? keys.shiftKeycode : nil) }
+    for k in batch {
+      if let reason = progress.interruptionReason() {
+        try? sync()
+        pause(); pause()
+        throw .interrupted(reason: reason, done: "\(progress.typed) of \(progress.total) characters typed")
+      }
+      tapKey(k.keycode, shift: k.shifted ? keys.shiftKeycode : nil)
+      progress.typed += 1
+    }
     try sync()
     pause(); pause()
+  }
+}
+
+/// How far typing has come, and the check asked between keys.
+private struct TypingProgress {
+  let total: Int
+  let interruption: InputInterruption?
+  var typed = 0
+
+  /// The check's reason to stop before the next key; never asked before the first key.
+  func interruptionReason() -> String? {
+    guard typed > 0 else { return nil }
+    return interruption?(nil)
   }
 }

@@ -27,6 +27,9 @@ public final class InferenceQueue: @unchecked Sendable {
   /// Jobs waiting (not counting the running one) and whether one runs.
   public var state: (waiting: Int, running: Bool) { condition.withLock { (jobs.count, running) } }
 
+  /// Whether `close()` ran: new jobs are refused, the ones in line still run.
+  public var isClosed: Bool { condition.withLock { closed } }
+
   /// Seconds a refused client should wait: the line's length times the recent job time, at least 1.
   public var retryAfterSeconds: Int {
     condition.withLock { max(1, Int((Double(jobs.count + 1) * recentSeconds).rounded(.up))) }

@@ -143,9 +143,16 @@ final class FakePlanner: ActionPlanner {
     let loop = AgentLoop(configuration: try AgentLoop.Configuration(
       display: rig.display, store: rig.store, vlm: model, planner: nil, settings: settings))
     let outcome = try loop.run(task: "click OK")
-    #expect([.failed, .maxSteps, .succeeded, .stopped].contains(outcome.status))
     let steps = try rig.store.steps(episode: outcome.episodeId)
     #expect(steps.count == outcome.steps && steps.count >= 1)
+    // The ending agrees with what was recorded.
+    switch outcome.status {
+    case .maxSteps: #expect(steps.count == settings.maxSteps)
+    case .succeeded: #expect(steps.last?.action.map { if case .finished = $0 { true } else { false } } == true)
+    case .stopped: #expect(steps.last?.action.map { if case .callUser = $0 { true } else { false } } == true)
+    case .failed: #expect(steps.last?.error != nil, "\(outcome.reason)")
+    default: Issue.record("unexpected ending \(outcome.status): \(outcome.reason)")
+    }
     for s in steps {
       #expect(!s.rawOutput.isEmpty)
       #expect(s.tokens != nil)
@@ -177,7 +184,9 @@ final class FakePlanner: ActionPlanner {
     let step = try #require(try rig.store.steps(episode: grounded.episodeId).first)
     if step.groundedPoint == nil {
       #expect(step.error?.hasPrefix("could not locate 'the OK button'") == true, "\(step.error ?? "")")
-      #expect(grounded.status == .succeeded || grounded.status == .failed)
+      // A scripted step that did not run fails the plan.
+      #expect(grounded.status == .failed)
+      #expect(grounded.reason.contains("1 step(s) that did not run"), "\(grounded.reason)")
     } else {
       #expect(step.error == nil || step.error?.hasPrefix("refused") == true)
     }

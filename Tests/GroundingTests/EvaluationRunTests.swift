@@ -167,4 +167,25 @@ import Testing
       #expect(report.n == 1 && report.skipped == 6)
     }
   }
+
+  /// A downloaded annotation file cannot make the evaluator read outside its images folder:
+  /// absolute names and '..' are refused (the PNG there exists and would be readable).
+  @Test func imageNamesStayInsideTheImagesFolder() throws {
+    let outside = try ScratchFolder()
+    try outside.writePNG(width: 64, height: 48, to: "secret.png")
+    let dir = try ScratchFolder()
+    try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("sub"), withIntermediateDirectories: true)
+    try dir.writePNG(width: 64, height: 48, to: "sub/ok.png")
+    let escape = "../" + outside.url.lastPathComponent + "/secret.png"
+    try dir.write("[" + ["sub/ok.png", outside.path("secret.png"), escape, "sub/../../x.png"].map {
+      #"{"img_filename": "\#($0)", "instruction": "find it", "bbox": [10, 10, 20, 20], "data_type": "text", "data_source": "web"}"#
+    }.joined(separator: ",") + "]", to: "v2.json")
+    let records = try ScreenSpotEvaluator(imagesDirectory: dir.url.path, method: .center)
+      .records(try ScreenSpotAnnotations.read(path: dir.path("v2.json")))
+    #expect(records.count == 4)
+    #expect(records[0].skipped == nil)
+    for r in records.dropFirst() {
+      #expect(r.skipped?.contains("leaves the images folder") == true, "\(r.skipped ?? "scored")")
+    }
+  }
 }

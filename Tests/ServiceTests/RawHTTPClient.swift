@@ -118,15 +118,23 @@ struct RawHTTPClient {
       headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
     var body = Data(data[end.upperBound...])
-    if headers["transfer-encoding"]?.lowercased() == "chunked" { body = try dechunk(body) }
+    if headers["transfer-encoding"]?.lowercased() == "chunked" {
+      body = try dechunk(body)
+    } else if let declared = headers["content-length"] {
+      // A cut-off answer must not pass as a short one.
+      guard let length = Int(declared), length >= 0 else { throw TestFailure("bad Content-Length '\(declared)'") }
+      guard body.count == length else { throw TestFailure("body of \(body.count) bytes, Content-Length \(length)") }
+    }
     return Response(status: status, headers: headers, body: body)
   }
 
   static func dechunk(_ data: Data) throws -> Data {
     var out = Data()
     var i = data.startIndex
-    while i < data.endIndex {
-      guard let lineEnd = data[i...].range(of: Data("\r\n".utf8)) else { break }
+    while true {
+      guard i < data.endIndex, let lineEnd = data[i...].range(of: Data("\r\n".utf8)) else {
+        throw TestFailure("chunked body ends without its last (zero-size) chunk after \(out.count) bytes")
+      }
       let sizeText = String(decoding: data[i..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
       guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
         throw TestFailure("bad chunk size '\(sizeText)'")

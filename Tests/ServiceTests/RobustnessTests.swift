@@ -184,7 +184,11 @@ import Testing
     let stopped = DispatchSemaphore(value: 0)
     let service = s.service
     Thread { service.shutdown(timeout: 30); stopped.signal() }.start()
-    usleep(200_000)
+    // Release the blocker only once shutdown has closed the queue, so the waiting request is
+    // answered by the drain, not before it.
+    let closing = Date().addingTimeInterval(30)
+    while !service.queue.isClosed, Date() < closing { usleep(1_000) }
+    #expect(service.queue.isClosed)
     release.signal()
     #expect(answered.done.wait(timeout: .now() + 30) == .success)
     #expect(answered.status == 200)

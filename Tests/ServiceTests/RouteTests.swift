@@ -78,6 +78,11 @@ import TestSupport
     let thinking = try s.client.post("/v1/ground", json: ["image": png.base64EncodedString(), "instruction": "x",
                                                            "think": true, "think_budget": 4])
     #expect(thinking.status == 200)
+    let direct2 = try Grounder(model: Fixtures.model()).ground(image: PNG.decode(png), instruction: "x",
+                                                               thinking: .think(budget: 4))
+    let said = try thinking.json()
+    #expect(said["reasoning"] as? String == (direct2.reasoning.isEmpty ? nil : direct2.reasoning))
+    #expect(said["answer"] as? String == direct2.answer)
   }
 
   /// `capture: true` grounds on the server's screen: the same answer as the Grounder on a

@@ -6,7 +6,8 @@ import ScreenCapture
 // MARK: - One step
 
 extension AgentLoop {
-  /// Takes one step; returns how the episode ends when this step ends it.
+  /// Takes one step (one planner response, whose actions each become a recorded step); returns
+  /// how the episode ends when this step ends it.
   func step(_ episode: inout EpisodeRun) throws -> Ending? {
     let settings = configuration.settings
     let display = configuration.display
@@ -27,13 +28,16 @@ extension AgentLoop {
       thinkBudget: settings.thinkBudget, maxAnswerTokens: settings.maxAnswerTokens,
       constrained: settings.constrainedDecoding)
     guard let output = try episode.planner.next(context) else {
+      if episode.failedSteps > 0 {
+        return Ending(.failed, "the scripted plan ran to its end with \(episode.failedSteps) step(s) that did not run; "
+                      + "the last: \(episode.lastFailure ?? "")")
+      }
       return Ending(.succeeded, "the scripted plan ran to its end")
     }
     latencies.merge(output.latencies) { _, new in new }
     var draft = StepDraft(index: index, output: output, screenshot: beforePNG, latencies: latencies)
     if clock.now >= deadline {
-      let why = clock.now >= episode.deadline ? "the episode timeout of \(settings.episodeTimeoutSeconds) s"
-        : "the step timeout of \(settings.stepTimeoutSeconds) s"
+      let why = timeoutName(episode)
       try record(&episode, draft, error: "\(why) ran out while planning")
       return Ending(.failed, "step \(index + 1): \(why) ran out while planning")
     }
@@ -44,179 +48,70 @@ extension AgentLoop {
     case let .success(r):
       parsed = r
     }
-    let action = parsed.actions[0]
-    draft.action = action
     if draft.reasoning == nil { draft.reasoning = parsed.thought }
-    // Locate the targets.
+    // Nothing after `finished` or `call_user` would run: it is neither located nor checked.
+    var actions = parsed.actions
+    if let end = actions.firstIndex(where: \.isTerminal) { actions.removeSubrange((end + 1)...) }
+    draft.count = actions.count
+    // A failure before anything ran concerns the whole response: the history shows all of it.
+    let attempted = actions.count > 1 ? JSONActionGrammar.serialize(ParsedResponse(actions: actions)) : nil
+
+    // Locate every action's targets on the screenshot the model saw.
     let t0 = clock.now
-    switch locate(action, output.pointSpace, on: before) {
-    case let .failure(f):
-      draft.latencies["grounding"] = ms(clock.now - t0)
-      return try failed(&episode, draft, f.message)
-    case let .success(points):
-      draft.points = points
-      if action.targets.contains(where: { if case .element = $0 { true } else { false } }) {
+    var planned: [(action: AgentAction, points: [ScreenPoint])] = []
+    for (i, action) in actions.enumerated() {
+      switch locate(action, output.pointSpace, on: before) {
+      case let .failure(f):
+        draft.action = action
         draft.latencies["grounding"] = ms(clock.now - t0)
+        return try failed(&episode, draft, draft.which(i) + f.message, attempted: attempted)
+      case let .success(points):
+        planned.append((action, points))
       }
     }
-    // Check.
-    if let refusal = SafetyPolicy(settings: settings).refusal(for: action, points: draft.points, screen: display.screenRect) {
-      return try failed(&episode, draft, "refused: \(refusal)")
+    if actions.contains(where: { $0.targets.contains { if case .element = $0 { true } else { false } } }) {
+      draft.latencies["grounding"] = ms(clock.now - t0)
     }
-    if settings.failSafe, let tripped = FailSafe(margin: settings.failSafeMargin).tripped(
-      pointer: try display.pointerPosition(), screen: display.screenRect, agentPointer: episode.agentPointer) {
-      try record(&episode, draft, error: tripped)
-      return Ending(.stopped, tripped)
+    // Check every action before any runs: a response runs whole or not at all.
+    let policy = SafetyPolicy(settings: settings)
+    for (i, p) in planned.enumerated() {
+      guard let refusal = policy.refusal(for: p.action, points: p.points, screen: display.screenRect) else { continue }
+      (draft.action, draft.points) = (p.action, p.points)
+      let none = planned.count > 1 ? "; none of the \(planned.count) actions ran" : ""
+      return try failed(&episode, draft, "refused: \(draft.which(i))\(refusal)\(none)", attempted: attempted)
     }
-    let sends = ActionExecutor.sendsInput(action)
-    if sends, !settings.dryRun, let confirm = configuration.confirm, !confirm(action, draft.points) {
-      try record(&episode, draft, error: "the user declined the action")
-      return Ending(.stopped, "the user declined step \(index + 1)")
+    // Run them in order, each recorded as its own step.
+    var screen = before
+    for (i, p) in planned.enumerated() {
+      let one = draft.forAction(i, p.action, p.points, index: episode.stepsRecorded)
+      if let ending = try act(&episode, one, deadline: deadline, screen: &screen) { return ending }
     }
-    return try execute(&episode, draft, before: before)
-  }
-
-  /// Records the intent, runs the action (input only outside dry runs), settles, looks again,
-  /// records the outcome.
-  private func execute(_ episode: inout EpisodeRun, _ draft: StepDraft, before: RGBImage) throws -> Ending? {
-    guard let action = draft.action else { return nil }
-    let settings = configuration.settings
-    let display = configuration.display
-    let stepID = try configuration.store.beginStep(episode: episode.id, index: draft.index, intent: draft.intent)
-    episode.stepsRecorded += 1
-    let sends = ActionExecutor.sendsInput(action)
-    let t0 = clock.now
-    do {
-      if !(sends && settings.dryRun) { try ActionExecutor.run(action, points: draft.points, on: display) }
-      if sends, !settings.dryRun { episode.agentPointer = try display.pointerPosition() }
-    } catch {
-      let message = "the action failed: \(describe(error))"
-      try configuration.store.finishStep(stepID, outcome: StepOutcome(latencies: ["action": ms(clock.now - t0)], error: message))
-      report(draft, executed: false, changed: nil, error: message)
-      return Ending(.failed, "step \(draft.index + 1): \(message)")
-    }
-    var latencies = ["action": ms(clock.now - t0)]
-    switch action {
-    case let .finished(summary):
-      try configuration.store.finishStep(stepID, outcome: StepOutcome(latencies: latencies))
-      report(draft, executed: false, changed: nil, error: nil)
-      return Ending(.succeeded, summary.isEmpty ? "the agent reported the task done" : summary)
-    case let .callUser(question):
-      try configuration.store.finishStep(stepID, outcome: StepOutcome(latencies: latencies))
-      report(draft, executed: false, changed: nil, error: nil)
-      return Ending(.stopped, "the agent asks the user: \(question.isEmpty ? "(no question)" : question)")
-    default:
-      break
-    }
-    sleep(seconds: settings.settleSeconds)
-    let t1 = clock.now
-    let after = try display.capture(.screen)
-    let afterPNG = try PNG.encode(after, compression: .fast)
-    latencies["settle"] = 1000 * settings.settleSeconds
-    latencies["capture_after"] = ms(clock.now - t1)
-    let changed = after != before
-    var error: String? = nil
-    if let expected = draft.output.expectChange, expected != changed {
-      error = "expected the screen \(expected ? "to change" : "not to change"), but it \(changed ? "changed" : "did not")"
-    }
-    try configuration.store.finishStep(stepID, outcome: StepOutcome(
-      screenChanged: changed, latencies: latencies, error: error, screenshotAfter: afterPNG))
-    report(draft, executed: sends && !settings.dryRun, changed: changed, error: error)
-    episode.history.append(HistoryEntry(thought: draft.reasoning, action: JSONActionGrammar.serialize(action),
-                                        result: changed ? "the screen changed" : "the screen did not change"))
-    episode.feedback = nil
-    episode.consecutiveFailures = 0
-    if let error { return Ending(.failed, "step \(draft.index + 1): \(error)") }
     return nil
   }
 
-  // MARK: - Failures
-
-  /// Records a step that could not run, remembers why for the planner, and ends the episode
-  /// once too many failed in a row.
-  private func failed(_ episode: inout EpisodeRun, _ draft: StepDraft, _ message: String) throws -> Ending? {
-    try record(&episode, draft, error: message)
-    episode.history.append(HistoryEntry(thought: draft.reasoning,
-                                        action: draft.action.map { JSONActionGrammar.serialize($0) } ?? draft.output.answer,
-                                        result: message))
-    episode.feedback = message
-    episode.consecutiveFailures += 1
-    let limit = configuration.settings.maxConsecutiveFailures
-    guard episode.consecutiveFailures >= limit else { return nil }
-    return Ending(.failed, "\(limit) failed steps in a row; the last: \(message)")
-  }
-
-  /// Writes a step whose action did not run: intent and outcome (with `error`) at once.
-  private func record(_ episode: inout EpisodeRun, _ draft: StepDraft, error: String) throws {
-    let stepID = try configuration.store.beginStep(episode: episode.id, index: draft.index, intent: draft.intent)
-    episode.stepsRecorded += 1
-    try configuration.store.finishStep(stepID, outcome: StepOutcome(error: error))
-    report(draft, executed: false, changed: nil, error: error)
-  }
-
-  private func report(_ draft: StepDraft, executed: Bool, changed: Bool?, error: String?) {
-    configuration.onStep?(StepReport(index: draft.index, reasoning: draft.reasoning, rawOutput: draft.output.rawOutput,
-                                     action: draft.action, points: draft.points, executed: executed,
-                                     screenChanged: changed, error: error))
-  }
-
-  // MARK: - Locating
-
-  /// The action's targets as screen pixels, or why one could not be located.
-  private func locate(_ action: AgentAction, _ space: PointSpace, on image: RGBImage) -> Result<[ScreenPoint], LocateFailure> {
-    var points: [ScreenPoint] = []
-    for target in action.targets {
-      switch target {
-      case let .point(p):
-        do {
-          switch space {
-          case .screen:
-            guard p.x.isFinite, p.y.isFinite, abs(p.x) < 1e6, abs(p.y) < 1e6 else {
-              return .failure(LocateFailure("point (\(p.x), \(p.y)) is not a screen pixel"))
-            }
-            points.append(ScreenPoint(x: Int(p.x.rounded()), y: Int(p.y.rounded())))
-          case let .model(toScreen):
-            points.append(try toScreen(p))
-          }
-        } catch {
-          return .failure(LocateFailure("point (\(p.x), \(p.y)) does not map to the screen: \(describe(error))"))
-        }
-      case let .element(description):
-        guard let locator = configuration.locator else {
-          return .failure(LocateFailure("no grounding model to locate '\(description)'"))
-        }
-        do {
-          let found = try locator.locate(description, in: image)
-          guard let point = found.point else {
-            return .failure(LocateFailure("could not locate '\(description)': \(found.why ?? "no point")"))
-          }
-          points.append(point)
-        } catch {
-          return .failure(LocateFailure("grounding '\(description)' failed: \(describe(error))"))
-        }
-      }
-    }
-    return .success(points)
+  /// Names the deadline that has passed: the episode's when it has, else the step's.
+  func timeoutName(_ episode: EpisodeRun) -> String {
+    let settings = configuration.settings
+    return clock.now >= episode.deadline ? "the episode timeout of \(settings.episodeTimeoutSeconds) s"
+      : "the step timeout of \(settings.stepTimeoutSeconds) s"
   }
 }
 
 // MARK: - Step state
 
-/// Why a target could not be located (a message for the record and the planner).
-struct LocateFailure: Error {
-  var message: String
-  init(_ message: String) { self.message = message }
-}
-
-/// A step being assembled before it is recorded.
+/// A step being assembled before it is recorded: one action of a planner response.
 struct StepDraft {
-  let index: Int
+  var index: Int
   let output: PlannerOutput
   let screenshot: Data
   var latencies: [String: Double]
   var reasoning: String?
+  var tokens: TokenCounts?
   var action: AgentAction? = nil
   var points: [ScreenPoint] = []
+  /// Which of the response's actions this is (0-based), and how many will run.
+  var ordinal = 0
+  var count = 1
 
   init(index: Int, output: PlannerOutput, screenshot: Data, latencies: [String: Double]) {
     self.index = index
@@ -224,12 +119,32 @@ struct StepDraft {
     self.screenshot = screenshot
     self.latencies = latencies
     self.reasoning = output.reasoning
+    self.tokens = output.tokens
+  }
+
+  /// The draft of action `ordinal`, recorded as step `index`: the same output and the screen
+  /// the model saw (its points were located there). Tokens and the planning latencies stay
+  /// with the first action's record, so that sums over steps count them once.
+  func forAction(_ ordinal: Int, _ action: AgentAction, _ points: [ScreenPoint], index: Int) -> StepDraft {
+    var d = self
+    (d.ordinal, d.action, d.points, d.index) = (ordinal, action, points, index)
+    if ordinal > 0 { (d.tokens, d.latencies) = (nil, [:]) }
+    return d
+  }
+
+  /// `expect_change` concerns the response's last action: the screen after all of them.
+  var expectChange: Bool? { ordinal == count - 1 ? output.expectChange : nil }
+
+  /// "action 2 of 3 (type): " in front of a message about one action of several; empty for one.
+  func which(_ i: Int) -> String {
+    guard count > 1, let action else { return "" }
+    return "action \(i + 1) of \(count) (\(action.name)): "
   }
 
   var intent: StepIntent {
     StepIntent(reasoning: reasoning, rawOutput: output.rawOutput, action: action,
                groundedPoint: points.first.map { GroundedPoint(x: Double($0.x), y: Double($0.y)) },
-               screenshot: screenshot, tokens: output.tokens, latencies: latencies)
+               screenshot: screenshot, tokens: tokens, latencies: latencies)
   }
 }
 

@@ -3,13 +3,15 @@ import Foundation
 import Imaging
 import ScreenCapture
 
-/// The agent: looks at the screen, asks its planner for an action, locates the action's
-/// targets, checks it against the safety rules, runs it, lets the screen settle, looks again,
-/// and records every step in the episode store, until the task is done or it must stop.
+/// The agent: looks at the screen, asks its planner for actions, locates their targets, checks
+/// them against the safety rules, runs them, lets the screen settle, looks again, and records
+/// every action as a step in the episode store, until the task is done or it must stop.
 ///
 /// Each step: capture -> planner (task, last K steps, screenshot, last failure) -> parse ->
-/// locate targets -> safety (allow-list, denied keys, on-screen points) -> fail-safe -> confirm
-/// -> record the intent -> execute (not in a dry run) -> settle -> capture -> record the outcome.
+/// locate every action's targets -> safety for every action (allow-list, denied keys, on-screen
+/// points; one refusal refuses the whole response) -> then per action, in order: fail-safe ->
+/// confirm -> record the intent -> execute (not in a dry run; a wait, drag or typing is stopped
+/// at the step deadline or when the fail-safe trips) -> settle -> capture -> record the outcome.
 /// Malformed output, unlocatable targets and refusals are recorded steps that the planner sees
 /// as feedback; `maxConsecutiveFailures` of them in a row end the episode as failed.
 public final class AgentLoop {
@@ -125,6 +127,10 @@ struct EpisodeRun {
   var history: [HistoryEntry] = []
   var feedback: String? = nil
   var consecutiveFailures = 0
+  /// Steps that could not run (unparsable, not located, refused), and the last one's reason: a
+  /// scripted plan has no second try, so one of them means the plan did not run as written.
+  var failedSteps = 0
+  var lastFailure: String? = nil
   /// Where the agent's last action left the pointer (fail-safe: that corner is not the user's).
   var agentPointer: ScreenPoint? = nil
 }

@@ -14,6 +14,10 @@ public struct AgentSettings: Codable, Equatable, Sendable {
   public var allowedActions: [String]? = nil
   /// Key combinations that are refused, each as key names (order and case do not matter).
   public var deniedKeyCombinations: [[String]] = AgentSettings.defaultDeniedKeyCombinations
+  /// Regular expressions (case-insensitive) that refuse a `type` action whose text matches one:
+  /// destructive shell commands by default, the floor against a model steered by text on the
+  /// screen into typing them in a terminal (docs/threat-model.md).
+  public var deniedTextPatterns: [String] = AgentSettings.defaultDeniedTextPatterns
   /// Stop when the pointer sits within `failSafeMargin` pixels of a screen corner and the agent
   /// did not put it there (pyautogui's fail-safe).
   public var failSafe = true
@@ -43,6 +47,19 @@ public struct AgentSettings: Codable, Equatable, Sendable {
     ["ctrl", "alt", "f1"], ["ctrl", "alt", "f2"], ["ctrl", "alt", "f3"], ["ctrl", "alt", "f4"],
     ["ctrl", "alt", "f5"], ["ctrl", "alt", "f6"], ["ctrl", "alt", "f7"],
     ["super", "l"], ["xf86poweroff"], ["xf86logoff"],
+  ]
+
+  /// Deleting a home or root folder, making a file system, writing a raw disk, a fork bomb,
+  /// piping a download into a shell, powering off.
+  public static let defaultDeniedTextPatterns: [String] = [
+    #"\brm\s+(-\w+\s+)*-\w*r\w*\s+(-\w+\s+)*["']?(/|/\*|~/?|~/\*|\*|\$HOME/?|\.\.?/?)["']?(\s|$|[;&|])"#,
+    #"--no-preserve-root"#,
+    #"\bmkfs(\.\w+)?\b"#,
+    #"\bdd\b[^\n]*\bof=/dev/"#,
+    #">\s*/dev/(sd|nvme|hd|vd)[a-z0-9]*"#,
+    #":\(\)\s*\{\s*:\s*\|\s*:\s*&\s*\}\s*;\s*:"#,
+    #"\b(curl|wget)\b[^\n|]*\|\s*(sudo\s+)?(ba|z|da|k)?sh\b"#,
+    #"(^|[;&|\n]\s*)(sudo\s+)?(shutdown|reboot|poweroff|halt)(\s+(-\S+|now|\+?\d+))*\s*($|[;&|\n])"#,
   ]
 
   public init() {}

@@ -14,19 +14,51 @@ public struct SafetyPolicy: Sendable {
   /// Every action name an allow-list may hold (`AgentAction.name` values).
   public static let actionNames: [String] = ActionKind.allCases.map(\.rawValue)
 
-  public init(allowedActions: [String]?, deniedKeyCombinations: [[String]]) {
+  /// Regular expressions a typed text must not match (case-insensitive).
+  public var deniedTextPatterns: [String]
+
+  public init(allowedActions: [String]?, deniedKeyCombinations: [[String]], deniedTextPatterns: [String] = []) {
     self.allowedActions = allowedActions.map { Set($0.map { $0.lowercased() }) }
     self.deniedCombinations = deniedKeyCombinations.map { Set($0.flatMap(Self.keys)) }
+    self.deniedTextPatterns = deniedTextPatterns
   }
 
   public init(settings: AgentSettings) {
-    self.init(allowedActions: settings.allowedActions, deniedKeyCombinations: settings.deniedKeyCombinations)
+    self.init(allowedActions: settings.allowedActions, deniedKeyCombinations: settings.deniedKeyCombinations,
+              deniedTextPatterns: settings.deniedTextPatterns)
+  }
+
+  /// The first pattern that does not compile, with the reason, or nil (settings are checked with
+  /// it before an episode starts; at a step, a broken pattern refuses every typed text).
+  public static func invalidPattern(in patterns: [String]) -> String? {
+    for p in patterns {
+      do { _ = try NSRegularExpression(pattern: p, options: [.caseInsensitive]) } catch {
+        return "denied text pattern '\(p)' is not a valid regular expression"
+      }
+    }
+    return nil
+  }
+
+  private func deniedText(_ text: String) -> String? {
+    for p in deniedTextPatterns {
+      guard let rx = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else {
+        return "denied text pattern '\(p)' is not a valid regular expression, so no text is typed"
+      }
+      let range = NSRange(text.startIndex..., in: text)
+      if let m = rx.firstMatch(in: text, range: range), let r = Range(m.range, in: text) {
+        return "typed text matches the denied pattern '\(p)' (\"\(text[r])\")"
+      }
+    }
+    return nil
   }
 
   /// Why `action` (whose targets landed at `points`) must not run on `screen`, or nil when it may.
   public func refusal(for action: AgentAction, points: [ScreenPoint], screen: PixelRect) -> String? {
     if let allowed = allowedActions, !allowed.contains(action.name) {
       return "action '\(action.name)' is not in the allow-list (\(allowed.sorted().joined(separator: ", ")))"
+    }
+    if case let .type(text) = action, let why = deniedText(text) {
+      return why
     }
     if case let .hotkey(names) = action {
       let pressed = Set(names.flatMap(Self.keys))
@@ -66,8 +98,9 @@ public struct SafetyPolicy: Sendable {
 // MARK: - Fail-safe
 
 /// pyautogui's fail-safe: a person who shoves the pointer into a screen corner wants the agent
-/// to stop. Checked before every action; a pointer in a corner that the agent put there itself
-/// (its last action ended there) does not count.
+/// to stop. Checked before every action and while one runs (each wait slice, each motion step of
+/// a drag, between typed keys); a pointer in a corner that the agent put there itself (its last
+/// action ended there, or the running drag just moved it there) does not count.
 public struct FailSafe: Sendable {
   /// How close to a corner (pixels, each axis) counts as in it.
   public var margin: Int

@@ -90,7 +90,11 @@ public enum ScenarioTargets {
           throw AgentError.invalidArgument("point '\(s)' is neither [x, y] nor a reference like \"@submit\"")
         }
         let (x, y) = try locate(ref)
-        return .array([.number(Double(x + ref.dx)), .number(Double(y + ref.dy))])
+        let (px, xOverflow) = x.addingReportingOverflow(ref.dx), (py, yOverflow) = y.addingReportingOverflow(ref.dy)
+        guard !xOverflow, !yOverflow else {
+          throw AgentError.invalidArgument("point '\(s)': offset (\(ref.dx), \(ref.dy)) from (\(x), \(y)) is out of range")
+        }
+        return .array([.number(Double(px)), .number(Double(py))])
       default:
         return v
       }

@@ -99,8 +99,13 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     return config
   }
 
-  /// Checks the sizes against each other: positive dimensions, heads dividing widths, the
-  /// image dividing into patches, a supported decoder type and adapter.
+  /// The largest size, count or id range a config may give (2^20; real ones are below 2^18): a
+  /// product of three such values (heads x head_dim, the patch grid squared x width) fits an Int,
+  /// so a lying config gets an error, not an overflow trap while its tensors are checked.
+  static let maxDimension = 1 << 20
+
+  /// Checks the sizes against each other: positive dimensions no larger than `maxDimension`,
+  /// heads dividing widths, the image dividing into patches, a supported decoder type and adapter.
   public func validate() throws(EngineError) {
     let v = visionConfig, t = textConfig
     let positive: [(String, Int)] = [
@@ -117,6 +122,9 @@ public struct BlueLMVLConfig: Codable, Sendable, Equatable {
     ]
     for (name, value) in positive where value <= 0 {
       throw .badConfig("'\(name)' must be positive, got \(value)")
+    }
+    for (name, value) in positive where value > Self.maxDimension {
+      throw .badConfig("'\(name)' \(value) is larger than \(Self.maxDimension)")
     }
     guard modelType == "bluelm_vl" else { throw .badConfig("model_type '\(modelType)' is not bluelm_vl") }
     guard v.hiddenSize % v.numAttentionHeads == 0 else {

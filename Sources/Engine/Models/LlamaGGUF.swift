@@ -35,9 +35,21 @@ extension DecoderTextConfig {
     guard headDim > 0, headDim % 2 == 0, ropeDim == headDim else {
       throw .badConfig("\(file.path): head dim \(headDim) with rope.dimension_count \(ropeDim): RoPE over whole, even heads is supported only")
     }
+    let ff = try required("feed_forward_length"), blocks = try required("block_count")
+    // As for config.json (BlueLMVLConfig.maxDimension): products of these sizes must fit an Int.
+    for (key, value) in [("embedding_length", d), ("feed_forward_length", ff), ("attention.head_count", heads),
+                         ("attention.head_count_kv", kvHeads), ("attention.key_length", headDim)]
+    where value > BlueLMVLConfig.maxDimension {
+      throw .badConfig("\(file.path): llama.\(key) \(value) is larger than \(BlueLMVLConfig.maxDimension)")
+    }
+    // Each block is 9 tensors (attn_norm, attn_q/k/v/output, ffn_norm, ffn_gate/up/down): a count
+    // beyond what the file holds is refused before the blocks' tensor names are listed.
+    guard blocks <= file.tensors.count / 9 else {
+      throw .badConfig("\(file.path): llama.block_count \(blocks) needs \(blocks) x 9 tensors; the file holds \(file.tensors.count)")
+    }
     return DecoderTextConfig(
-      modelType: "llama", hiddenSize: d, intermediateSize: try required("feed_forward_length"),
-      numHiddenLayers: try required("block_count"), numAttentionHeads: heads, numKeyValueHeads: kvHeads,
+      modelType: "llama", hiddenSize: d, intermediateSize: ff,
+      numHiddenLayers: blocks, numAttentionHeads: heads, numKeyValueHeads: kvHeads,
       headDim: headDim, rmsNormEps: file.float("llama.attention.layer_norm_rms_epsilon") ?? 1e-5,
       ropeTheta: file.float("llama.rope.freq_base") ?? 10000, vocabSize: vocab,
       maxPositionEmbeddings: file.int("llama.context_length") ?? 2048,

@@ -125,7 +125,13 @@ public struct ScreenSpotEvaluator: Sendable {
 
   /// Checks the sample against its image, then predicts a point for it.
   func predict(_ sample: ScreenSpotSample) throws(GroundingError) -> Prediction {
-    let path = (imagesDirectory as NSString).appendingPathComponent(sample.imageFilename)
+    // An annotation file comes from a download: its image names must stay inside the images
+    // folder (no absolute path, no '..'), so that evaluating it reads nothing else on the machine.
+    let name = sample.imageFilename
+    if name.isEmpty || name.hasPrefix("/") || name.split(separator: "/").contains("..") || name.contains("\0") {
+      throw .invalidArgument("img_filename '\(name)' leaves the images folder (absolute or with '..')")
+    }
+    let path = (imagesDirectory as NSString).appendingPathComponent(name)
     guard FileManager.default.fileExists(atPath: path) else { throw .invalidArgument("image not found: \(path)") }
     // The model needs the pixels; the others only the size, read from the PNG header.
     var image: RGBImage? = nil

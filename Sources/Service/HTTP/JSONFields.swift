@@ -60,7 +60,11 @@ struct JSONFields {
   func int(_ key: String, in range: ClosedRange<Int>) throws(RequestError) -> Int? {
     guard let d = try double(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
     guard d.rounded() == d else { throw .field(name(key), "\(d) is not an integer") }
-    return Int(d)
+    // Double(Int.max) rounds up to 2^63, which passes the check above but is no Int.
+    guard let n = Int(exactly: d), range.contains(n) else {
+      throw .field(name(key), "\(d) is outside \(range.lowerBound)...\(range.upperBound)")
+    }
+    return n
   }
 
   func objectField(_ key: String) throws(RequestError) -> JSONFields? {

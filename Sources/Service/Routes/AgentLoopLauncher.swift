@@ -46,14 +46,19 @@ public struct AgentLoopLauncher: EpisodeLauncher {
     merged.merge(given) { _, new in new }
     let decoder = JSONDecoder()
     decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let settings: AgentSettings
     do {
-      return try decoder.decode(AgentSettings.self, from: JSONSerialization.data(withJSONObject: merged))
+      settings = try decoder.decode(AgentSettings.self, from: JSONSerialization.data(withJSONObject: merged))
     } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
       let path = context.codingPath.map { $0.intValue.map(String.init) ?? snake($0.stringValue) }.joined(separator: ".")
       throw RequestError.field("settings.\(path)", context.debugDescription)
     } catch {
       throw RequestError.field("settings", "\(error)")
     }
+    if let bad = SafetyPolicy.invalidPattern(in: settings.deniedTextPatterns) {
+      throw RequestError.field("settings.denied_text_patterns", bad)
+    }
+    return settings
   }
 
   private static func snake(_ camel: String) -> String {

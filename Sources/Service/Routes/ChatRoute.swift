@@ -19,8 +19,36 @@ extension GUIAgentService {
     var includeUsage: Bool
   }
 
+  /// Fields the route honours; `model` and `user` are accepted and not used (one model is
+  /// served; `user` is the client's own tag).
+  static let chatFields: Set<String> = [
+    "messages", "model", "user", "n", "temperature", "top_k", "top_p", "seed", "max_tokens",
+    "max_completion_tokens", "stop", "stream", "stream_options", "think", "think_budget",
+    "logprobs", "response_format", "frequency_penalty", "presence_penalty",
+  ]
+
+  /// Refuses a field the route does not know, and an OpenAI option it cannot honour given a
+  /// value that asks for something (`logprobs: true`, a JSON `response_format`, a penalty):
+  /// answering as if it were honoured would hand the client text that breaks its assumptions.
+  func refuseUnhonoured(_ body: JSONFields) throws(RequestError) {
+    for field in ["tools", "tool_choice", "functions", "function_call", "logit_bias", "top_logprobs"]
+    where body.has(field) {
+      throw .field(field, "is not supported by this server")
+    }
+    try body.rejectUnknown(Self.chatFields)
+    if try body.bool("logprobs") == true { throw .field("logprobs", "is not supported by this server (only false)") }
+    if let format = try body.objectField("response_format"), let type = try format.string("type"), type != "text" {
+      throw .field("response_format", "type '\(type)' is not supported (only 'text'; the agent's JSON grammar "
+                   + "is enforced by constrained decoding in the agent loop)")
+    }
+    for penalty in ["frequency_penalty", "presence_penalty"] {
+      if let v = try body.double(penalty, in: -2...2), v != 0 { throw .field(penalty, "is not supported (only 0)") }
+    }
+  }
+
   func chat(_ request: HTTPRequest) throws -> HTTPResponse {
     let body = try JSONFields(body: request.body)
+    try refuseUnhonoured(body)
     guard let messages = try body.array("messages") else { throw RequestError.field("messages", "is required") }
     if let n = try body.int("n", in: 0...1_000), n != 1 { throw RequestError.field("n", "only 1 choice is generated") }
     let thinking = try thinkingMode(body)
@@ -32,7 +60,9 @@ extension GUIAgentService {
       temperature: Float(try body.double("temperature", in: 0...2) ?? 0),
       topK: try body.int("top_k", in: 0...1_000_000) ?? 0,
       topP: Float(try body.double("top_p", in: 0.000_001...1) ?? 1),
-      seed: UInt64(truncatingIfNeeded: try body.int("seed", in: Int(Int64.min)...Int(Int64.max)) ?? 0))
+      // Without a seed every request samples afresh; with one, the same request gives the same text.
+      seed: try body.int("seed", in: Int(Int64.min)...Int(Int64.max)).map { UInt64(truncatingIfNeeded: $0) }
+        ?? UInt64.random(in: 0...UInt64.max))
     let stop = try stopStrings(body)
     let stream = try body.bool("stream") ?? false
     let includeUsage = try body.objectField("stream_options")?.bool("include_usage") ?? false

@@ -31,6 +31,8 @@ extension Commands {
       .flag("confirm", "Ask on the terminal before each action."),
       .value("allow", "ACTIONS", "Comma-separated action names allowed (default: all)."),
       .value("deny-keys", "COMBO", "Also refuse this key combination, e.g. ctrl+q (repeatable).", repeatable: true),
+      .value("deny-text", "REGEX", "Also refuse typing text that matches this regular expression (case-insensitive; repeatable).",
+             repeatable: true),
       .flag("no-fail-safe", "Do not stop when the pointer is moved into a screen corner."),
       .value("settle", "MS", "Pause after each action before looking again (default 500)."),
       .value("step-timeout", "S", "Seconds a step may take (default 300)."),
@@ -97,6 +99,8 @@ extension Commands {
       s.allowedActions = names
     }
     s.deniedKeyCombinations += args.strings("deny-keys").map { $0.split(separator: "+").map(String.init) }
+    s.deniedTextPatterns += args.strings("deny-text")
+    if let bad = SafetyPolicy.invalidPattern(in: s.deniedTextPatterns) { throw UsageError("--deny-text: \(bad)") }
     s.failSafe = !args.flag("no-fail-safe")
     s.settleSeconds = Double(try args.int("settle", range: 0...600_000) ?? 500) / 1000
     s.stepTimeoutSeconds = try args.double("step-timeout", range: 0.001...1e6) ?? s.stepTimeoutSeconds

@@ -1,0 +1,50 @@
+import Foundation
+import Imaging
+import ScreenCapture
+
+// MARK: - Locating
+
+extension AgentLoop {
+  /// The action's targets as screen pixels, or why one could not be located.
+  func locate(_ action: AgentAction, _ space: PointSpace, on image: RGBImage) -> Result<[ScreenPoint], LocateFailure> {
+    var points: [ScreenPoint] = []
+    for target in action.targets {
+      switch target {
+      case let .point(p):
+        do {
+          switch space {
+          case .screen:
+            guard p.x.isFinite, p.y.isFinite, abs(p.x) < 1e6, abs(p.y) < 1e6 else {
+              return .failure(LocateFailure("point (\(p.x), \(p.y)) is not a screen pixel"))
+            }
+            points.append(ScreenPoint(x: Int(p.x.rounded()), y: Int(p.y.rounded())))
+          case let .model(toScreen):
+            points.append(try toScreen(p))
+          }
+        } catch {
+          return .failure(LocateFailure("point (\(p.x), \(p.y)) does not map to the screen: \(describe(error))"))
+        }
+      case let .element(description):
+        guard let locator = configuration.locator else {
+          return .failure(LocateFailure("no grounding model to locate '\(description)'"))
+        }
+        do {
+          let found = try locator.locate(description, in: image)
+          guard let point = found.point else {
+            return .failure(LocateFailure("could not locate '\(description)': \(found.why ?? "no point")"))
+          }
+          points.append(point)
+        } catch {
+          return .failure(LocateFailure("grounding '\(description)' failed: \(describe(error))"))
+        }
+      }
+    }
+    return .success(points)
+  }
+}
+
+/// Why a target could not be located (a message for the record and the planner).
+struct LocateFailure: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}
