@@ -49,7 +49,7 @@ public final class EpisodeStore: Sendable {
     guard version <= StoreSchema.currentVersion else {
       throw AgentError.futureStoreVersion(path: path.path, found: version, supported: StoreSchema.currentVersion)
     }
-    try connection.execute("PRAGMA journal_mode = WAL", step: "setting journal_mode=WAL")
+    try connection.executeRetryingBusy("PRAGMA journal_mode = WAL", step: "setting journal_mode=WAL", seconds: 30)
     try connection.execute("PRAGMA synchronous = FULL", step: "setting synchronous=FULL")
     try connection.execute("PRAGMA foreign_keys = ON", step: "enabling foreign keys")
     try StoreSchema.migrate(connection)

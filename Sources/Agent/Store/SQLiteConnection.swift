@@ -57,6 +57,20 @@ final class SQLiteConnection: @unchecked Sendable {
     guard rc == SQLITE_OK else { throw error(step, rc) }
   }
 
+  /// As `execute`, retried while SQLite answers busy or locked, for at most `seconds`. Switching
+  /// the journal to WAL needs an exclusive lock, and SQLite may answer busy at once without
+  /// calling the busy handler (another connection opening the same new file at the same moment).
+  func executeRetryingBusy(_ sql: String, step: String, seconds: Double) throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+      let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+      if rc == SQLITE_OK { return }
+      let primary = rc & 0xFF
+      guard primary == SQLITE_BUSY || primary == SQLITE_LOCKED, Date() < deadline else { throw error(step, rc) }
+      usleep(20_000)
+    }
+  }
+
   /// Runs one statement with `values` bound to its `?` parameters, collecting `row` for each row.
   @discardableResult
   func query<T>(_ sql: String, step: String, _ values: [SQLValue] = [], row: (Row) throws -> T) throws -> [T] {
