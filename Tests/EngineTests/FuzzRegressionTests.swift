@@ -70,6 +70,19 @@ final class FuzzRegressionTests: XCTestCase {
     }
   }
 
+  /// The input the `gguf` target crashed on (fuzz/corpus/gguf/regression-row-bytes-overflow): a
+  /// tensor whose first dimension times the type's bytes per element overflowed an Int while the
+  /// header was read. Now an error that names the tensor.
+  func testGGUFRowByteSizeOverflowIsAnError() throws {
+    let crash = try Data(contentsOf: Self.repository.appendingPathComponent("fuzz/corpus/gguf/regression-row-bytes-overflow"))
+    let path = try write([UInt8](crash))
+    XCTAssertThrowsError(try GGUFFile(path: path)) { error in
+      XCTAssertTrue("\(error)".contains("overflows") || "\(error)".contains("tensor"), "\(error)")
+    }
+    XCTAssertNil(TensorDType.f32.rowBytes(Int.max / 2))
+    XCTAssertEqual(TensorDType.f32.rowBytes(8), 32)
+  }
+
   /// `llama.attention.head_count` 2^32 - 1 with `key_length` 2^32 - 2: their product overflowed
   /// (a trap) in the decoder layer.
   func testGGUFHeadsTimesKeyLengthBeyondTheLimitIsRefused() throws {

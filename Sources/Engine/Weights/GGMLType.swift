@@ -34,10 +34,12 @@ extension TensorDType {
   /// Whether the type is stored in quantized blocks (not a plain float).
   public var isQuantized: Bool { blockSize > 1 }
 
-  /// Bytes of a row of `count` elements, nil unless `count` is a multiple of `blockSize`.
+  /// Bytes of a row of `count` elements, nil unless `count` is a multiple of `blockSize` and
+  /// the byte count fits an Int (a file's header may claim any length).
   public func rowBytes(_ count: Int) -> Int? {
     guard count >= 0, count % blockSize == 0 else { return nil }
-    return (count / blockSize) * blockBytes
+    let (bytes, overflow) = (count / blockSize).multipliedReportingOverflow(by: blockBytes)
+    return overflow ? nil : bytes
   }
 
   /// The `ggml_type` id.

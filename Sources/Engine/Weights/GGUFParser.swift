@@ -203,6 +203,7 @@ extension GGUFHeader {
       }
       let rowLength = dims.first ?? 1
       guard let rowBytes = type.rowBytes(rowLength) else {
+        if rowLength % type.blockSize == 0 { throw c.bad("tensor '\(name)': row length ne[0] = \(rowLength): byte size overflows") }
         throw c.bad("tensor '\(name)': row length ne[0] = \(rowLength) is not a multiple of the \(type) block size \(type.blockSize)")
       }
       let rows = dims.dropFirst().reduce(1, *)  // <= elements, no overflow
