@@ -172,9 +172,10 @@ def strip_sample(reader, rng, n_tiles, scales=(0.7, 1.7)):
         boxes = []
         img, _ = reader.tile(7, i, shifted=True, scale=train_reading.tile_scale(i, scales), boxes=boxes)
         tiles.append(img)
+        side = img.shape[0]
         for text, (x0, y0, x1, y1) in boxes:
-            cells = [j * TOKENS + r * 8 + c for r in range(8) for c in range(8)
-                     if min(x1, (c + 1) * 28) > max(x0, c * 28) and min(y1, (r + 1) * 28) > max(y0, r * 28)]
+            cells = windows.token_cells([x0, y0, x1 - x0, y1 - y0], (side, side), (side, side), (0, 0))
+            cells = [j * TOKENS + int(c) for c in np.flatnonzero(cells)]
             if cells:
                 labelled.append((cells, text))
     seen, out = set(), []
@@ -183,8 +184,7 @@ def strip_sample(reader, rng, n_tiles, scales=(0.7, 1.7)):
         if key not in seen:
             seen.add(key)
             out.append((cells, text))
-    x = np.stack(tiles).astype(np.float32) / 255.0
-    return torch.from_numpy((x - 0.5) / 0.5).permute(0, 3, 1, 2).contiguous(), out
+    return train_reading.pixels(tiles), out
 
 
 def heldout_features(net, folder, name):
@@ -212,11 +212,16 @@ def keys_of(net, feats, thumb):
     return net.multi_patch_pointer_head.keys(img[n_thumb:])
 
 
+def quoted(form, source):
+    """What the query is made from: the label an instruction quotes (`label`; None when it quotes
+    none) or the whole instruction (`form`: a decoder then only has to gather its input's n-grams,
+    not find the label inside it, and role words reach the keys too)."""
+    return form if source == "form" else windows.label_of(form)
+
+
 def query_text(form, source):
-    """What the query is made from: the label an instruction quotes (`label`; the instruction itself
-    when it quotes none) or the whole instruction (`form`: a decoder then only has to gather its
-    input's n-grams, not find the label inside it, and role words reach the keys too)."""
-    return form if source == "form" else (windows.label_of(form) or form)
+    """`quoted`, the instruction itself when it quotes no label (the oracle's query)."""
+    return quoted(form, source) or form
 
 
 WRAPS = ["{}", "click {}", "the {} button", "{} item", "select {}", "the text {}", "press {}", "open {}"]

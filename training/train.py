@@ -144,7 +144,8 @@ def query_loss(text_map, q, forms, source="label"):
     """The decoder's projected query against the text map's vector of what its instruction says
     (match.query_text: the quoted label, or the whole instruction), squared error relative to the
     target's size; with labels, instructions that quote none (role and position) are left out."""
-    rows = [(s, f if source == "form" else windows.label_of(f)) for s, f in enumerate(forms)]
+    import match
+    rows = [(s, match.quoted(f, source)) for s, f in enumerate(forms)]
     rows = [(s, lab) for s, lab in rows if lab]
     if not rows:
         return q.sum() * 0.0
@@ -156,12 +157,13 @@ def query_loss(text_map, q, forms, source="label"):
 def labelled_forms(cache, rng, n, source="label"):
     """n instructions drawn from all the cache's items (metadata only); with labels as the query
     source, only those that quote one."""
+    import match
     out = []
     while len(out) < n:
         m = cache.items[rng.randrange(len(cache.items))][2]
         if m["targets"]:
             form = rng.choice(rng.choice(m["targets"])["forms"])
-            if source == "form" or windows.label_of(form):
+            if match.quoted(form, source):
                 out.append(form)
     return out
 
@@ -171,7 +173,7 @@ def query_error(net, prompts, text_map, entries, chunk=48, source="label"):
     relative error, and how often the query is nearest (dot product) to its own target's vector
     among the set's: (error, top-1, n)."""
     import match
-    said = lambda f: match.query_text(f, source) if source == "form" else windows.label_of(f)  # noqa: E731
+    said = lambda f: match.quoted(f, source)  # noqa: E731
     labels = sorted({lab for e in entries for t in e[2]["targets"] if (lab := said(t["forms"][0]))})
     index = {lab: i for i, lab in enumerate(labels)}
     errs, top1, n = [], 0, 0

@@ -61,6 +61,12 @@ def tile_scale(i, scales):
     return float(np.exp(np.log(lo) + ((i * 0.7548776662) % 1.0) * (np.log(hi) - np.log(lo))))
 
 
+def pixels(images):
+    """uint8 tiles (T, T, 3) -> the tower's input (n, 3, T, T), normalised as the format says."""
+    x = np.stack(images).astype(np.float32) / 255.0
+    return torch.from_numpy((x - MEAN) / STD).permute(0, 3, 1, 2).contiguous()
+
+
 def batch(reader, seed, start, n, shifted=0.0, scales=None):
     """Tiles start .. start+n-1 as normalised pixels (n, 3, T, T) and targets (n, g*g, SLOTS);
     a `shifted` share of them off the patch grid (gen_reading.Reader.tile), those resized by a
@@ -69,8 +75,7 @@ def batch(reader, seed, start, n, shifted=0.0, scales=None):
     for i in range(start, start + n):
         off = (i * 0.6180339887) % 1.0 < shifted
         tiles.append(reader.tile(seed, i, shifted=off, scale=tile_scale(i, scales) if off else 1.0))
-    x = np.stack([t[0] for t in tiles]).astype(np.float32) / 255.0
-    x = torch.from_numpy((x - MEAN) / STD).permute(0, 3, 1, 2).contiguous()
+    x = pixels([t[0] for t in tiles])
     y = torch.from_numpy(np.stack([t[1] for t in tiles]).astype(np.int64)).flatten(1, 2)
     return x, y
 

@@ -31,17 +31,16 @@ public struct SafetyPolicy: Sendable {
   /// The first pattern that does not compile, with the reason, or nil (settings are checked with
   /// it before an episode starts; at a step, a broken pattern refuses every typed text).
   public static func invalidPattern(in patterns: [String]) -> String? {
-    for p in patterns {
-      do { _ = try NSRegularExpression(pattern: p, options: [.caseInsensitive]) } catch {
-        return "denied text pattern '\(p)' is not a valid regular expression"
-      }
-    }
-    return nil
+    patterns.first { regex($0) == nil }.map { "denied text pattern '\($0)' is not a valid regular expression" }
+  }
+
+  private static func regex(_ pattern: String) -> NSRegularExpression? {
+    try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
   }
 
   private func deniedText(_ text: String) -> String? {
     for p in deniedTextPatterns {
-      guard let rx = try? NSRegularExpression(pattern: p, options: [.caseInsensitive]) else {
+      guard let rx = Self.regex(p) else {
         return "denied text pattern '\(p)' is not a valid regular expression, so no text is typed"
       }
       let range = NSRange(text.startIndex..., in: text)
