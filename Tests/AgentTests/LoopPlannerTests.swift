@@ -159,6 +159,10 @@ final class FakePlanner: ActionPlanner {
       #expect(s.action != nil || s.error != nil)
     }
     #expect(try rig.store.episode(outcome.episodeId).models["planner"] == Self.tiny)
+    // The episode names the exact weights: the checkpoint file's SHA-256.
+    let weights = try Data(contentsOf: URL(fileURLWithPath: Self.tiny).appendingPathComponent("model.safetensors"))
+    let digest = weights.withUnsafeBytes { SHA256.hex($0) }
+    #expect(try rig.store.episode(outcome.episodeId).models["planner_sha256"] == digest)
     // Mode 1 with constrained decoding: the same noise now always forms an action.
     var constrainedSettings = settings
     constrainedSettings.constrainedDecoding = true
@@ -177,7 +181,8 @@ final class FakePlanner: ActionPlanner {
     let textOutcome = try mode2.run(task: "click OK")
     let textSteps = try rig.store.steps(episode: textOutcome.episodeId)
     #expect(textSteps.count == textOutcome.steps && textSteps.allSatisfy { $0.action != nil || $0.error != nil })
-    #expect(try rig.store.episode(textOutcome.episodeId).models == ["planner": Self.tiny, "grounding": Self.tiny])
+    #expect(try rig.store.episode(textOutcome.episodeId).models == [
+      "planner": Self.tiny, "grounding": Self.tiny, "planner_sha256": digest, "grounding_sha256": digest])
     // Mode 3 with grounding: an element target is located by the tiny VLM or recorded as a failure.
     let p = try plan(#"{"steps": [{"action": {"action": "click", "target": {"element": "the OK button"}}}]}"#)
     let grounded = try loop.run(task: "ground", plan: p)

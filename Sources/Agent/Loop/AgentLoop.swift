@@ -79,7 +79,11 @@ public final class AgentLoop {
       throw AgentError.invalidArgument("nothing to plan with: give a scripted plan or a model")
     }
     var models = ["planner": planner.name]
-    if let locator = configuration.locator { models["grounding"] = locator.name }
+    if let digest = planner.weightsDigest { models["planner_sha256"] = digest }
+    if let locator = configuration.locator {
+      models["grounding"] = locator.name
+      if let digest = locator.weightsDigest { models["grounding_sha256"] = digest }
+    }
     let d = configuration.display
     let record = SettingsRecord(settings: configuration.settings, display: d.name,
                                 screen: [d.screenWidth, d.screenHeight], confirm: configuration.confirm != nil)

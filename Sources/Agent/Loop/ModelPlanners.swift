@@ -11,6 +11,7 @@ import Imaging
 public final class VisionPlanner: ActionPlanner {
   public let grounder: Grounder
   public var name: String { grounder.pipeline.model.path }
+  public var weightsDigest: String? { grounder.pipeline.model.weightsDigest() }
   private var decoders = DecoderCache(points: true)
 
   /// - Throws: `GroundingError` when the model takes no images or has no known convention.
@@ -47,6 +48,7 @@ public final class VisionPlanner: ActionPlanner {
 public final class TextPlanner: ActionPlanner {
   public let model: LoadedModel
   public var name: String { model.path }
+  public var weightsDigest: String? { model.weightsDigest() }
   private var decoders = DecoderCache(points: false)
 
   public init(model: LoadedModel) { self.model = model }
@@ -70,6 +72,7 @@ public final class TextPlanner: ActionPlanner {
 public final class GrounderLocator: ElementLocator {
   public let grounder: Grounder
   public var name: String { grounder.pipeline.model.path }
+  public var weightsDigest: String? { grounder.pipeline.model.weightsDigest() }
 
   public init(model: LoadedModel) throws {
     grounder = try Grounder(model: model)

@@ -84,7 +84,13 @@ public struct PlannerOutput: Sendable {
 public protocol ActionPlanner: AnyObject {
   /// A short name for the episode record (`"scripted"`, a model path).
   var name: String { get }
+  /// The SHA-256 of the model's weights (`LoadedModel.weightsDigest`), nil without a model.
+  var weightsDigest: String? { get }
   func next(_ context: PlannerContext) throws -> PlannerOutput?
+}
+
+extension ActionPlanner {
+  public var weightsDigest: String? { nil }
 }
 
 /// Plays a ``ScriptedPlan`` one step per call; its points are screen pixels.
@@ -109,6 +115,12 @@ public final class ScriptedPlanner: ActionPlanner {
 /// Turns an element description (`"the Save button"`) into a screen point.
 public protocol ElementLocator: AnyObject {
   var name: String { get }
+  /// The SHA-256 of the model's weights (`LoadedModel.weightsDigest`), nil without a model.
+  var weightsDigest: String? { get }
   /// The point, or nil with the reason when the description could not be located.
   func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double)
+}
+
+extension ElementLocator {
+  public var weightsDigest: String? { nil }
 }

@@ -170,13 +170,14 @@ private struct Attempt {
     return (true, result.reason)
   }
 
-  /// Polls until the app's geometry file can be read or its window is viewable.
+  /// Polls until the app's geometry file can be read or its window is viewable and drawn.
   func wait(for ready: ReadyCondition, of app: ScenarioProcess, geometry: ScenarioGeometry, until deadline: Date) throws {
     let what = ready.window.map { "a window named '\($0)'" } ?? "its geometry file"
     let program = app.command.first ?? "?"
     while Date() < deadline {
       if let title = ready.window {
-        if try geometry.display.findWindows(named: title).contains(where: { $0.isViewable }) { return }
+        if let w = try geometry.display.findWindows(named: title).first(where: { $0.isViewable }),
+           Self.drawn(window: w.id, on: geometry.display) { return }
       } else if (try? geometry.widgets()) != nil {
         return
       }
@@ -186,6 +187,22 @@ private struct Attempt {
       usleep(50_000)
     }
     throw AgentError.invalidArgument("\(program) did not show \(what) in time: \(app.outputTail())")
+  }
+
+  /// Whether a mapped window shows its content: not one colour, and the same in two looks
+  /// 100 ms apart. Mapped is not drawn: GTK paints after mapping, and a plan (or a model) that
+  /// looks at once would see an empty rectangle.
+  static func drawn(window id: UInt32, on display: X11Display) -> Bool {
+    guard let first = try? display.capture(.window(id: id)), first.pixels.count >= 3 else { return false }
+    let p = first.pixels
+    var uniform = true
+    for i in stride(from: 3, to: p.count, by: 3) where p[i] != p[0] || p[i + 1] != p[1] || p[i + 2] != p[2] {
+      uniform = false
+      break
+    }
+    if uniform { return false }
+    usleep(100_000)
+    return (try? display.capture(.window(id: id))) == first
   }
 
   /// Stops the whole process group (applications, their children, the server), then removes

@@ -17,6 +17,8 @@ public struct BlueLMVLModel: VisionLanguageModel {
   /// Threads the model's products and loops are split over. OpenBLAS is set to one thread
   /// per call (process-wide) when a model is made: the engine splits the work itself.
   public let threads: Int
+  /// The files the weights are read from, checked before each image and prompt.
+  public let weightFiles: [WeightFileRecord]
 
   /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes, and the
   /// pointer head when config.json names pointer token ids (or the checkpoint holds its tensors).
@@ -28,6 +30,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
     projector = try DownsamplingProjector(weights, config: config)
     language = try DecoderLM(weights, config: config.textConfig)
     pointerHead = try PointerHead.load(weights, config: config)
+    weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
   }
@@ -62,6 +65,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
   /// Tower + adapter: tiles (n, 3, T, T) normalized -> (n*h*h, D_lm), tile after tile,
   /// each tile's tokens row-major.
   public func encodeImages(tiles: [Float]) throws(EngineError) -> [Float] {
+    try WeightFileRecord.checkUnchanged(weightFiles)
     let n = try tileCount(tiles)
     return projector(vision(tiles, count: n, threads: threads), tiles: n, threads: threads)
   }
@@ -101,8 +105,9 @@ public struct BlueLMVLModel: VisionLanguageModel {
   /// count must equal the number of those positions.
   public func prefill(tokens: [Int], imageEmbeddings: [Float]? = nil, imagePadId: Int = -1,
                       cache: inout KVCache) throws(EngineError) -> [Float] {
-    try run(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId,
-            cache: &cache, allPositions: false)
+    try WeightFileRecord.checkUnchanged(weightFiles)
+    return try run(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId,
+                   cache: &cache, allPositions: false)
   }
 
   /// Like `prefill`, but returns the logits of every new position: (n, vocab).
@@ -144,4 +149,10 @@ public protocol VisionLanguageModel: Sendable {
                cache: inout KVCache) throws(EngineError) -> [Float]
   /// One token -> logits (vocab,).
   func decode(token: Int, cache: inout KVCache) throws(EngineError) -> [Float]
+  /// The files the weights are read from (empty for weights in memory).
+  var weightFiles: [WeightFileRecord] { get }
+}
+
+extension VisionLanguageModel {
+  public var weightFiles: [WeightFileRecord] { [] }
 }

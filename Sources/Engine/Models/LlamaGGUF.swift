@@ -74,6 +74,7 @@ public struct GGUFLlamaWeights: WeightSource {
   /// decoder name -> heads whose rows are un-permuted (q: head_count, k: head_count_kv).
   private let permutedHeads: [String: Int]
   public let tensorNames: [String]
+  public var files: [WeightFileRecord] { file.files }
 
   public init(_ file: GGUFFile, config t: DecoderTextConfig) {
     typealias N = BlueLMVLTensorNames

@@ -10,6 +10,8 @@ public struct TextDecoderModel: VisionLanguageModel {
   let language: DecoderLM
   /// Threads the model's products and loops are split over (OpenBLAS is set to one thread).
   public let threads: Int
+  /// The files the weights are read from, checked before each prompt.
+  public let weightFiles: [WeightFileRecord]
 
   /// Loads the decoder from `weights`, read under `BlueLMVLTensorNames`' decoder names, its
   /// matrices held as `storage` says.
@@ -18,6 +20,7 @@ public struct TextDecoderModel: VisionLanguageModel {
               threads: Int = 1) throws(EngineError) {
     self.config = config
     language = try DecoderLM(weights, config: config, storage: storage)
+    weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
   }
@@ -51,6 +54,7 @@ public struct TextDecoderModel: VisionLanguageModel {
     if let images = imageEmbeddings, !images.isEmpty {
       throw .invalidArgument("this model has no vision tower: \(images.count) image embedding values given")
     }
+    try WeightFileRecord.checkUnchanged(weightFiles)
     return try run(tokens, cache: &cache, allPositions: false)
   }
 

@@ -35,6 +35,7 @@ public struct LoadedModel: Sendable {
   /// The task prompt the model was trained with (`{instruction}` stands for the task text), when
   /// its checkpoint names one (config.json `prompt_template`).
   public let promptTemplate: String?
+  let digestCache = WeightsDigestCache()
 
   public init(family: String, path: String, network: any VisionLanguageModel, tokenizer: Tokenizer,
               template: ChatTemplate, thinkingMarkers: ThinkingMarkers, eosIds: Set<Int>, vision: VisionInput?,

@@ -26,6 +26,7 @@ public final class GGUFFile: WeightSource, GGUFMetadataReading {
   public let tensors: [GGUFTensor]
   private let byName: [String: GGUFTensor]
   private let file: MappedFile
+  public var files: [WeightFileRecord] { [WeightFileRecord(path: path, file: file)] }
 
   /// Opens and validates the file at `path`.
   /// - Throws: `EngineError.malformedWeights` naming the file and the bad value.

@@ -20,6 +20,7 @@ public final class SafetensorsCheckpoint: WeightSource {
   public let tensorNames: [String]
   /// Tensor name -> index into `shards`.
   private let shardOf: [String: Int]
+  public var files: [WeightFileRecord] { shards.flatMap(\.files) }
 
   /// Opens the checkpoint in `directory`.
   /// - Throws: `malformedWeights` for a bad index, a missing shard, a tensor missing from its

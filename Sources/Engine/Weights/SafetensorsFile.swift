@@ -16,11 +16,17 @@ public final class SafetensorsFile: WeightSource {
   public let tensorNames: [String]
   private let entries: [String: SafetensorsTensor]
   private let file: MappedFile
+  public var files: [WeightFileRecord] { [WeightFileRecord(path: path, file: file)] }
 
   /// Opens and validates the file at `path`.
   /// - Throws: `EngineError.malformedWeights` naming the file, the tensor and the problem.
-  public init(path: String) throws(EngineError) {
-    file = try MappedFile(path: path)
+  public convenience init(path: String) throws(EngineError) {
+    try self.init(path: path, copyLimit: MappedFile.copyLimit)
+  }
+
+  /// Opens the file, read into memory up to `copyLimit` bytes and mapped beyond (`MappedFile`).
+  init(path: String, copyLimit: Int) throws(EngineError) {
+    file = try MappedFile(path: path, copyLimit: copyLimit)
     let header = try SafetensorsHeader(file: file)
     self.path = path
     metadata = header.metadata

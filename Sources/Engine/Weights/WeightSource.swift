@@ -29,9 +29,38 @@ public protocol WeightSource: Sendable {
   /// for `QuantizedMatrix.multiply`. File-backed sources keep the stored type (GGUF blocks stay
   /// quantized, f16 stays f16) and read in place; the default converts `floats(name)` to f32.
   func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix
+  /// The files the tensors are read from: their paths and, for each, what changed on disk since
+  /// it was opened (nil: nothing) and its SHA-256 (see `MappedFile`). Empty for sources in memory.
+  var files: [WeightFileRecord] { get }
+}
+
+/// One file a `WeightSource` reads from.
+public struct WeightFileRecord: Sendable {
+  public let path: String
+  let file: MappedFile
+  /// What changed in the file since it was opened, nil when nothing did.
+  public func changedOnDisk() -> String? { file.changedOnDisk() }
+  /// The SHA-256 of the bytes in use (a full read of the file: call it once and keep it).
+  public func sha256() -> String { file.sha256() }
+
+  /// Throws `malformedWeights` naming the first of `files` that changed on disk since it was
+  /// opened: reading a truncated mapping would end the process with SIGBUS.
+  public static func checkUnchanged(_ files: [WeightFileRecord]) throws(EngineError) {
+    for f in files {
+      if let change = f.changedOnDisk() {
+        throw .malformedWeights(file: f.path, reason: "\(change); load the model again")
+      }
+    }
+  }
 }
 
 extension WeightSource {
+  public var files: [WeightFileRecord] { [] }
+
+  /// Throws `malformedWeights` naming the first file that changed on disk since it was opened:
+  /// reading a truncated mapping would end the process with SIGBUS.
+  public func checkUnchanged() throws(EngineError) { try WeightFileRecord.checkUnchanged(files) }
+
   public func matrix(_ name: String) throws(EngineError) -> QuantizedMatrix {
     guard let info = info(name) else { throw .missingTensor(name) }
     let columns = info.shape.last ?? 1

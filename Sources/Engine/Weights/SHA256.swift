@@ -1,0 +1,113 @@
+// MARK: - SHA-256 (FIPS 180-4)
+
+/// SHA-256 of byte buffers, for naming exactly which weights an episode or an answer came from
+/// (the digest `sha256sum` prints, and the one Hugging Face lists for LFS files).
+///
+/// Incremental: `update` any number of times, then `finish`. About 0.3-0.5 GB/s in release on
+/// one core; model loading does not wait for it (`LoadedModel.weightsDigest` is computed on
+/// first use).
+public struct SHA256: Sendable {
+  private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+    (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+  /// Bytes of a block not yet compressed (fewer than 64).
+  private var pending: [UInt8] = []
+  private var length: UInt64 = 0
+
+  public init() { pending.reserveCapacity(64) }
+
+  /// Adds `bytes` to the message.
+  public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    length &+= UInt64(bytes.count)
+    var offset = 0
+    if !pending.isEmpty {
+      let take = min(64 - pending.count, bytes.count)
+      pending.append(contentsOf: UnsafeRawBufferPointer(start: base, count: take))
+      offset = take
+      if pending.count == 64 {
+        let block = pending
+        pending.removeAll(keepingCapacity: true)
+        block.withUnsafeBytes { if let b = $0.baseAddress { compress(b) } }
+      }
+    }
+    while bytes.count - offset >= 64 {
+      compress(base + offset)
+      offset += 64
+    }
+    if offset < bytes.count {
+      pending.append(contentsOf: UnsafeRawBufferPointer(start: base + offset, count: bytes.count - offset))
+    }
+  }
+
+  public mutating func update(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { update($0) }
+  }
+
+  /// The 32-byte digest; the value is finished afterwards (start a new one for another message).
+  public mutating func finish() -> [UInt8] {
+    let bits = length &* 8
+    var tail: [UInt8] = [0x80]
+    let padded = (pending.count + 1 + 8 + 63) / 64 * 64
+    tail += [UInt8](repeating: 0, count: padded - pending.count - 1 - 8)
+    for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
+    let saved = length
+    tail.withUnsafeBytes { update($0) }
+    length = saved
+    let words = [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7]
+    return words.flatMap { w in (0..<4).map { UInt8(truncatingIfNeeded: w >> (24 - 8 * UInt32($0))) } }
+  }
+
+  /// The digest of `bytes` as lowercase hex.
+  public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    var s = SHA256()
+    s.update(bytes)
+    return hexString(s.finish())
+  }
+
+  public static func hexString(_ digest: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef")
+    return String(digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+  }
+
+  // MARK: - The compression function
+
+  private static let k: [UInt32] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+  ]
+
+  @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+
+  /// One 64-byte block at `block` into the state.
+  private mutating func compress(_ block: UnsafeRawPointer) {
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in compress(block, w) }
+  }
+
+  private mutating func compress(_ block: UnsafeRawPointer, _ w: UnsafeMutableBufferPointer<UInt32>) {
+    for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+    for i in 16..<64 {
+      let s0 = Self.rotr(w[i - 15], 7) ^ Self.rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+      let s1 = Self.rotr(w[i - 2], 17) ^ Self.rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+      w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+    }
+    var (a, b, c, d, e, f, g, hh) = h
+    Self.k.withUnsafeBufferPointer { k in
+      for i in 0..<64 {
+        let s1 = Self.rotr(e, 6) ^ Self.rotr(e, 11) ^ Self.rotr(e, 25)
+        let ch = (e & f) ^ (~e & g)
+        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+        let s0 = Self.rotr(a, 2) ^ Self.rotr(a, 13) ^ Self.rotr(a, 22)
+        let maj = (a & b) ^ (a & c) ^ (b & c)
+        let t2 = s0 &+ maj
+        hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+      }
+    }
+    h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+  }
+}
