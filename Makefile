@@ -4,13 +4,14 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test bench fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-training bench fuzz fuzz-smoke clean help
 
 all: build
 
 help:
 	@echo "make demo   install what is missing, build, run the demo (an X11 app under Xvfb)"
 	@echo "make test   install what is missing, build and run every test in release mode"
+	@echo "make test-training  the training pipeline's checks: data, geometry, decoder against transformers, PyTorch against Swift"
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
@@ -29,6 +30,18 @@ demo: build
 test: deps
 	scripts/fetch-models >/dev/null
 	scripts/with-xvfb $(SWIFT) test $(SWIFT_FLAGS)
+	python3 training/selftest_realapps.py
+
+# The training pipeline (training/README.md): a small fresh pool of Tk and GTK windows, the data and
+# decoder checks (selftest.py, transformers from PyPI), and the embedded model evaluated by PyTorch
+# and by the Swift engine on both held-out sets, their agreement asserted (evaluate.py --check).
+TRAINING_POOL ?= $${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}/selftest-pool
+test-training: build
+	scripts/install-deps training
+	/usr/bin/python3 training/gen_toolkit_pool.py --out $(TRAINING_POOL) --count 24 --seed 7
+	/usr/bin/python3 training/gen_toolkit_pool.py --out $(TRAINING_POOL) --count 8 --seed 7 --toolkit gtk
+	training/selftest.py --pool $(TRAINING_POOL)/train
+	training/evaluate.py --check
 
 # Benchmarks with their anchors side by side (python-mss for capture); see BENCHMARKS.md.
 bench: build

@@ -5,7 +5,12 @@ the figure to report) and, with --compare, by PyTorch on the same files (float32
 model's float16 weights, the tower on the pixels, the engine's point rule in pointer.py), sample
 by sample: the same hit or miss, and how far apart the two points are.
 
-Usage: training/evaluate.py [--model DIR] [--threads N] [--compare] [--markdown DIR] [FOLDER ...]
+With --check (implies --compare) the agreement is asserted: the exit status is 1 when the two
+disagree on hit or miss for more than --max-disagree of the samples (default 1 %: a point on a
+box edge may fall either way by a pixel) or their points lie a median of more than 1.5 px apart
+(Swift reports the pixel, PyTorch the exact point).
+
+Usage: training/evaluate.py [--model DIR] [--threads N] [--compare | --check] [--markdown DIR] [FOLDER ...]
        (default: Models/bluelm-vl-nano on training/heldout and training/heldout-real)
 """
 import argparse
@@ -89,12 +94,15 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "Models", "bluelm-vl-nano"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--compare", action="store_true", help="also PyTorch, sample by sample")
+    ap.add_argument("--check", action="store_true", help="--compare, and fail when the two disagree")
+    ap.add_argument("--max-disagree", type=float, default=0.01, help="with --check: the share of samples allowed")
     ap.add_argument("--markdown", help="a folder for each set's Markdown report")
     ap.add_argument("folders", nargs="*", default=FOLDERS)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     net = tok = None
-    if args.compare:
+    failures = []
+    if args.compare or args.check:
         tok, net = load_export(args.model)
     summary = {}
     if args.markdown:
@@ -118,11 +126,20 @@ def main():
                     same += hit == bool(r["hit"])
                     if p is not None and r.get("x") is not None:
                         dist.append(float(np.hypot(p[0] - r["x"], p[1] - r["y"])))
+                median = float(np.median(dist)) if dist else float("nan")
                 line += (f"; PyTorch {hits} hits, the same hit or miss on {same}/{len(swift)}, points apart "
-                         f"median {np.median(dist):.2f} px, max {max(dist):.1f} px")
+                         f"median {median:.2f} px, max {max(dist, default=float('nan')):.1f} px")
+                if len(swift) - same > args.max_disagree * len(swift):
+                    failures.append(f"{name}: hit or miss differs on {len(swift) - same}/{len(swift)} samples")
+                if not median <= 1.5:  # NaN (no point compared) fails too
+                    failures.append(f"{name}: points a median {median:.2f} px apart")
             print(line, flush=True)
     print(json.dumps({k: {"hits": v["hits"], "n": v["n"], "overall": v["overall"], "text": v["text"],
                           "icon": v["icon"]} for k, v in summary.items()}))
+    if args.check:
+        for f in failures:
+            print(f"evaluate: FAIL {f}", file=sys.stderr)
+        sys.exit(1 if failures else 0)
 
 
 if __name__ == "__main__":

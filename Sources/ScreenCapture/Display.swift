@@ -7,6 +7,10 @@ import Imaging
 /// One instance owns one xcb connection plus the state that is worth keeping between calls
 /// (the MIT-SHM segment, the keyboard mapping). All public methods are serialized by a lock, so an
 /// instance may be shared between threads; calls on one instance do not run concurrently.
+///
+/// When the X server goes away, calls throw `ScreenCaptureError.connectionLost`; but libxcb's
+/// first write to the dead socket raises SIGPIPE, so a program using this must ignore SIGPIPE
+/// (`signal(SIGPIPE, SIG_IGN)`, as `gui-agent` does at start-up) or be killed by it.
 public final class X11Display: @unchecked Sendable {
   /// The display name that was opened (e.g. `:0`), as given or read from `$DISPLAY`.
   public let name: String
@@ -105,7 +109,8 @@ public final class X11Display: @unchecked Sendable {
     return try body()
   }
 
-  /// Waits for a reply, turning an X error or a broken connection into `requestFailed(name)`.
+  /// Waits for a reply, turning an X error into `requestFailed(name)` and a broken connection
+  /// into `connectionLost`.
   /// `body` sees the reply, which is freed afterwards.
   func withReply<R, T>(
     _ request: String,
@@ -121,7 +126,13 @@ public final class X11Display: @unchecked Sendable {
       throw .requestFailed(request: request, errorCode: code)
     }
     guard let reply else {
-      throw .requestFailed(request: request, errorCode: -Int(xcb_connection_has_error(connection)))
+      let status = xcb_connection_has_error(connection)
+      guard status == 0 else {
+        // XCB_CONN_ERROR on a connection that worked: the socket broke under it.
+        let reason = status == 1 ? "the X server exited or closed the connection" : Self.describeConnectionError(status)
+        throw .connectionLost(display: name, request: request, reason: reason)
+      }
+      throw .requestFailed(request: request, errorCode: -1)
     }
     defer { free(reply) }
     return try body(reply)

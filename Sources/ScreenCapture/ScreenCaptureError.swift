@@ -9,6 +9,9 @@ public enum ScreenCaptureError: Error, LocalizedError, Equatable {
   case extensionMissing(name: String, display: String)
   /// The server answered a request with an X error.
   case requestFailed(request: String, errorCode: Int)
+  /// The connection to the display broke (the X server exited or closed it); every later call
+  /// on this `X11Display` fails the same way.
+  case connectionLost(display: String, request: String, reason: String)
   /// The server's pixel format cannot be decoded to RGB.
   case unsupportedPixelFormat(String)
   /// A capture region that does not intersect the screen, or lies partly outside it.
@@ -35,6 +38,8 @@ public enum ScreenCaptureError: Error, LocalizedError, Equatable {
     case let .displayUnavailable(d, reason): "cannot open X display '\(d)': \(reason)"
     case let .extensionMissing(name, d): "X display '\(d)' lacks the \(name) extension"
     case let .requestFailed(request, code): "X request \(request) failed with X error code \(code)"
+    case let .connectionLost(d, request, reason):
+      "lost the connection to X display '\(d)' during \(request): \(reason)"
     case let .unsupportedPixelFormat(what): "unsupported X pixel format: \(what)"
     case let .regionOutsideScreen(r, w, h): "region \(r) is not inside the \(w)x\(h) screen"
     case let .monitorNotFound(what): "no monitor \(what)"

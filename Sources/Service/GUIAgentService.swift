@@ -8,8 +8,8 @@ import ScreenCapture
 /// around one model loaded once.
 ///
 /// Requests run on libmicrohttpd's connection threads; model work goes through `queue` (one at a
-/// time, a bounded line behind it). `shutdown()` stops accepting, lets work in flight finish,
-/// stops a running episode and closes the store.
+/// time, a bounded line behind it). `shutdown()` refuses new connections, lets work in flight
+/// finish, stops a running episode and closes the store.
 public final class GUIAgentService: @unchecked Sendable {
   public let configuration: ServiceConfiguration
   public let model: LoadedModel
@@ -58,15 +58,19 @@ public final class GUIAgentService: @unchecked Sendable {
     let server = HTTPServer(address: address, maxBodyBytes: configuration.maxBodyBytes) { [weak self] request in
       self?.handle(request) ?? .error(503, "the server is shutting down")
     }
-    try server.start()
+    try server.start(limits: configuration.connectionLimits)
     self.server = server
   }
 
   /// The bound port (after `start()`).
   public var port: UInt16 { server?.port ?? 0 }
 
-  /// Stops accepting connections, waits (up to `timeout` seconds) for inference in flight and for
-  /// a running episode to stop, then stops the server and closes the episode store.
+  /// Connections open, refused at the limit and cut at their read deadline (zeros before `start()`).
+  public var connections: ConnectionCounts { server?.connections ?? ConnectionCounts(open: 0, refused: 0, timedOut: 0) }
+
+  /// Answers new connections 503 ("shutting down"), waits (up to `timeout` seconds) for inference
+  /// in flight and for a running episode to stop, then stops the server (the port closes) and
+  /// closes the episode store.
   public func shutdown(timeout: Double = 30) {
     server?.quiesce()
     episodes?.stopRunning(timeout: timeout)
@@ -120,10 +124,13 @@ public final class GUIAgentService: @unchecked Sendable {
 
   private func health() -> HTTPResponse {
     let q = queue.state
+    let c = connections
     return .json(["status": "ok", "model": configuration.modelName, "family": model.family,
                   "queue": ["waiting": q.waiting, "running": q.running, "capacity": queue.capacity],
+                  "connections": ["open": c.open, "limit": configuration.connectionLimits.maxConnections,
+                                  "refused": c.refused, "timed_out": c.timedOut],
                   "uptime_seconds": Date().timeIntervalSince(started), "requests": counter.value,
-                  "streams_abandoned": counter.abandonedStreams])
+                  "streams_abandoned": counter.abandonedStreams, "requests_abandoned": counter.abandonedRequests])
   }
 
   private func models() -> HTTPResponse {
@@ -135,9 +142,19 @@ public final class GUIAgentService: @unchecked Sendable {
 
   // MARK: - Shared helpers
 
-  /// Runs model work in the queue; a full line is 503 with Retry-After.
-  func inQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) throws -> T {
-    do { return try queue.run(work) } catch let refusal as QueueRefusal {
+  /// Runs model work in the queue; a full line is 503 with Retry-After. When its turn comes and
+  /// the client has gone (`cancellation`), the work is skipped.
+  func inQueue<T: Sendable>(_ cancellation: Cancellation, _ work: @escaping @Sendable () throws -> T) throws -> T {
+    let counter = self.counter
+    do {
+      return try queue.run { () throws -> T in
+        if cancellation.isCancelled {
+          counter.requestAbandoned()
+          throw RequestError.clientGone
+        }
+        return try work()
+      }
+    } catch let refusal as QueueRefusal {
       throw refusal.requestError(retryAfter: queue.retryAfterSeconds)
     }
   }
@@ -167,13 +184,17 @@ extension QueueRefusal {
   }
 }
 
-/// Requests served and streams the client left early, for /healthz.
+/// Requests served, and streams and model requests the client left early, for /healthz.
 final class RequestCounter: @unchecked Sendable {
   private let lock = NSLock()
   private var count = 0
   private var abandoned = 0
+  private var abandonedModelRequests = 0
   func add() { lock.withLock { count += 1 } }
   func streamAbandoned() { lock.withLock { abandoned += 1 } }
+  /// A model request (not streamed) whose client left before its turn or during generation.
+  func requestAbandoned() { lock.withLock { abandonedModelRequests += 1 } }
   var value: Int { lock.withLock { count } }
   var abandonedStreams: Int { lock.withLock { abandoned } }
+  var abandonedRequests: Int { lock.withLock { abandonedModelRequests } }
 }

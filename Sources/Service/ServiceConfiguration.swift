@@ -21,6 +21,8 @@ public struct ServiceConfiguration: Sendable {
   public var maxImagePixels = 7680 * 4320
   /// Most tokens a chat completion may ask for.
   public var maxCompletionTokens = 4096
+  /// Connections at once, the idle timeout and the request read deadline.
+  public var connectionLimits = ConnectionLimits()
 
   public init() {}
 

@@ -34,6 +34,8 @@ public struct RequestError: LocalizedError, Sendable {
   public static func field(_ name: String, _ problem: String) -> RequestError {
     RequestError(400, "field '\(name)': \(problem)")
   }
+  /// The client hung up before its answer (nginx's 499; nobody reads it).
+  static let clientGone = RequestError(499, "the client closed the connection before its answer")
   public var response: HTTPResponse { .error(status, message, headers: headers) }
   public var errorDescription: String? { message }
 }

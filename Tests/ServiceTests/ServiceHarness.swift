@@ -37,14 +37,15 @@ final class RunningService {
   let client: RawHTTPClient
   let store: EpisodeStore?
 
+  /// `model`: the tiny checkpoint unless given.
   init(_ configure: (inout ServiceConfiguration) -> Void = { _ in }, store: EpisodeStore? = nil,
-       launcher: ((InferenceQueue) -> EpisodeLauncher)? = nil) throws {
+       launcher: ((InferenceQueue) -> EpisodeLauncher)? = nil, model: LoadedModel? = nil) throws {
     var config = ServiceConfiguration()
     config.port = 0
     config.modelName = "tiny-bluelm"
     configure(&config)
     self.store = store
-    service = try GUIAgentService(model: try Fixtures.model(), configuration: config, store: store, launcher: launcher)
+    service = try GUIAgentService(model: try model ?? Fixtures.model(), configuration: config, store: store, launcher: launcher)
     try service.start()
     client = RawHTTPClient(port: service.port)
   }

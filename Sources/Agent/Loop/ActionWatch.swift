@@ -4,9 +4,9 @@ import ScreenCapture
 
 // MARK: - Stopping a running action
 
-/// What may stop an action while it runs: the step deadline, the episode deadline and the
-/// fail-safe. Asked every wait slice, after every motion step of a drag and between the keys of
-/// typed text (through `X11Display`'s `InputInterruption`).
+/// What may stop an action while it runs: the step deadline, the episode deadline, the
+/// fail-safe and a lost X connection. Asked every wait slice, after every motion step of a drag
+/// and between the keys of typed text (through `X11Display`'s `InputInterruption`).
 struct ActionWatch {
   let display: X11Display
   let stepDeadline: ContinuousClock.Instant
@@ -35,8 +35,16 @@ struct ActionWatch {
     let now = ContinuousClock.now
     if now >= episodeDeadline { return Interruption(.deadline, "the episode timeout of \(episodeTimeoutSeconds) s") }
     if now >= stepDeadline { return Interruption(.deadline, "the step timeout of \(stepTimeoutSeconds) s") }
-    // An X error here is left to the action itself, which talks to the same display.
-    if let failSafe, let pointer = try? display.pointerPosition(),
+    // The pointer query (one round trip) is also how a long wait learns that the X server went
+    // away; any other X error here is left to the action itself, which talks to the same display.
+    let pointer: ScreenPoint?
+    do throws(ScreenCaptureError) {
+      pointer = try display.pointerPosition()
+    } catch {
+      if case .connectionLost = error { return Interruption(.displayLost, error.localizedDescription) }
+      pointer = nil
+    }
+    if let failSafe, let pointer,
        let tripped = failSafe.tripped(pointer: pointer, screen: display.screenRect, agentPointer: put ?? agentPointer) {
       return Interruption(.failSafe, tripped)
     }
@@ -46,9 +54,9 @@ struct ActionWatch {
 
 /// Why a watch stopped an action.
 struct Interruption: Equatable {
-  enum Cause { case deadline, failSafe }
+  enum Cause { case deadline, failSafe, displayLost }
   let cause: Cause
-  /// "the step timeout of 300 s", or the fail-safe's message.
+  /// "the step timeout of 300 s", the fail-safe's message, or the lost connection's.
   let reason: String
   init(_ cause: Cause, _ reason: String) { self.cause = cause; self.reason = reason }
 }
@@ -61,11 +69,12 @@ struct ActionInterrupted: Error {
   /// What part ran: "1.02 of 30 s", "12 of 64 motion steps of the drag (button 1 released)".
   let done: String
 
-  /// The step's error: the cause first, so that a fail-safe record starts with "fail-safe".
+  /// The step's error: the cause first, so that a fail-safe record starts with "fail-safe" and a
+  /// lost display's with "lost the connection".
   var message: String {
     switch interruption.cause {
     case .deadline: "\(interruption.reason) interrupted the \(action) after \(done)"
-    case .failSafe: "\(interruption.reason) (the \(action) was interrupted after \(done))"
+    case .failSafe, .displayLost: "\(interruption.reason) (the \(action) was interrupted after \(done))"
     }
   }
 }

@@ -82,8 +82,18 @@ extension AgentLoop {
     }
     sleep(seconds: settings.settleSeconds)
     let t1 = clock.now
-    let after = try display.capture(.screen)
-    let afterPNG = try PNG.encode(after, compression: .fast)
+    let after: RGBImage, afterPNG: Data
+    do {
+      after = try display.capture(.screen)
+      afterPNG = try PNG.encode(after, compression: .fast)
+    } catch {
+      // The action ran but the screen after it cannot be seen (the X server went away): the
+      // step still gets its outcome, so an ended episode has no step left without one.
+      let message = "capturing the screen after the action failed: \(describe(error))"
+      try configuration.store.finishStep(stepID, outcome: StepOutcome(latencies: latencies, error: message))
+      report(draft, executed: sent, changed: nil, error: message)
+      return Ending(.failed, "step \(draft.index + 1): \(message)")
+    }
     latencies["settle"] = 1000 * settings.settleSeconds
     latencies["capture_after"] = ms(clock.now - t1)
     let changed = after != screen

@@ -66,9 +66,12 @@ public final class AgentLoop {
 
   /// Runs one episode of `task`, following `plan` when given (else the configured planner).
   ///
-  /// The episode is recorded from its start; its end is always recorded, whatever stopped it.
-  /// - Throws: only when the episode cannot be recorded (the store fails) or there is nothing
-  ///   to plan with; everything that goes wrong during the episode is its recorded outcome.
+  /// The episode is recorded from its start; its end is always recorded, whatever stopped it,
+  /// unless the store itself fails.
+  /// - Throws: only when the episode cannot be recorded (the store's `AgentError`: full,
+  ///   read-only, ...; the episode is then ended `failed` if the store still takes that write)
+  ///   or there is nothing to plan with; everything else that goes wrong during the episode,
+  ///   a lost X connection included, is its recorded outcome.
   public func run(task: String, plan: ScriptedPlan? = nil) throws -> EpisodeOutcome {
     let planner: any ActionPlanner
     if let plan {
@@ -92,6 +95,13 @@ public final class AgentLoop {
     let ending: Ending
     do {
       ending = try steps(&episode)
+    } catch let error as AgentError where error.isStoreFailure {
+      // The episode can no longer be recorded (store full, read-only): end it in the record if
+      // the store still takes that, and give the store's error to the caller, which says what
+      // to fix. Failing that, the next open marks the episode interrupted.
+      try? configuration.store.finishEpisode(id: id, status: .failed,
+                                             error: "after \(episode.stepsRecorded) recorded step(s): \(describe(error))")
+      throw error
     } catch {
       ending = Ending(.failed, "step \(episode.stepsRecorded + 1): \(describe(error))")
     }

@@ -7,16 +7,16 @@ extension EpisodeStore {
   public func episodes() throws -> [EpisodeSummary] {
     let rows = try withConnection { db in
       try db.query("""
-        SELECT e.id, e.task, e.status, (SELECT COUNT(*) FROM steps s WHERE s.episode_id = e.id), e.started, e.ended
+        SELECT e.id, e.task, e.status, (SELECT COUNT(*) FROM steps s WHERE s.episode_id = e.id), e.started, e.ended, e.pid
         FROM episodes e ORDER BY e.id
         """, step: "listing episodes") { r in
-        (r.int(0), r.text(1), r.text(2), Int(r.int(3)), r.text(4), r.optionalText(5))
+        (r.int(0), r.text(1), r.text(2), Int(r.int(3)), r.text(4), r.optionalText(5), Int32(truncatingIfNeeded: r.int(6)))
       }
     }
-    return try rows.map { id, task, status, count, started, ended in
-      EpisodeSummary(id: id, task: task, status: try Self.status(status, episode: id), stepCount: count,
-                     started: try StoreTime.date(started, "episode \(id)"),
-                     ended: try ended.map { try StoreTime.date($0, "episode \(id)") })
+    return try rows.map { id, task, status, count, started, ended, pid in
+      let start = try StoreTime.date(started, "episode \(id)")
+      return EpisodeSummary(id: id, task: task, status: Self.seen(try Self.status(status, episode: id), pid: pid, started: start).status,
+                            stepCount: count, started: start, ended: try ended.map { try StoreTime.date($0, "episode \(id)") })
     }
   }
 
@@ -42,11 +42,21 @@ extension EpisodeStore {
     } catch {
       throw AgentError.store(step: "reading episode \(id)", message: "models '\(models)' is not a JSON object of strings")
     }
-    return Episode(id: id, task: task, models: modelMap, settingsJSON: settings,
-                   started: try StoreTime.date(started, "episode \(id)"),
+    let start = try StoreTime.date(started, "episode \(id)")
+    let seen = Self.seen(try Self.status(status, episode: id), pid: pid, started: start)
+    return Episode(id: id, task: task, models: modelMap, settingsJSON: settings, started: start,
                    ended: try ended.map { try StoreTime.date($0, "episode \(id)") },
-                   status: try Self.status(status, episode: id), pid: pid, summary: summary, error: error,
+                   status: seen.status, pid: pid, summary: summary, error: seen.reason ?? error,
                    stepCount: count)
+  }
+
+  /// A `running` episode whose owner is gone reads as `interrupted` even where recovery could
+  /// not record it (a full or read-only store): no reader sees a dead episode as running.
+  private static func seen(_ status: EpisodeStatus, pid: Int32, started: Date) -> (status: EpisodeStatus, reason: String?) {
+    guard status == .running, let gone = ProcessLiveness.ownerGone(pid: pid, episodeStarted: started) else {
+      return (status, nil)
+    }
+    return (.interrupted, gone + " (not yet recorded: the store could not be written)")
   }
 
   /// An episode's steps in order, without screenshot bytes.

@@ -33,7 +33,10 @@ public final class EpisodeStore: Sendable {
   /// Opens (creating it and its folders if needed) the store at `path`, brings its schema up to
   /// date, and marks `running` episodes whose process is gone as `interrupted`.
   /// - Throws: `AgentError.futureStoreVersion` for a store written by a newer build,
-  ///   `AgentError.notADatabase` for a file that is not SQLite, `AgentError.store` otherwise.
+  ///   `AgentError.notADatabase` for a file that is not SQLite, `AgentError.storeFull` /
+  ///   `.storeReadOnly` when a write it needs (creating, migrating) cannot be made,
+  ///   `AgentError.store` otherwise. Every writing call below throws the same two for a full or
+  ///   read-only store.
   public init(path: URL = EpisodeStore.defaultURL()) throws {
     url = path
     let folder = path.deletingLastPathComponent()
@@ -54,7 +57,12 @@ public final class EpisodeStore: Sendable {
     try connection.execute("PRAGMA foreign_keys = ON", step: "enabling foreign keys")
     try StoreSchema.migrate(connection)
     db = Mutex(connection)
-    try recoverInterrupted()
+    do {
+      try recoverInterrupted()
+    } catch AgentError.storeReadOnly, AgentError.storeFull {
+      // A read-only or full store still opens for reading (`episodes list`); its dead episodes
+      // are marked by the first open that can write, and a writer fails at its first write.
+    }
   }
 
   /// Runs `body` with the connection, one caller at a time.
@@ -132,12 +140,14 @@ public final class EpisodeStore: Sendable {
         UPDATE steps SET ended = ?, screen_changed = ?, latencies = json_patch(latencies, ?), error = ?,
                          screenshot_after = COALESCE(?, screenshot_after)
         WHERE id = ?
-        """, step: "finishing step \(stepID)", [
+        """, step: "finishing the step with id \(stepID)", [
           .text(StoreTime.string(outcome.ended)), outcome.screenChanged.map { .integer($0 ? 1 : 0) } ?? .null,
           .text(latencies), outcome.error.map(SQLValue.text) ?? .null,
           outcome.screenshotAfter.map(SQLValue.blob) ?? .null, .integer(stepID),
         ])
-      guard db.changes == 1 else { throw AgentError.store(step: "finishing step \(stepID)", message: "no step with id \(stepID)") }
+      guard db.changes == 1 else {
+        throw AgentError.store(step: "finishing the step with id \(stepID)", message: "no step with id \(stepID)")
+      }
     }
   }
 

@@ -31,7 +31,8 @@ final class SQLiteConnection: @unchecked Sendable {
     var db: OpaquePointer?
     let rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
     guard rc == SQLITE_OK, let db else {
-      let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+      var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+      if let db { message = Self.withOSError(message, sqlite3_system_errno(db)) }
       sqlite3_close_v2(db)
       throw AgentError.store(step: "opening \(path)", message: message)
     }
@@ -41,14 +42,37 @@ final class SQLiteConnection: @unchecked Sendable {
 
   deinit { sqlite3_close_v2(handle) }
 
-  /// The error for a failed call: a file that is not a database gets its own case.
+  /// The error for a failed call: a file that is not a database, a full disk (or SQLite's
+  /// `max_page_count` reached: both are `SQLITE_FULL`) and a read-only store get their own cases,
+  /// as do ENOSPC and EROFS that SQLite reports as an I/O error instead. A store that SQLite
+  /// could only open read-only (we ask for read-write) and whose WAL index (`-shm`) it then
+  /// cannot create fails with CANTOPEN and a stale errno (ENOENT): read-only as well.
   func error(_ step: String, _ rc: Int32) -> AgentError {
     let message = String(cString: sqlite3_errmsg(handle))
     let primary = rc & 0xFF
-    if primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT {
+    let osError = sqlite3_system_errno(handle)
+    let openedReadOnly = sqlite3_db_readonly(handle, "main") == 1
+    switch primary {
+    case SQLITE_NOTADB, SQLITE_CORRUPT:
       return .notADatabase(path: path, message: message)
+    case SQLITE_FULL:
+      return .storeFull(path: path, step: step)
+    case SQLITE_READONLY:
+      return .storeReadOnly(path: path, step: step)
+    case SQLITE_IOERR where osError == ENOSPC || osError == EDQUOT:
+      return .storeFull(path: path, step: step)
+    case SQLITE_IOERR where osError == EROFS, SQLITE_CANTOPEN where openedReadOnly:
+      return .storeReadOnly(path: path, step: step)
+    case SQLITE_IOERR, SQLITE_CANTOPEN:
+      return .store(step: step, message: Self.withOSError(message, osError))
+    default:
+      return .store(step: step, message: message)
     }
-    return .store(step: step, message: message)
+  }
+
+  /// SQLite's message with the OS's reason appended ("unable to open database file (Permission denied)").
+  private static func withOSError(_ message: String, _ osError: Int32) -> String {
+    osError == 0 ? message : "\(message) (\(String(cString: strerror(osError))))"
   }
 
   /// Runs statements that return no rows we need (DDL, PRAGMA setters, BEGIN/COMMIT).

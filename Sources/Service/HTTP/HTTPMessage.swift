@@ -82,6 +82,7 @@ public struct HTTPResponse: Sendable {
     case 405: "Method Not Allowed"
     case 409: "Conflict"
     case 413: "Content Too Large"
+    case 499: "Client Closed Request"
     case 500: "Internal Server Error"
     case 503: "Service Unavailable"
     default: "Status \(status)"
@@ -95,9 +96,19 @@ public struct HTTPResponse: Sendable {
 public final class Cancellation: @unchecked Sendable {
   private let lock = NSLock()
   private var cancelled = false
+  /// Asked by `isCancelled` while set: has the client hung up? (The server sets it while the
+  /// request's handler runs.)
+  private var probe: (() -> Bool)?
   public init() {}
-  public var isCancelled: Bool { lock.withLock { cancelled } }
+  public var isCancelled: Bool {
+    lock.withLock {
+      if !cancelled, let probe, probe() { cancelled = true }
+      return cancelled
+    }
+  }
   public func cancel() { lock.withLock { cancelled = true } }
+  /// Sets (or, with nil, removes) the probe `isCancelled` asks.
+  func watch(_ probe: (() -> Bool)?) { lock.withLock { self.probe = probe } }
 }
 
 // MARK: - Streaming

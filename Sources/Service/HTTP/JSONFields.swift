@@ -10,9 +10,16 @@ struct JSONFields {
   /// Parses a request body that must be one JSON object.
   init(body: Data) throws(RequestError) {
     guard !body.isEmpty else { throw RequestError(400, "the request body is empty; a JSON object was expected") }
+    // JSON on the wire is UTF-8 (RFC 8259); Foundation would also guess UTF-16 and UTF-32.
+    if let offset = firstInvalidUTF8(body) {
+      let byte = String(body[body.startIndex + offset], radix: 16, uppercase: true)
+      throw RequestError(400, "the request body is not valid UTF-8: a malformed sequence at byte \(offset) (0x\(byte)); JSON must be UTF-8")
+    }
     let parsed: Any
     do { parsed = try JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) } catch {
-      throw RequestError(400, "the request body is not valid JSON: \(error.localizedDescription)")
+      // Foundation's own description is generic; the debug description says what and where.
+      let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+      throw RequestError(400, "the request body is not valid JSON: \(detail)")
     }
     guard let object = parsed as? [String: Any] else {
       throw RequestError(400, "the request body must be a JSON object")
@@ -83,6 +90,20 @@ struct JSONFields {
   func rejectUnknown(_ known: Set<String>) throws(RequestError) {
     if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
       throw .field(name(extra), "is not a known field (known: \(known.sorted().joined(separator: ", ")))")
+    }
+  }
+}
+
+/// The offset of the first byte of `bytes` that is not part of a well-formed UTF-8 sequence.
+func firstInvalidUTF8(_ bytes: Data) -> Int? {
+  var parser = Unicode.UTF8.ForwardParser()
+  var iterator = bytes.makeIterator()
+  var offset = 0
+  while true {
+    switch parser.parseScalar(from: &iterator) {
+    case let .valid(scalar): offset += scalar.count
+    case .emptyInput: return nil
+    case .error: return offset
     }
   }
 }

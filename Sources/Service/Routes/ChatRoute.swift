@@ -76,10 +76,17 @@ extension GUIAgentService {
     }
     let model = self.model
     if !stream {
-      let (prepared, completion) = try inQueue { () throws -> (PreparedPrompt, Completion) in
+      let cancellation = request.cancellation
+      let (prepared, completion) = try inQueue(cancellation) { () throws -> (PreparedPrompt, Completion) in
         let prepared = try prepare()
+        // A client that hangs up stops the generation at its next piece of text.
         return (prepared, try model.complete(promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
-                                             maxTokens: maxTokens, sampling: sampling, stopStrings: stop, thinking: thinking))
+                                             maxTokens: maxTokens, sampling: sampling, stopStrings: stop, thinking: thinking,
+                                             onText: { _ in !cancellation.isCancelled }))
+      }
+      if completion.finishReason == .cancelled {
+        counter.requestAbandoned()
+        throw RequestError.clientGone
       }
       var message: [String: Any] = ["role": "assistant",
                                     "content": completion.reasoning.isEmpty ? completion.text : completion.answer]
@@ -138,6 +145,12 @@ extension GUIAgentService {
     let counter = self.counter
     do {
       try queue.submit {
+        // The client left while this waited in line: nothing to generate for.
+        if stream.cancellation.isCancelled {
+          counter.streamAbandoned()
+          stream.finish()
+          return
+        }
         _ = stream.write(chunk(["role": "assistant", "content": ""]))
         do {
           let prepared = try prepare()

@@ -25,7 +25,9 @@ extension GUIAgentService {
     let (image, origin) = try screenshot(body)
     let decodeSeconds = Date().timeIntervalSince(t0)
     let t1 = Date()
-    let result: GroundingResult = try inQueue {
+    // Grounding is short (48 tokens by default) and not interrupted; it is skipped when the
+    // client has gone before its turn.
+    let result: GroundingResult = try inQueue(request.cancellation) {
       try grounder.ground(image: image, instruction: instruction, origin: origin, thinking: thinking, maxTokens: maxTokens)
     }
     var timings = result.timings

@@ -9,6 +9,9 @@ enum ExitCode: Int32 {
   case usage = 2
   /// `ground`: the model's pointer head found nothing scoring at least --min-score.
   case notFound = 3
+  /// The episode store cannot be written: its disk is full (or its size limit reached) or it is
+  /// read-only. What it held before is intact; the message names the file.
+  case storeUnwritable = 4
 }
 
 /// A wrong command line; printed with the command's usage, exit status 2.

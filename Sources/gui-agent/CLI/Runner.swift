@@ -1,3 +1,4 @@
+import Agent
 import Foundation
 
 /// Walks the command tree, parses arguments, runs the leaf and maps errors to exit codes.
@@ -43,7 +44,10 @@ enum Runner {
     } catch {
       let message = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
       Output.err("error: \(message)")
-      return .failure
+      switch error as? AgentError {
+      case .storeFull?, .storeReadOnly?: return .storeUnwritable
+      default: return .failure
+      }
     }
   }
 }

@@ -18,7 +18,8 @@ extension Commands {
       --plan FILE: a scripted plan (JSON, points in screen pixels; see docs/agent-loop.md); with
       --model, its element targets are grounded. Each step prints the reasoning, the action and
       the point; the run ends with the episode id and the path of its HTML trace. Exit status 0
-      when the episode succeeded, 1 otherwise.
+      when the episode succeeded, 1 otherwise, 4 when the episode store cannot be written (disk
+      full, read-only).
       """,
     options: [
       .value("model", "DIR", "The vision-language model (bluelm_vl checkpoint directory; default: the embedded bluelm-vl-nano)."),

@@ -14,8 +14,10 @@ extension Commands {
       viewer page needs 'Authorization: Bearer TOKEN'. Model requests wait in a line of --queue
       places behind the running one; beyond it the answer is 503 with Retry-After. Open
       http://HOST:PORT/ for the trace viewer (with a token: /#token=TOKEN). The API is described
-      at /openapi.json and in docs/service.md. SIGINT or SIGTERM: stop accepting, finish the work
-      in flight, stop a running episode, close the store, exit 0. With --port 0 the kernel picks
+      at /openapi.json and in docs/service.md. Connections beyond --max-connections are answered
+      503 at once; a request that has not arrived whole within --request-timeout is cut. SIGINT
+      or SIGTERM: answer new connections 503, finish the work in flight, stop a running episode,
+      close the store, exit 0. With --port 0 the kernel picks
       the port; the first line on standard output names it.
       """,
     options: modelOptions + [
@@ -25,6 +27,9 @@ extension Commands {
       .value("queue", "N", "Model requests that may wait behind the running one (default 8)."),
       .value("max-body", "MB", "Largest request body in MB (default 32)."),
       .value("model-name", "NAME", "The model's id in /v1/models (default: the model folder's name)."),
+      .value("max-connections", "N", "Connections at once; one more is answered 503 at once (default 256)."),
+      .value("idle-timeout", "S", "Close a connection silent both ways for S seconds (default 120)."),
+      .value("request-timeout", "S", "Close a connection whose request has not arrived whole within S seconds, plus 1 s per 64 KiB of body (default 60)."),
       .flag("no-episodes", "Serve without the episode store and the agent routes."),
       storeOption, displayOption,
     ],
@@ -36,6 +41,9 @@ extension Commands {
       config.queueCapacity = try args.int("queue", range: 0...10_000) ?? config.queueCapacity
       config.maxBodyBytes = (try args.int("max-body", range: 1...4096) ?? 32) << 20
       config.display = args.string("display")
+      config.connectionLimits.maxConnections = try args.int("max-connections", range: 1...100_000) ?? config.connectionLimits.maxConnections
+      config.connectionLimits.idleTimeoutSeconds = try args.int("idle-timeout", range: 1...86_400) ?? config.connectionLimits.idleTimeoutSeconds
+      config.connectionLimits.requestReadSeconds = try args.int("request-timeout", range: 1...86_400) ?? config.connectionLimits.requestReadSeconds
       _ = try config.listenAddress()  // refuse a bad address before loading the model
       let model = try loadModel(args)
       config.modelName = args.string("model-name") ?? URL(fileURLWithPath: model.path).lastPathComponent
