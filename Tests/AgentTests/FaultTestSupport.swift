@@ -40,6 +40,8 @@ final class AppsRig {
       p.executableURL = URL(fileURLWithPath: app.path)
       p.arguments = app.arguments
       p.environment = environment
+      // Random clicks can reach xterm's menus ("Log to File" writes Xterm.log.* in its folder).
+      p.currentDirectoryURL = folder.url
       p.standardOutput = FileHandle.nullDevice
       p.standardError = FileHandle.nullDevice
       if (try? p.run()) != nil { apps.append(p); started.append(app.name) }

@@ -101,8 +101,30 @@ enum FaultClient {
 }
 
 extension Fixtures {
-  /// The embedded default model (Models/bluelm-vl-nano): slow enough per answer (seconds for a
-  /// few thousand tokens) that a client can leave while it generates.
+  /// The embedded default model (Models/bluelm-vl-nano), with its end-of-text token moved to one
+  /// it never writes (`<|tile_newline|>`, in a copy of its folder): a greedy answer then runs to
+  /// `max_tokens` whatever the weights say (the real end token may come after ten tokens), slow
+  /// enough (seconds for a few thousand tokens) that a client can leave while it generates.
   static let nanoPath = repository.appendingPathComponent("Models/bluelm-vl-nano").path
-  static let nano: Result<LoadedModel, EngineError> = Result { () throws(EngineError) in try ModelLoader.load(path: nanoPath, threads: 1) }
+  static let endlessNanoPath: Result<String, EngineError> = Result { () throws(EngineError) in
+    let copy = FileManager.default.temporaryDirectory.appendingPathComponent("endless-nano-\(getpid())")
+    do {
+      try? FileManager.default.removeItem(at: copy)
+      try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+      for name in ["model.safetensors", "tokenizer.json"] {
+        try FileManager.default.copyItem(atPath: nanoPath + "/" + name, toPath: copy.appendingPathComponent(name).path)
+      }
+      var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: nanoPath + "/config.json"))) as? [String: Any] ?? [:]
+      var tokens = config["tokens"] as? [String: Any] ?? [:]
+      tokens["eos"] = "<|tile_newline|>"
+      config["tokens"] = tokens
+      try JSONSerialization.data(withJSONObject: config).write(to: copy.appendingPathComponent("config.json"))
+    } catch {
+      throw .invalidArgument("cannot make the endless copy of \(nanoPath): \(error)")
+    }
+    return copy.path
+  }
+  static let endlessNano: Result<LoadedModel, EngineError> = Result { () throws(EngineError) in
+    try ModelLoader.load(path: try endlessNanoPath.get(), threads: 1)
+  }
 }

@@ -310,7 +310,7 @@ import Testing
   /// line: both hang up. The generation stops at its next token, the waiting one never runs,
   /// the queue is free at once, and the next request is served.
   @Test func clientLeavingMidInferenceFreesTheQueue() throws {
-    let s = try RunningService(model: try Fixtures.nano.get())
+    let s = try RunningService(model: try Fixtures.endlessNano.get())
     let body = try JSONSerialization.data(withJSONObject: [
       "messages": [["role": "user", "content": "Tell a long story"]], "max_tokens": 4000,
     ] as [String: Any])

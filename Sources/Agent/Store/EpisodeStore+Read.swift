@@ -50,13 +50,12 @@ extension EpisodeStore {
                    stepCount: count)
   }
 
-  /// A `running` episode whose owner is gone reads as `interrupted` even where recovery could
-  /// not record it (a full or read-only store): no reader sees a dead episode as running.
+  /// A `running` episode whose owning process no longer exists reads as `interrupted` even where
+  /// recovery could not record it (a full or read-only store): no reader sees an episode of a
+  /// dead process as running. (A reused pid is only told apart on open, by `recoverInterrupted`.)
   private static func seen(_ status: EpisodeStatus, pid: Int32, started: Date) -> (status: EpisodeStatus, reason: String?) {
-    guard status == .running, let gone = ProcessLiveness.ownerGone(pid: pid, episodeStarted: started) else {
-      return (status, nil)
-    }
-    return (.interrupted, gone + " (not yet recorded: the store could not be written)")
+    guard status == .running, !ProcessLiveness.isAlive(pid) else { return (status, nil) }
+    return (.interrupted, "process \(pid) exited while the episode was running (not yet recorded: the store could not be written)")
   }
 
   /// An episode's steps in order, without screenshot bytes.
