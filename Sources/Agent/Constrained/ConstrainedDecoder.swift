@@ -29,11 +29,11 @@ public final class ConstrainedDecoder {
   }
 
   /// The constrained text after `promptIds` (a prompt that ends where the action starts).
-  public func generate(promptIds: [Int], imageEmbeddings: [Float]?, maxTokens: Int,
+  public func generate(promptIds: [Int], imageEmbeddings: [Float]?, imageGrids: [ImageGrid] = [], maxTokens: Int,
                        deadline: ContinuousClock.Instant) throws -> (ids: [Int], text: String, complete: Bool) {
     let network = model.network
     var cache = network.makeCache(capacity: promptIds.count + max(1, maxTokens))
-    var logits = try network.prefill(tokens: promptIds, imageEmbeddings: imageEmbeddings,
+    var logits = try network.prefill(tokens: promptIds, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
                                      imagePadId: model.vision?.tokenIds.imagePad ?? -1, cache: &cache)
     var ids: [Int] = []
     var text = ""

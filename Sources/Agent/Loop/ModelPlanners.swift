@@ -25,7 +25,7 @@ public final class VisionPlanner: ActionPlanner {
                                     screenWidth: image.width, screenHeight: image.height, targets: .pointsOrElements)
     let thinking = thinkingMode(context)
     let prepared = try grounder.pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
-    let completion = try generate(grounder.pipeline.model, ids: prepared.ids, embeddings: prepared.imageEmbeddings,
+    let completion = try generate(grounder.pipeline.model, ids: prepared.ids, embeddings: prepared.imageEmbeddings, grids: prepared.imageGrids,
                                   thinking: thinking, context: context, decoder: context.constrained ? decoders.decoder(grounder.pipeline.model, context) : nil)
     let plan = prepared.plans.first
     let convention = grounder.convention
@@ -122,13 +122,13 @@ private struct DecoderCache {
 /// Greedy generation that stops at the step's deadline (the answer is then cut short and
 /// most likely fails to parse, which the loop records). With a `decoder`, the reasoning (when
 /// thinking) is generated freely up to its closing marker, then the answer under the schema.
-private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, thinking: ThinkingMode,
+private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, grids: [ImageGrid] = [], thinking: ThinkingMode,
                       context: PlannerContext, decoder: ConstrainedDecoder?) throws -> Generated {
   let deadline = context.deadline
   let clock = ContinuousClock()
   let start = clock.now
   guard let decoder else {
-    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings,
+    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings, imageGrids: grids,
                                maxTokens: context.maxAnswerTokens + (context.thinkBudget ?? 0),
                                thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
     return Generated(text: c.text, reasoning: c.reasoning, answer: c.answer, completionTokens: c.ids.count,
@@ -141,7 +141,7 @@ private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, th
   if let budget = context.thinkBudget {
     let close = model.thinkingMarkers.close
     let closeIds = model.tokenizer.encode(close)
-    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings, maxTokens: budget + closeIds.count + 1,
+    let c = try model.complete(promptIds: ids, imageEmbeddings: embeddings, imageGrids: grids, maxTokens: budget + closeIds.count + 1,
                                stopStrings: [close], thinking: thinking, onText: { _ in ContinuousClock.now < deadline })
     reasoning = c.reasoning
     prefix += c.ids.filter { !model.eosIds.contains($0) }
@@ -152,7 +152,7 @@ private func generate(_ model: LoadedModel, ids: [Int], embeddings: [Float]?, th
     prefix += model.tokenizer.encode("\n\n")
     text += "\n\n"
   }
-  let answer = try decoder.generate(promptIds: prefix, imageEmbeddings: embeddings, maxTokens: context.maxAnswerTokens,
+  let answer = try decoder.generate(promptIds: prefix, imageEmbeddings: embeddings, imageGrids: grids, maxTokens: context.maxAnswerTokens,
                                     deadline: deadline)
   return Generated(text: text + answer.text, reasoning: reasoning, answer: answer.text,
                    completionTokens: tokens + answer.ids.count, seconds: ms(clock.now - start) / 1000)

@@ -64,7 +64,7 @@ public struct Generator: Sendable {
   /// - detokenize: ids generated so far -> text, for `stopStrings`.
   /// - onToken: called with each new id; return false to stop (finish reason `.cancelled`).
   public func generate(
-    prompt: [Int], imageEmbeddings: [Float]? = nil, imagePadId: Int = -1,
+    prompt: [Int], imageEmbeddings: [Float]? = nil, imageGrids: [ImageGrid] = [], imagePadId: Int = -1,
     cache: inout KVCache,
     force: ([Int]) -> Int? = { _ in nil },
     detokenize: (([Int]) -> String)? = nil,
@@ -76,7 +76,7 @@ public struct Generator: Sendable {
       throw .invalidArgument("stop strings \(p.stopStrings) need a detokenize closure")
     }
     var sampler = try Sampler(p.sampling)
-    var logits = try model.prefill(tokens: prompt, imageEmbeddings: imageEmbeddings,
+    var logits = try model.prefill(tokens: prompt, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
                                    imagePadId: imagePadId, cache: &cache)
     let promptLogits = logits
     var context = prompt
@@ -101,14 +101,14 @@ public struct Generator: Sendable {
 
   /// `generate` with a fresh cache of prompt + maxTokens positions.
   public func generate(
-    prompt: [Int], imageEmbeddings: [Float]? = nil, imagePadId: Int = -1,
+    prompt: [Int], imageEmbeddings: [Float]? = nil, imageGrids: [ImageGrid] = [], imagePadId: Int = -1,
     force: ([Int]) -> Int? = { _ in nil },
     detokenize: (([Int]) -> String)? = nil,
     onToken: (Int) -> Bool = { _ in true }
   ) throws(EngineError) -> GenerationResult {
     var cache = model.makeCache(capacity: prompt.count + max(1, parameters.maxTokens))
-    return try generate(prompt: prompt, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId,
-                        cache: &cache, force: force, detokenize: detokenize, onToken: onToken)
+    return try generate(prompt: prompt, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
+                        imagePadId: imagePadId, cache: &cache, force: force, detokenize: detokenize, onToken: onToken)
   }
 
   private func finish(_ tokens: [Int], _ reason: FinishReason, _ cache: KVCache,

@@ -92,6 +92,16 @@ enum Vec {
     for i in 0..<n { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.erf(v * 0.707_106_781_186_547_6)) }
   }
 
+  /// QuickGELU (`quick_gelu`, CLIP and Qwen2-VL's vision MLP): x sigmoid(1.702 x).
+  static func quickGELU(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      let v = load16(x + i)
+      store16(v / (1 + exp16(-1.702 * v)), x + i); i += 16
+    }
+    while i < n { let v = x[i]; x[i] = v / (1 + Foundation.exp(-1.702 * v)); i += 1 }
+  }
+
   /// gate = silu(gate) * up, SwiGLU's element-wise part: silu(g) = g / (1 + e^{-g}).
   static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
     var i = 0

@@ -11,6 +11,10 @@ public struct KVCache: Sendable {
   public let capacity: Int
   /// Positions filled: the next token goes to position `length`.
   public internal(set) var length: Int = 0
+  /// Multimodal RoPE (Qwen-VL): the rotary position of the next token minus `length`. Images
+  /// take fewer positions than tokens (max(h, w) for h x w tokens), so text after an image sits
+  /// at `index + ropeDelta`. Zero for every other model.
+  public internal(set) var ropeDelta: Int = 0
   var keys: [[Float]]    // layerCount x (capacity, rowWidth)
   var values: [[Float]]  // layerCount x (capacity, rowWidth)
 
@@ -26,6 +30,7 @@ public struct KVCache: Sendable {
   /// Forgets positions from `newLength` on (e.g. to reuse a shared prompt prefix).
   public mutating func truncate(to newLength: Int) {
     length = max(0, min(length, newLength))
+    if length == 0 { ropeDelta = 0 }
   }
 
   /// Throws when `count` more positions do not fit.

@@ -1,8 +1,9 @@
 // MARK: - Two-layer GELU MLP
 
-/// fc2(gelu(fc1(x))): SigLIP's MLP (tanh GELU) and the adapter's linear_1 / linear_2 (exact GELU).
+/// fc2(gelu(fc1(x))): SigLIP's MLP (tanh GELU), the adapter's linear_1 / linear_2 (exact GELU),
+/// Qwen2-VL's vision MLP (QuickGELU).
 struct GELUMLP: Sendable {
-  enum Activation: Sendable { case tanh, erf }
+  enum Activation: Sendable { case tanh, erf, quick }
   let fc1: Linear  // (inner, d)
   let fc2: Linear  // (d_out, inner)
   let activation: Activation
@@ -18,6 +19,7 @@ struct GELUMLP: Sendable {
         switch activation {
         case .tanh: Vec.geluTanh(p, count)
         case .erf: Vec.geluErf(p, count)
+        case .quick: Vec.quickGELU(p, count)
         }
       }
     }

@@ -10,21 +10,59 @@ struct RotaryEmbedding: Sendable {
   /// angles at large positions round the same way as the reference.
   let inverseFrequencies: [Float]  // (hd/2,)
 
-  init(headDim: Int, theta: Float) {
+  /// Multimodal RoPE (Qwen-VL's M-RoPE): which position axis (0 temporal, 1 height, 2 width)
+  /// each frequency i < hd/2 turns with; nil for plain 1-D RoPE.
+  let axisOfFrequency: [Int]?
+
+  init(headDim: Int, theta: Float, axisOfFrequency: [Int]? = nil) {
     self.headDim = headDim
     inverseFrequencies = (0..<(headDim / 2)).map { i in
       1 / Float(Foundation.pow(Double(theta), Double(Float(2 * i) / Float(headDim))))
     }
+    self.axisOfFrequency = axisOfFrequency
+  }
+
+  /// Explicit frequencies (hd/2 of them), e.g. a vision tower's axial 2-D rotary embedding.
+  init(headDim: Int, inverseFrequencies: [Float], axisOfFrequency: [Int]?) {
+    self.headDim = headDim
+    self.inverseFrequencies = inverseFrequencies
+    self.axisOfFrequency = axisOfFrequency
+  }
+
+  /// The axis of each frequency for M-RoPE sections (t, h, w) summing to hd/2: in blocks
+  /// (Qwen2-VL, Qwen2.5-VL: the first `section[0]` frequencies turn with t, the next with h, the
+  /// rest with w) or interleaved (Qwen3-VL: t, h, w, t, h, w, ... while each axis has frequencies
+  /// left in its section, the remainder with t).
+  static func mropeAxes(section: [Int], interleaved: Bool) -> [Int] {
+    let half = section.reduce(0, +)
+    if interleaved {
+      return (0..<half).map { i in
+        if i % 3 == 1, i < 3 * section[1] { return 1 }
+        if i % 3 == 2, i < 3 * section[2] { return 2 }
+        return 0
+      }
+    }
+    return (0..<half).map { i in i < section[0] ? 0 : (i < section[0] + section[1] ? 1 : 2) }
   }
 
   /// Rotates x (rows, heads * hd) in place; row r holds position `start + r`.
   func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, start: Int) {
+    apply(x, rows: rows, heads: heads, positions: .sequential(start: start))
+  }
+
+  /// Rotates x (rows, heads * hd) in place at `positions`. With M-RoPE, sequential positions
+  /// put every axis at the same value (text), which equals plain RoPE.
+  func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: RotaryPositions) {
     let half = headDim / 2
     var cosines = [Float](repeating: 0, count: half)  // (hd/2,)
     var sines = [Float](repeating: 0, count: half)    // (hd/2,)
     for r in 0..<rows {
-      let position = Float(start + r)
       for i in 0..<half {
+        let position: Float
+        switch positions {
+        case let .sequential(start): position = Float(start + r)
+        case let .axes(table): position = Float(table[r * 3 + (axisOfFrequency?[i] ?? 0)])
+        }
         let angle = position * inverseFrequencies[i]  // float32 product, as the reference
         cosines[i] = Float(Foundation.cos(Double(angle)))
         sines[i] = Float(Foundation.sin(Double(angle)))
@@ -40,4 +78,12 @@ struct RotaryEmbedding: Sendable {
       }
     }
   }
+}
+
+/// Where the rows of a block sit for rotary embeddings.
+enum RotaryPositions: Sendable {
+  /// Row r at position start + r on every axis.
+  case sequential(start: Int)
+  /// Row r at (t, h, w) = table[3r], table[3r+1], table[3r+2] (M-RoPE; (rows, 3)).
+  case axes([Int])
 }

@@ -39,11 +39,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
   public var hiddenSize: Int { config.textConfig.hiddenSize }
 
   /// An empty cache for up to `capacity` positions.
-  public func makeCache(capacity: Int) -> KVCache {
-    let t = config.textConfig
-    return KVCache(layerCount: t.numHiddenLayers, rowWidth: t.numKeyValueHeads * t.headDim,
-                   capacity: capacity)
-  }
+  public func makeCache(capacity: Int) -> KVCache { language.makeCache(capacity: capacity) }
 
   // MARK: Vision
 
@@ -81,23 +77,9 @@ public struct BlueLMVLModel: VisionLanguageModel {
 
   // MARK: Language
 
-  /// Input embeddings (n, D): embed_tokens rows, with the rows of `imageEmbeddings`
-  /// (m, D) placed at the m positions holding `imagePadId`, in order.
+  /// Input embeddings (n, D), image rows at the `imagePadId` positions (see `DecoderLM`).
   func inputEmbeddings(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int) throws(EngineError) -> [Float] {
-    let vocab = config.textConfig.vocabSize, d = hiddenSize
-    if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) {
-      throw .invalidArgument("token id \(bad) is outside the vocabulary 0..<\(vocab)")
-    }
-    var x = language.embed(tokens)  // (n, D)
-    let padPositions = tokens.indices.filter { tokens[$0] == imagePadId }
-    let images = imageEmbeddings ?? []
-    guard images.count % d == 0, images.count / d == padPositions.count else {
-      throw .invalidArgument("\(padPositions.count) image_pad tokens (id \(imagePadId)) but \(images.count / d) image embeddings of width \(d) (\(images.count) values)")
-    }
-    for (row, position) in padPositions.enumerated() {
-      x.replaceSubrange((position * d)..<((position + 1) * d), with: images[(row * d)..<((row + 1) * d)])
-    }
-    return x
+    try language.inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
   }
 
   /// Runs `tokens` after what `cache` holds; returns the logits (vocab,) of the last position.
@@ -147,6 +129,13 @@ public protocol VisionLanguageModel: Sendable {
   /// Tokens after the cache's content -> logits (vocab,) of the last one.
   func prefill(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int,
                cache: inout KVCache) throws(EngineError) -> [Float]
+  /// `prefill` for families whose positions depend on the images' grids (Qwen-VL's M-RoPE):
+  /// `imageGrids` in the order of the images' `imagePadId` runs.
+  func prefill(tokens: [Int], imageEmbeddings: [Float]?, imageGrids: [ImageGrid], imagePadId: Int,
+               cache: inout KVCache) throws(EngineError) -> [Float]
+  /// Whole images as patches (N, C*T*P*P) with their grids -> image embeddings, for families
+  /// that take images at their own resolution.
+  func encodeImages(patches: [Float], grids: [ImageGrid]) throws(EngineError) -> [Float]
   /// One token -> logits (vocab,).
   func decode(token: Int, cache: inout KVCache) throws(EngineError) -> [Float]
   /// The files the weights are read from (empty for weights in memory).
@@ -155,4 +144,14 @@ public protocol VisionLanguageModel: Sendable {
 
 extension VisionLanguageModel {
   public var weightFiles: [WeightFileRecord] { [] }
+
+  /// Families with 1-D positions: the grids do not matter.
+  public func prefill(tokens: [Int], imageEmbeddings: [Float]?, imageGrids: [ImageGrid], imagePadId: Int,
+                      cache: inout KVCache) throws(EngineError) -> [Float] {
+    try prefill(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId, cache: &cache)
+  }
+
+  public func encodeImages(patches: [Float], grids: [ImageGrid]) throws(EngineError) -> [Float] {
+    throw .invalidArgument("this model takes AnyRes tiles, not whole images as patches")
+  }
 }

@@ -36,15 +36,17 @@ struct DecoderLayer: Sendable {
 
   /// x (n, D) at positions cache.length ..< cache.length + n; writes this layer's K/V rows.
   /// The caller advances `cache.length` after the last layer.
+  /// `positions`: the rotary positions of the n rows (nil: cache.length ..< cache.length + n).
   func callAsFunction(_ x: inout [Float], rows n: Int, layer l: Int, cache: inout KVCache,
-                      rope: RotaryEmbedding, threads: Int) {
+                      rope: RotaryEmbedding, positions: RotaryPositions? = nil, threads: Int) {
     let start = cache.length, width = cache.rowWidth
+    let at = positions ?? .sequential(start: start)
     let h = inputNorm(x, rows: n)                        // (n, D)
     var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
     var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
     let vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
-    qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, start: start) }
-    ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, start: start) }
+    qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, positions: at) }
+    ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, positions: at) }
     cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
     cache.values[l].replaceSubrange((start * width)..<((start + n) * width), with: vs)
     var attended = [Float](repeating: 0, count: n * heads * headDim)  // (n, Hq*hd)
@@ -69,7 +71,8 @@ struct DecoderLM: Sendable {
   let lmHead: Linear       // (vocab, D); shares embed_tokens' storage when tied
   let rope: RotaryEmbedding
 
-  init(_ source: any WeightSource, config t: DecoderTextConfig, storage: WeightStorage = .float32) throws(EngineError) {
+  init(_ source: any WeightSource, config t: DecoderTextConfig, storage: WeightStorage = .float32,
+       mropeAxes: [Int]? = nil) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     config = t
     let shape = [t.vocabSize, t.hiddenSize]
@@ -83,7 +86,7 @@ struct DecoderLM: Sendable {
     lmHead = t.tieWordEmbeddings
       ? Linear(embedTokens, bias: nil)
       : Linear(try Linear.load(source, N.lmHead, shape: shape, storage: storage), bias: nil)
-    rope = RotaryEmbedding(headDim: t.headDim, theta: t.ropeTheta)
+    rope = RotaryEmbedding(headDim: t.headDim, theta: t.ropeTheta, axisOfFrequency: mropeAxes)
   }
 
   /// Rows of embed_tokens for `tokens` -> (n, D). Ids are checked by the caller.
@@ -104,11 +107,35 @@ struct DecoderLM: Sendable {
     return x
   }
 
+  /// An empty cache for up to `capacity` positions.
+  func makeCache(capacity: Int) -> KVCache {
+    KVCache(layerCount: config.numHiddenLayers, rowWidth: config.numKeyValueHeads * config.headDim, capacity: capacity)
+  }
+
+  /// Input embeddings (n, D): embed_tokens rows, with the rows of `imageEmbeddings` (m, D)
+  /// placed at the m positions holding `imagePadId`, in order. Ids and counts are checked.
+  func inputEmbeddings(tokens: [Int], imageEmbeddings: [Float]?, imagePadId: Int) throws(EngineError) -> [Float] {
+    let vocab = config.vocabSize, d = config.hiddenSize
+    if let bad = tokens.first(where: { $0 < 0 || $0 >= vocab }) {
+      throw .invalidArgument("token id \(bad) is outside the vocabulary 0..<\(vocab)")
+    }
+    var x = embed(tokens)  // (n, D)
+    let padPositions = tokens.indices.filter { tokens[$0] == imagePadId }
+    let images = imageEmbeddings ?? []
+    guard images.count % d == 0, images.count / d == padPositions.count else {
+      throw .invalidArgument("\(padPositions.count) image_pad tokens (id \(imagePadId)) but \(images.count / d) image embeddings of width \(d) (\(images.count) values)")
+    }
+    for (row, position) in padPositions.enumerated() {
+      x.replaceSubrange((position * d)..<((position + 1) * d), with: images[(row * d)..<((row + 1) * d)])
+    }
+    return x
+  }
+
   /// x (n, D) appended at cache.length -> logits (vocab,) of the last row, or (n, vocab) of
   /// every row when `allPositions`.
   func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool,
-               threads: Int) -> [Float] {
-    let x = layersForward(input, rows: n, cache: &cache, threads: threads)
+               positions: RotaryPositions? = nil, threads: Int) -> [Float] {
+    let x = layersForward(input, rows: n, cache: &cache, positions: positions, threads: threads)
     let d = config.hiddenSize
     let kept = allPositions ? x : Array(x[((n - 1) * d)..<(n * d)])  // (rows, D)
     let rows = allPositions ? n : 1
@@ -117,16 +144,20 @@ struct DecoderLM: Sendable {
 
   /// x (n, D) appended at cache.length -> the final-normed hidden state (D,) of row `row`
   /// (what the pointer head queries; lm_head is not applied).
-  func normedHidden(_ input: [Float], rows n: Int, row: Int, cache: inout KVCache, threads: Int) -> [Float] {
-    let x = layersForward(input, rows: n, cache: &cache, threads: threads)
+  func normedHidden(_ input: [Float], rows n: Int, row: Int, cache: inout KVCache,
+                    positions: RotaryPositions? = nil, threads: Int) -> [Float] {
+    let x = layersForward(input, rows: n, cache: &cache, positions: positions, threads: threads)
     let d = config.hiddenSize
     return norm(Array(x[(row * d)..<((row + 1) * d)]), rows: 1)
   }
 
   /// x (n, D) through every layer (writing their K/V rows); advances `cache.length` by n.
-  private func layersForward(_ input: [Float], rows n: Int, cache: inout KVCache, threads: Int) -> [Float] {
+  private func layersForward(_ input: [Float], rows n: Int, cache: inout KVCache,
+                             positions: RotaryPositions?, threads: Int) -> [Float] {
     var x = input
-    for (l, layer) in layers.enumerated() { layer(&x, rows: n, layer: l, cache: &cache, rope: rope, threads: threads) }
+    for (l, layer) in layers.enumerated() {
+      layer(&x, rows: n, layer: l, cache: &cache, rope: rope, positions: positions, threads: threads)
+    }
     cache.length += n
     return x
   }

@@ -13,6 +13,12 @@ public enum ModelRegistry {
     "bluelm_vl": { (config, weights, threads) throws(EngineError) in
       try BlueLMVLModel(config: BlueLMVLConfig.decode(config), weights: weights, threads: threads)
     },
+    "qwen2_vl": { (config, weights, threads) throws(EngineError) in
+      try QwenVLModel(config: QwenVLConfig.decode(config), weights: weights, threads: threads)
+    },
+    "qwen2_5_vl": { (config, weights, threads) throws(EngineError) in
+      try QwenVLModel(config: QwenVLConfig.decode(config), weights: weights, threads: threads)
+    },
   ]
 
   /// Reads `directory/config.json`, picks the family by `model_type`, and loads the weights

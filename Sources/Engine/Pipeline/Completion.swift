@@ -41,7 +41,7 @@ extension LoadedModel {
   /// stop). With `thinking` set to `.think(budget:)`, the closing marker is inserted once the
   /// reasoning has used its budget, and the result separates reasoning from answer.
   public func complete(
-    promptIds: [Int], imageEmbeddings: [Float]? = nil, maxTokens: Int = 256,
+    promptIds: [Int], imageEmbeddings: [Float]? = nil, imageGrids: [ImageGrid] = [], maxTokens: Int = 256,
     sampling: SamplingParameters = .greedy, stopStrings: [String] = [],
     thinking: ThinkingMode = .default, onText: (String) -> Bool = { _ in true }
   ) throws(EngineError) -> Completion {
@@ -58,7 +58,8 @@ extension LoadedModel {
     let generator = Generator(model: network, parameters: GenerationParameters(
       maxTokens: maxTokens, sampling: sampling, eosTokenIds: eosIds, stopStrings: stopStrings))
     let result = try generator.generate(
-      prompt: promptIds, imageEmbeddings: imageEmbeddings, imagePadId: vision?.tokenIds.imagePad ?? -1,
+      prompt: promptIds, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
+      imagePadId: vision?.tokenIds.imagePad ?? -1,
       force: { _ in
         if forcedQueue.isEmpty, tracker.mustClose {
           forcedQueue = closeIds

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The special-token ids an image expands into (see the checkpoint format, step 4).
+/// The special-token ids an image expands into (see the checkpoint format, step 4; Qwen-VL:
+/// `<|vision_start|>`, `<|vision_end|>`, `<|image_pad|>`, and no tile newline: -1).
 public struct ImageTokenIds: Sendable, Equatable {
   public var imageStart: Int
   public var imageEnd: Int
@@ -11,11 +12,41 @@ public struct ImageTokenIds: Sendable, Equatable {
   }
 }
 
+/// How a family's images become vision-tower input.
+public enum ImageInputLayout: Sendable, Equatable {
+  /// AnyRes tiles of `anyres.tileSize`, encoded independently (bluelm_vl).
+  case tiles(AnyResSettings, patchSize: Int)
+  /// The whole image at its own resolution, resized by `smart_resize` and cut into patches
+  /// (Qwen-VL); each `<|image_pad|>` expands to the image's merged tokens.
+  case nativeResolution(SmartResize)
+}
+
 /// What an image processor needs to know of a vision-language checkpoint.
 public struct VisionInput: Sendable, Equatable {
-  public var anyres: AnyResSettings
-  public var patchSize: Int
+  public var layout: ImageInputLayout
   public var tokenIds: ImageTokenIds
+
+  public init(layout: ImageInputLayout, tokenIds: ImageTokenIds) {
+    self.layout = layout; self.tokenIds = tokenIds
+  }
+
+  public init(anyres: AnyResSettings, patchSize: Int, tokenIds: ImageTokenIds) {
+    self.init(layout: .tiles(anyres, patchSize: patchSize), tokenIds: tokenIds)
+  }
+
+  /// The AnyRes settings of a tiling family, nil for native-resolution ones.
+  public var anyres: AnyResSettings? {
+    if case let .tiles(a, _) = layout { return a }
+    return nil
+  }
+
+  /// The vision tower's patch side.
+  public var patchSize: Int {
+    switch layout {
+    case let .tiles(_, p): p
+    case let .nativeResolution(s): s.patchSize
+    }
+  }
 }
 
 /// A model ready for use: the network, its tokenizer, chat template, thinking markers and stop
@@ -76,8 +107,9 @@ public enum ModelLoader {
   static func loadDirectory(_ url: URL, threads: Int) throws(EngineError) -> LoadedModel {
     let data = try ModelRegistry.readConfig(url)
     let type = try ModelRegistry.modelType(data)
+    if QwenVisionVariant(rawValue: type) != nil { return try loadQwenVL(url, config: data, threads: threads) }
     guard type == "bluelm_vl" else {
-      throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl)")
+      throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl, qwen2_vl, qwen2_5_vl)")
     }
     let config = try BlueLMVLConfig.decode(data)
     let tokenizerURL = url.appendingPathComponent("tokenizer.json")

@@ -85,11 +85,14 @@ public struct Grounder: Sendable {
     let completion: Completion
     do {
       completion = try pipeline.model.complete(
-        promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
+        promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings, imageGrids: prepared.imageGrids,
         maxTokens: maxTokens + budget, thinking: thinking)
     } catch { throw .engine(error) }
     let plan = prepared.plans.first
-    let range = convention.validRange(resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight)
+    // The size the model saw: the AnyRes canvas, or the native-resolution resize.
+    let resizedWidth = plan?.resizedWidth ?? prepared.resizedSizes.first?.width
+    let resizedHeight = plan?.resizedHeight ?? prepared.resizedSizes.first?.height
+    let range = convention.validRange(resizedWidth: resizedWidth, resizedHeight: resizedHeight)
     let parsed = GroundingAnswer.parse(completion.answer, validRange: range)
     var result = GroundingResult(
       point: nil, box: nil, answer: completion.answer, reasoning: completion.reasoning, noCoordinate: nil,
@@ -98,7 +101,7 @@ public struct Grounder: Sendable {
                 "prefill": completion.prefillSeconds, "decode": completion.decodeSeconds])
     func pixel(_ x: Double, _ y: Double) throws(GroundingError) -> ScreenPoint {
       try convention.screenPixel(x: x, y: y, imageWidth: image.width, imageHeight: image.height,
-                                 resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight, origin: origin)
+                                 resizedWidth: resizedWidth, resizedHeight: resizedHeight, origin: origin)
     }
     switch parsed {
     case let .noCoordinate(reason):

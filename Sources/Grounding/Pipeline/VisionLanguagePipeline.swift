@@ -9,8 +9,11 @@ public struct PreparedPrompt: Sendable {
   public var ids: [Int]
   /// (features, D_lm) adapter outputs for every image-feature position; nil without images.
   public var imageEmbeddings: [Float]?
-  /// One tiling plan per image, in order.
+  /// One tiling plan per image, in order (AnyRes families; empty for native-resolution ones).
   public var plans: [TilePlan]
+  /// Native-resolution families: each image's patch grid and the size it was resized to.
+  public var imageGrids: [ImageGrid] = []
+  public var resizedSizes: [(width: Int, height: Int)] = []
   /// Seconds spent on AnyRes (resize, tiles) and on the vision tower plus adapter.
   public var preprocessSeconds: Double
   public var visionSeconds: Double
@@ -26,18 +29,23 @@ public struct VisionLanguagePipeline: Sendable {
 
   public init(model: LoadedModel) throws(GroundingError) {
     self.model = model
-    if let vision = model.vision {
-      processor = AnyResProcessor(config: try AnyResConfig(vision.anyres))
-      tokensPerSide = try ImageTokenLayout.tokensPerSide(tileSize: vision.anyres.tileSize, patchSize: vision.patchSize)
+    if let vision = model.vision, let anyres = vision.anyres {
+      processor = AnyResProcessor(config: try AnyResConfig(anyres))
+      tokensPerSide = try ImageTokenLayout.tokensPerSide(tileSize: anyres.tileSize, patchSize: vision.patchSize)
     } else {
       processor = nil
       tokensPerSide = 0
     }
   }
 
-  /// The image placeholder the text uses (`<|image_pad|>` for bluelm_vl).
+  /// The image placeholder the text uses (`<|image_pad|>` for bluelm_vl;
+  /// `<|vision_start|><|image_pad|><|vision_end|>` for Qwen-VL).
   public var imagePlaceholder: String? {
-    model.vision.flatMap { model.tokenizer.token(for: $0.tokenIds.imagePad) }
+    guard let vision = model.vision, let pad = model.tokenizer.token(for: vision.tokenIds.imagePad) else { return nil }
+    guard case .nativeResolution = vision.layout,
+          let open = model.tokenizer.token(for: vision.tokenIds.imageStart),
+          let close = model.tokenizer.token(for: vision.tokenIds.imageEnd) else { return pad }
+    return open + pad + close
   }
 
   /// Builds the decoder's input for `prompt` and `images`.
@@ -51,11 +59,15 @@ public struct VisionLanguagePipeline: Sendable {
       throw .modelTakesNoImages(family: model.family)
     }
     var text = prompt
-    if !images.isEmpty, !raw, let pad = imagePlaceholder,
+    if !images.isEmpty, !raw, let placeholder = imagePlaceholder,
+       let pad = model.vision.flatMap({ model.tokenizer.token(for: $0.tokenIds.imagePad) }),
        prompt.components(separatedBy: pad).count - 1 != images.count {
-      text = String(repeating: pad, count: images.count) + prompt
+      text = String(repeating: placeholder, count: images.count) + prompt
     }
     let ids = model.promptIds(text, raw: raw, thinking: thinking)
+    if let vision = model.vision, case let .nativeResolution(resize) = vision.layout, !images.isEmpty {
+      return try prepareNative(ids: ids, images: images, resize: resize, padId: vision.tokenIds.imagePad)
+    }
     guard let vision = model.vision, let processor, !images.isEmpty else {
       let pads = model.vision.map { v in ids.count { $0 == v.tokenIds.imagePad } } ?? 0
       if pads > 0 { throw .imagePlaceholderMismatch(placeholders: pads, images: 0) }
@@ -77,5 +89,56 @@ public struct VisionLanguagePipeline: Sendable {
     let t2 = clock.now
     return PreparedPrompt(ids: expanded, imageEmbeddings: embeddings, plans: plans,
                           preprocessSeconds: (t1 - t0).seconds, visionSeconds: (t2 - t1).seconds)
+  }
+
+  /// Native resolution (Qwen-VL): each image resized by smart_resize (Pillow's bicubic), cut
+  /// into patches, all images through the tower in one call; each `<|image_pad|>` becomes the
+  /// image's merged tokens.
+  private func prepareNative(ids: [Int], images: [RGBImage], resize: SmartResize,
+                             padId: Int) throws(GroundingError) -> PreparedPrompt {
+    let placeholders = ids.count { $0 == padId }
+    guard placeholders == images.count else {
+      throw .imagePlaceholderMismatch(placeholders: placeholders, images: images.count)
+    }
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    var patches: [Float] = [], grids: [ImageGrid] = [], sizes: [(width: Int, height: Int)] = []
+    for image in images {
+      let target: (height: Int, width: Int)
+      do { target = try resize.targetSize(height: image.height, width: image.width) } catch { throw .engine(error) }
+      let resized: RGBImage
+      if target.width == image.width, target.height == image.height {
+        resized = image
+      } else {
+        do { resized = try image.resized(width: target.width, height: target.height, filter: .bicubic) } catch {
+          throw .invalidArgument("cannot resize the \(image.width)x\(image.height) image to \(target.width)x\(target.height): \(error)")
+        }
+      }
+      do {
+        let (values, grid) = try resize.patches(rgb: resized.pixels, height: resized.height, width: resized.width)
+        patches += values
+        grids.append(grid)
+      } catch { throw .engine(error) }
+      sizes.append((target.width, target.height))
+    }
+    var expanded: [Int] = []
+    var k = 0
+    for id in ids {
+      if id == padId {
+        expanded += Array(repeating: padId, count: grids[k].tokenCount(merge: resize.mergeSize))
+        k += 1
+      } else {
+        expanded.append(id)
+      }
+    }
+    let t1 = clock.now
+    let embeddings: [Float]
+    do { embeddings = try model.network.encodeImages(patches: patches, grids: grids) } catch { throw .engine(error) }
+    let t2 = clock.now
+    var prepared = PreparedPrompt(ids: expanded, imageEmbeddings: embeddings, plans: [],
+                                  preprocessSeconds: (t1 - t0).seconds, visionSeconds: (t2 - t1).seconds)
+    prepared.imageGrids = grids
+    prepared.resizedSizes = sizes
+    return prepared
   }
 }

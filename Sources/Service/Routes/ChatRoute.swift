@@ -80,7 +80,7 @@ extension GUIAgentService {
       let (prepared, completion) = try inQueue(cancellation) { () throws -> (PreparedPrompt, Completion) in
         let prepared = try prepare()
         // A client that hangs up stops the generation at its next piece of text.
-        return (prepared, try model.complete(promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
+        return (prepared, try model.complete(promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings, imageGrids: prepared.imageGrids,
                                              maxTokens: maxTokens, sampling: sampling, stopStrings: stop, thinking: thinking,
                                              onText: { _ in !cancellation.isCancelled }))
       }
@@ -97,8 +97,8 @@ extension GUIAgentService {
         "usage": usage(prompt: prepared.ids.count, completion: completion.ids.count),
       ])
     }
-    return try streamChat(id: id, created: created, prepare: prepare, includeUsage: includeUsage, thinking: thinking) { ids, embeddings, onText in
-      try model.complete(promptIds: ids, imageEmbeddings: embeddings, maxTokens: maxTokens, sampling: sampling,
+    return try streamChat(id: id, created: created, prepare: prepare, includeUsage: includeUsage, thinking: thinking) { ids, embeddings, grids, onText in
+      try model.complete(promptIds: ids, imageEmbeddings: embeddings, imageGrids: grids, maxTokens: maxTokens, sampling: sampling,
                          stopStrings: stop, thinking: thinking, onText: onText)
     }
   }
@@ -123,7 +123,7 @@ extension GUIAgentService {
 
   // MARK: - Streaming
 
-  typealias Generate = @Sendable (_ ids: [Int], _ embeddings: [Float]?, _ onText: (String) -> Bool) throws -> Completion
+  typealias Generate = @Sendable (_ ids: [Int], _ embeddings: [Float]?, _ grids: [ImageGrid], _ onText: (String) -> Bool) throws -> Completion
 
   /// Server-sent events: a role chunk, a chunk per piece of text (reasoning pieces as
   /// `reasoning_content`), a closing chunk with `finish_reason`, usage when asked, `[DONE]`.
@@ -155,7 +155,7 @@ extension GUIAgentService {
         do {
           let prepared = try prepare()
           var splitter = ReasoningSplitter(close: markers.close, startsInReasoning: startsInReasoning)
-          let completion = try generate(prepared.ids, prepared.imageEmbeddings) { piece in
+          let completion = try generate(prepared.ids, prepared.imageEmbeddings, prepared.imageGrids) { piece in
             let (reasoning, answer) = splitter.take(piece)
             var ok = true
             if !reasoning.isEmpty { ok = stream.write(chunk(["reasoning_content": reasoning])) && ok }

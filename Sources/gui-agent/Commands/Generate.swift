@@ -52,7 +52,7 @@ extension Commands {
       let prepared = try pipeline.prepare(prompt: prompt, images: images, raw: args.flag("raw"), thinking: thinking)
       let streaming = !args.json && Output.stdoutIsTerminal
       let completion = try model.complete(
-        promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings, maxTokens: maxTokens,
+        promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings, imageGrids: prepared.imageGrids, maxTokens: maxTokens,
         sampling: sampling, stopStrings: args.strings("stop"), thinking: thinking,
         onText: { piece in
           if streaming { FileHandle.standardOutput.write(Data(piece.utf8)) }

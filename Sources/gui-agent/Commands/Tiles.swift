@@ -22,7 +22,7 @@ extension Commands {
       let image = try PNG.read(path: path)
       let settings: AnyResSettings
       if let model = args.string("model") ?? DefaultModel.path() {
-        settings = try ModelLoader.load(path: model).vision.map(\.anyres)
+        settings = try ModelLoader.load(path: model).vision.flatMap(\.anyres)
           ?? { throw GroundingError.modelTakesNoImages(family: model) }()
       } else {
         settings = AnyResSettings(tileSize: 378)

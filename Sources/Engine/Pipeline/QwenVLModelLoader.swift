@@ -1,0 +1,68 @@
+import Foundation
+
+// MARK: - Loading a Qwen2-VL / Qwen2.5-VL folder as published
+
+extension ModelLoader {
+  /// A Qwen-VL checkpoint folder: config.json, safetensors (one file or shards with their
+  /// index), tokenizer.json, preprocessor_config.json, and the chat template from
+  /// chat_template.json, chat_template.jinja or tokenizer_config.json (ChatML when none).
+  static func loadQwenVL(_ url: URL, config data: Data, threads: Int) throws(EngineError) -> LoadedModel {
+    let config = try QwenVLConfig.decode(data)
+    let tokenizerURL = url.appendingPathComponent("tokenizer.json")
+    guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
+      throw .tokenizer("\(tokenizerURL.path) is missing (a Qwen-VL folder needs tokenizer.json)")
+    }
+    let tokenizer: Tokenizer
+    do { tokenizer = try Tokenizer.load(jsonAt: tokenizerURL) } catch let e as EngineError { throw e } catch {
+      throw .tokenizer("\(tokenizerURL.path): \(error.localizedDescription)")
+    }
+    let preprocessorURL = url.appendingPathComponent("preprocessor_config.json")
+    let resize: SmartResize
+    if let bytes = FileManager.default.contents(atPath: preprocessorURL.path) {
+      resize = try SmartResize.decode(bytes, vision: config.vision)
+    } else {
+      throw .badConfig("\(preprocessorURL.path) is missing (it gives the image size bounds and normalization)")
+    }
+    func expect(_ text: String, _ id: Int, _ field: String) throws(EngineError) {
+      guard tokenizer.tokenId(for: text) == id else {
+        let actual = tokenizer.tokenId(for: text).map { "has id \($0)" } ?? "is not in tokenizer.json"
+        throw .badConfig("\(field) is \(id), but the token \(text) \(actual)")
+      }
+    }
+    try expect("<|image_pad|>", config.imageTokenId, "image_token_id")
+    try expect("<|vision_start|>", config.visionStartTokenId, "vision_start_token_id")
+    try expect("<|vision_end|>", config.visionEndTokenId, "vision_end_token_id")
+    var eos = Set(config.eosTokenIds)
+    if let generation = FileManager.default.contents(atPath: url.appendingPathComponent("generation_config.json").path) {
+      let fields = try JSONFields(data: generation, context: "generation_config.json")
+      eos.formUnion(try fields.optionalIntOrList("eos_token_id") ?? [])
+    }
+    if let imEnd = tokenizer.tokenId(for: "<|im_end|>") { eos.insert(imEnd) }
+    guard !eos.isEmpty else { throw .badConfig("no eos_token_id in config.json or generation_config.json, and no <|im_end|> token") }
+    let network = try QwenVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
+    let ids = ImageTokenIds(imageStart: config.visionStartTokenId, imageEnd: config.visionEndTokenId,
+                            tileNewline: -1, imagePad: config.imageTokenId)
+    return LoadedModel(
+      family: config.family.rawValue, path: url.path, network: network, tokenizer: tokenizer,
+      template: try chatTemplate(url), thinkingMarkers: .thinkTags, eosIds: eos,
+      vision: VisionInput(layout: .nativeResolution(resize), tokenIds: ids))
+  }
+
+  /// The folder's chat template when it is ChatML (all Qwen-VL templates are), with its default
+  /// system prompt; plain ChatML when the folder has none.
+  static func chatTemplate(_ url: URL) throws(EngineError) -> ChatTemplate {
+    var jinja: String? = nil
+    if let text = try? String(contentsOf: url.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
+      jinja = text
+    }
+    for name in ["chat_template.json", "tokenizer_config.json"] where jinja == nil {
+      guard let bytes = FileManager.default.contents(atPath: url.appendingPathComponent(name).path) else { continue }
+      jinja = try JSONFields(data: bytes, context: name).optionalString("chat_template")
+    }
+    guard let jinja else { return .chatML(system: nil) }
+    guard let template = ChatTemplate.recognise(jinja: jinja) else {
+      throw .badConfig("the folder's chat template is not ChatML (<|im_start|>...), the only form this build renders")
+    }
+    return template
+  }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+@testable import Engine
+
+// MARK: - Qwen2-VL / Qwen2.5-VL against transformers
+//
+// Fixtures from scripts/fixtures/make_qwen_vl_fixtures.py: tiny random checkpoints in the
+// published folder layout (Qwen2-VL float32 with tied embeddings; Qwen2.5-VL bf16 in three shards,
+// window attention with a full-attention block, merged grids that are not multiples of the
+// window), and per case the processor's pixel values and expanded ids, get_rope_index's positions,
+// the tower's output, every prompt position's logits, and 8 greedy tokens with their margins.
+
+struct QwenVLFixture {
+  struct Array2: Decodable { let file: String; let shape: [Int] }
+  struct Image: Decodable { let file: String; let width: Int; let height: Int; let resized: [Int]; let image_grid_thw: [Int] }
+  struct Case: Decodable {
+    let name: String
+    let images: [Image]
+    let prompt: String
+    let prompt_ids: [Int]
+    let input_ids: [Int]
+    let pixel_values: Array2
+    let position_ids: [[Int]]
+    let rope_delta: Int
+    let vision_embeddings: Array2
+    let logits: Array2
+    let greedy: [Int]
+    let greedy_margins: [Double]
+  }
+  struct Manifest: Decodable { let family: String; let cases: [Case] }
+
+  static let families = ["qwen2_vl", "qwen2_5_vl"]
+
+  let checkpoint: URL
+  let references: URL
+  let manifest: Manifest
+
+  init(_ family: String) throws {
+    let root = try #require(Bundle.module.url(forResource: "qwen-vl", withExtension: nil, subdirectory: "Fixtures"))
+    checkpoint = root.appendingPathComponent(family)
+    references = root.appendingPathComponent(family + "-ref")
+    manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: references.appendingPathComponent("manifest.json")))
+  }
+
+  func floats(_ a: Array2) throws -> [Float] {
+    let data = try Data(contentsOf: references.appendingPathComponent(a.file))
+    #expect(data.count == a.shape.reduce(4, *), "\(a.file): \(data.count) bytes for shape \(a.shape)")
+    return data.withUnsafeBytes { raw in
+      (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+    }
+  }
+}
+
+/// max |a - b| / max |b|, and whether the sizes match.
+func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float {
+  guard a.count == b.count, !b.isEmpty else { return .infinity }
+  let scale = max(b.map(abs).max() ?? 0, 1e-12)
+  return zip(a, b).map { abs($0 - $1) }.max()! / scale
+}
+
+@Suite struct QwenVLParityTests {
+  @Test(arguments: QwenVLFixture.families)
+  func loadsThePublishedFolder(_ family: String) throws {
+    let f = try QwenVLFixture(family)
+    let model = try ModelLoader.load(path: f.checkpoint.path, threads: 2)
+    #expect(model.family == family)
+    let network = try #require(model.network as? QwenVLModel)
+    #expect(network.config.family.rawValue == family)
+    guard case let .nativeResolution(resize)? = model.vision?.layout else {
+      Issue.record("\(family) should take images at their own resolution"); return
+    }
+    // smart_resize as the processor did it, for every image of every case.
+    for c in f.manifest.cases {
+      for image in c.images {
+        let size = try resize.targetSize(height: image.height, width: image.width)
+        #expect([size.height, size.width] == image.resized, "\(c.name) \(image.file)")
+      }
+    }
+    #expect(model.eosIds.contains(388))  // <|im_end|> of the fixture tokenizer
+    #expect(model.template.render("hi").hasSuffix("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"))
+  }
+
+  @Test(arguments: QwenVLFixture.families)
+  func matchesTransformers(_ family: String) throws {
+    let f = try QwenVLFixture(family)
+    let model = try ModelLoader.load(path: f.checkpoint.path, threads: 2)
+    let network = try #require(model.network as? QwenVLModel)
+    let pad = network.config.imageTokenId, merge = network.config.vision.mergeSize
+    for c in f.manifest.cases {
+      #expect(model.tokenizer.encode(c.prompt) == c.prompt_ids, "\(c.name): tokenizer")
+      let grids = c.images.map { ImageGrid(t: $0.image_grid_thw[0], h: $0.image_grid_thw[1], w: $0.image_grid_thw[2]) }
+      // Each placeholder expands to its image's merged tokens.
+      var expanded: [Int] = [], k = 0
+      for id in c.prompt_ids {
+        if id == pad { expanded += Array(repeating: pad, count: grids[k].tokenCount(merge: merge)); k += 1 } else { expanded.append(id) }
+      }
+      #expect(expanded == c.input_ids, "\(c.name): expanded ids")
+      // M-RoPE positions exactly.
+      let empty = network.makeCache(capacity: 1)
+      let (positions, delta) = try network.ropePositions(tokens: c.input_ids, imagePadId: pad, grids: grids, after: empty)
+      let transposed = (0..<3).map { axis in stride(from: axis, to: positions.count, by: 3).map { positions[$0] } }
+      #expect(transposed == c.position_ids, "\(c.name): position ids")
+      #expect(delta == c.rope_delta, "\(c.name): rope delta")
+      // The tower and merger on the processor's pixel values.
+      let embeddings = try network.encodeImages(patches: try f.floats(c.pixel_values), grids: grids)
+      let visionError = qwenRelativeError(embeddings, try f.floats(c.vision_embeddings))
+      #expect(visionError < 1e-4, "\(c.name): vision embeddings off by \(visionError) of max|ref|")
+      // Every position's logits.
+      var cache = network.makeCache(capacity: c.input_ids.count + 16)
+      let logits = try network.logits(tokens: c.input_ids, imageEmbeddings: embeddings, imageGrids: grids,
+                                      imagePadId: pad, cache: &cache)
+      let logitError = qwenRelativeError(logits, try f.floats(c.logits))
+      #expect(logitError < 1e-4, "\(c.name): logits off by \(logitError) of max|ref|")
+      #expect(cache.ropeDelta == c.rope_delta)
+      // Greedy continuation: equal while the reference's top-2 margin is clear.
+      let generator = Generator(model: network, parameters: GenerationParameters(maxTokens: c.greedy.count, sampling: .greedy, eosTokenIds: []))
+      let result = try generator.generate(prompt: c.input_ids, imageEmbeddings: embeddings, imageGrids: grids, imagePadId: pad)
+      let clear = c.greedy_margins.firstIndex { $0 < 1e-3 } ?? c.greedy.count
+      #expect(Array(result.tokens.prefix(clear)) == Array(c.greedy.prefix(clear)), "\(c.name): greedy \(result.tokens) vs \(c.greedy)")
+      #expect(clear >= 4, "\(c.name): the fixture's margins leave only \(clear) clear greedy steps")
+      print("parity figure: \(family) \(c.name): vision \(visionError), logits \(logitError) of max|ref|, greedy \(result.tokens == c.greedy ? "equal" : "differs after \(clear)")")
+    }
+  }
+
+  @Test func textOnlyDecodeContinuesAfterTheImage() throws {
+    // Decoding after an image uses index + rope_delta on every axis; a prompt split in two
+    // prefills (image part, then text) gives the same logits as one.
+    let f = try QwenVLFixture("qwen2_vl")
+    let model = try ModelLoader.load(path: f.checkpoint.path, threads: 2)
+    let network = try #require(model.network as? QwenVLModel)
+    let c = f.manifest.cases[0]
+    let pad = network.config.imageTokenId
+    let grids = c.images.map { ImageGrid(t: $0.image_grid_thw[0], h: $0.image_grid_thw[1], w: $0.image_grid_thw[2]) }
+    let embeddings = try network.encodeImages(patches: try f.floats(c.pixel_values), grids: grids)
+    var whole = network.makeCache(capacity: 64)
+    let one = try network.prefill(tokens: c.input_ids, imageEmbeddings: embeddings, imageGrids: grids, imagePadId: pad, cache: &whole)
+    let split = c.input_ids.lastIndex(of: pad)! + 3
+    var parts = network.makeCache(capacity: 64)
+    _ = try network.prefill(tokens: Array(c.input_ids[..<split]), imageEmbeddings: embeddings, imageGrids: grids, imagePadId: pad, cache: &parts)
+    let two = try network.prefill(tokens: Array(c.input_ids[split...]), imageEmbeddings: nil, imageGrids: [], imagePadId: pad, cache: &parts)
+    #expect(qwenRelativeError(two, one) < 1e-5)
+  }
+
+  @Test func badInputIsNamed() throws {
+    let f = try QwenVLFixture("qwen2_vl")
+    let network = try #require(try ModelLoader.load(path: f.checkpoint.path).network as? QwenVLModel)
+    let pad = network.config.imageTokenId
+    var cache = network.makeCache(capacity: 64)
+    // Image pads without grids, grids without pads, a grid that is not a multiple of the merge.
+    #expect(throws: EngineError.self) { try network.prefill(tokens: [1, pad, pad, 2], imageEmbeddings: nil, imageGrids: [], imagePadId: pad, cache: &cache) }
+    #expect(throws: EngineError.self) { try network.prefill(tokens: [1, 2], imageEmbeddings: nil, imageGrids: [ImageGrid(t: 1, h: 2, w: 2)], imagePadId: pad, cache: &cache) }
+    #expect(throws: EngineError.self) { try network.encodeImages(patches: [Float](repeating: 0, count: 9 * 1176), grids: [ImageGrid(t: 1, h: 3, w: 3)]) }
+    #expect(throws: EngineError.self) { try network.encodeImages(tiles: [0]) }
+    let resize = SmartResize()
+    #expect(throws: EngineError.self) { try resize.targetSize(height: 1, width: 300) }
+    #expect(throws: EngineError.self) { try resize.targetSize(height: 0, width: 30) }
+  }
+}
