@@ -9,6 +9,8 @@ import Testing
 // window attention with a full-attention block, merged grids that are not multiples of the
 // window), and per case the processor's pixel values and expanded ids, get_rope_index's positions,
 // the tower's output, every prompt position's logits, and 8 greedy tokens with their margins.
+// Qwen3-VL f16 with a learnt 8x8 position table resampled to every grid, one DeepStack layer,
+// q/k norms and interleaved M-RoPE.
 
 struct QwenVLFixture {
   struct Array2: Decodable { let file: String; let shape: [Int] }
@@ -26,10 +28,11 @@ struct QwenVLFixture {
     let logits: Array2
     let greedy: [Int]
     let greedy_margins: [Double]
+    let deepstack: [Array2]?
   }
   struct Manifest: Decodable { let family: String; let cases: [Case] }
 
-  static let families = ["qwen2_vl", "qwen2_5_vl"]
+  static let families = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"]
 
   let checkpoint: URL
   let references: URL
@@ -77,6 +80,7 @@ func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float {
       }
     }
     #expect(model.eosIds.contains(388))  // <|im_end|> of the fixture tokenizer
+    #expect(model.eosIds.contains(386))  // generation_config.json's second id
     #expect(model.template.render("hi").hasSuffix("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"))
   }
 
@@ -103,7 +107,19 @@ func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float {
       #expect(delta == c.rope_delta, "\(c.name): rope delta")
       // The tower and merger on the processor's pixel values.
       let embeddings = try network.encodeImages(patches: try f.floats(c.pixel_values), grids: grids)
-      let visionError = qwenRelativeError(embeddings, try f.floats(c.vision_embeddings))
+      // Rows of (1 + K) * D: the merged feature, then the K DeepStack features.
+      let d = network.hiddenSize, width = network.imageFeatureWidth, rows = embeddings.count / width
+      func column(_ k: Int) -> [Float] {
+        var out: [Float] = []
+        for r in 0..<rows { out += embeddings[(r * width + k * d)..<(r * width + (k + 1) * d)] }
+        return out
+      }
+      let visionError = qwenRelativeError(column(0), try f.floats(c.vision_embeddings))
+      #expect((c.deepstack ?? []).count == width / d - 1, "\(c.name): DeepStack layers")
+      for (k, ref) in (c.deepstack ?? []).enumerated() {
+        let e = qwenRelativeError(column(k + 1), try f.floats(ref))
+        #expect(e < 1e-4, "\(c.name): DeepStack \(k) off by \(e) of max|ref|")
+      }
       #expect(visionError < 1e-4, "\(c.name): vision embeddings off by \(visionError) of max|ref|")
       // Every position's logits.
       var cache = network.makeCache(capacity: c.input_ids.count + 16)

@@ -238,7 +238,7 @@ public struct SiglipVisionConfig: Codable, Sendable, Equatable {
 
 /// The fields of transformers' `LlamaConfig` / `Qwen2Config` that the decoder uses.
 public struct DecoderTextConfig: Codable, Sendable, Equatable {
-  static let supportedTypes = ["llama", "qwen2"]
+  static let supportedTypes = ["llama", "qwen2"]  // bluelm_vl's; Qwen3-VL builds "qwen3" itself
   /// "llama" or "qwen2" (qwen2: biases on q/k/v).
   public var modelType: String
   public var hiddenSize: Int
@@ -303,8 +303,8 @@ public struct DecoderTextConfig: Codable, Sendable, Equatable {
 
   /// Whether q/k/v projections carry biases: always for qwen2, per `attention_bias` for llama.
   public var hasQKVBias: Bool { modelType == "qwen2" || attentionBias }
-  /// Whether o_proj carries a bias: only llama with `attention_bias`.
-  public var hasOutputBias: Bool { modelType == "llama" && attentionBias }
+  /// Whether o_proj carries a bias: llama and qwen3 with `attention_bias`.
+  public var hasOutputBias: Bool { (modelType == "llama" || modelType == "qwen3") && attentionBias }
 }
 
 // MARK: - Adapter, AnyRes, tokens, chat

@@ -14,6 +14,8 @@ struct DecoderLayer: Sendable {
   let v: Linear  // (Hkv*hd, D)
   let o: Linear  // (D, Hq*hd)
   let mlp: SwiGLUMLP
+  /// Qwen3: RMSNorm over each head of q and k, before RoPE (nil for Llama / Qwen2).
+  let qNorm: RMSNorm?, kNorm: RMSNorm?
   let heads: Int, kvHeads: Int, headDim: Int
 
   init(_ source: any WeightSource, index i: Int, config t: DecoderTextConfig,
@@ -31,6 +33,12 @@ struct DecoderLayer: Sendable {
       gate: try Linear(source, prefix + N.TextLayer.gate, in: d, out: t.intermediateSize, bias: false, storage: ks),
       up: try Linear(source, prefix + N.TextLayer.up, in: d, out: t.intermediateSize, bias: false, storage: ks),
       down: try Linear(source, prefix + N.TextLayer.down, in: t.intermediateSize, out: d, bias: false, storage: ks))
+    if t.modelType == "qwen3" {
+      qNorm = try RMSNorm(source, prefix + N.TextLayer.qNorm, dim: t.headDim, eps: t.rmsNormEps)
+      kNorm = try RMSNorm(source, prefix + N.TextLayer.kNorm, dim: t.headDim, eps: t.rmsNormEps)
+    } else {
+      qNorm = nil; kNorm = nil
+    }
     heads = t.numAttentionHeads; kvHeads = t.numKeyValueHeads; headDim = t.headDim
   }
 
@@ -45,6 +53,10 @@ struct DecoderLayer: Sendable {
     var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
     var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
     let vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    if let qNorm, let kNorm {  // each head's row of hd values
+      qs = qNorm(qs, rows: n * heads)
+      ks = kNorm(ks, rows: n * kvHeads)
+    }
     qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, positions: at) }
     ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, positions: at) }
     cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
@@ -134,8 +146,8 @@ struct DecoderLM: Sendable {
   /// x (n, D) appended at cache.length -> logits (vocab,) of the last row, or (n, vocab) of
   /// every row when `allPositions`.
   func forward(_ input: [Float], rows n: Int, cache: inout KVCache, allPositions: Bool,
-               positions: RotaryPositions? = nil, threads: Int) -> [Float] {
-    let x = layersForward(input, rows: n, cache: &cache, positions: positions, threads: threads)
+               positions: RotaryPositions? = nil, deepstack: DeepstackInput? = nil, threads: Int) -> [Float] {
+    let x = layersForward(input, rows: n, cache: &cache, positions: positions, deepstack: deepstack, threads: threads)
     let d = config.hiddenSize
     let kept = allPositions ? x : Array(x[((n - 1) * d)..<(n * d)])  // (rows, D)
     let rows = allPositions ? n : 1
@@ -153,12 +165,26 @@ struct DecoderLM: Sendable {
 
   /// x (n, D) through every layer (writing their K/V rows); advances `cache.length` by n.
   private func layersForward(_ input: [Float], rows n: Int, cache: inout KVCache,
-                             positions: RotaryPositions?, threads: Int) -> [Float] {
+                             positions: RotaryPositions?, deepstack: DeepstackInput? = nil, threads: Int) -> [Float] {
     var x = input
+    let d = config.hiddenSize
     for (l, layer) in layers.enumerated() {
       layer(&x, rows: n, layer: l, cache: &cache, rope: rope, positions: positions, threads: threads)
+      if let deepstack, l < deepstack.features.count {
+        // Qwen3-VL: the l-th DeepStack features added to the image rows after layer l.
+        for (i, row) in deepstack.rows.enumerated() {
+          for c in 0..<d { x[row * d + c] += deepstack.features[l][i * d + c] }
+        }
+      }
     }
     cache.length += n
     return x
   }
+}
+
+/// Qwen3-VL's DeepStack input to a prefill: the rows of the block that hold image tokens, and per
+/// decoder layer k < features.count the (rows.count, D) features added to them after layer k.
+struct DeepstackInput: Sendable {
+  let rows: [Int]
+  let features: [[Float]]
 }

@@ -32,6 +32,8 @@ public enum BlueLMVLTensorNames {
     static let q = ".self_attn.q_proj", k = ".self_attn.k_proj", v = ".self_attn.v_proj"
     static let o = ".self_attn.o_proj"
     static let gate = ".mlp.gate_proj", up = ".mlp.up_proj", down = ".mlp.down_proj"
+    /// Qwen3's per-head RMSNorms of queries and keys (before RoPE).
+    static let qNorm = ".self_attn.q_norm.weight", kNorm = ".self_attn.k_norm.weight"
   }
 
   // Optional pointer head (GUI-Actor's `multi_patch_pointer_head.*`), d = the decoder's width.

@@ -19,6 +19,9 @@ public enum ModelRegistry {
     "qwen2_5_vl": { (config, weights, threads) throws(EngineError) in
       try QwenVLModel(config: QwenVLConfig.decode(config), weights: weights, threads: threads)
     },
+    "qwen3_vl": { (config, weights, threads) throws(EngineError) in
+      try QwenVLModel(config: QwenVLConfig.decode(config), weights: weights, threads: threads)
+    },
   ]
 
   /// Reads `directory/config.json`, picks the family by `model_type`, and loads the weights

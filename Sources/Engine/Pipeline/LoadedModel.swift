@@ -109,7 +109,7 @@ public enum ModelLoader {
     let type = try ModelRegistry.modelType(data)
     if QwenVisionVariant(rawValue: type) != nil { return try loadQwenVL(url, config: data, threads: threads) }
     guard type == "bluelm_vl" else {
-      throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl, qwen2_vl, qwen2_5_vl)")
+      throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl, qwen2_vl, qwen2_5_vl, qwen3_vl)")
     }
     let config = try BlueLMVLConfig.decode(data)
     let tokenizerURL = url.appendingPathComponent("tokenizer.json")

@@ -1,14 +1,16 @@
 import Foundation
 
-// MARK: - Model: qwen2_vl / qwen2_5_vl = native-resolution vision tower + Qwen2 decoder (M-RoPE)
+// MARK: - Model: qwen2_vl / qwen2_5_vl / qwen3_vl = native-resolution tower + decoder with M-RoPE
 //
-// Ports transformers' Qwen2VLForConditionalGeneration and Qwen2_5_VLForConditionalGeneration for
-// still images: the tower's merged features replace the `<|image_pad|>` rows in order, and the
-// decoder turns each head's frequencies with multimodal positions: an image's tokens sit at
-// (t, row, column) offsets from the position where the image starts, and the text after it
-// continues from that start plus max(rows, columns) (`get_rope_index`).
+// Ports transformers' Qwen2VLForConditionalGeneration, Qwen2_5_VLForConditionalGeneration and
+// Qwen3VLForConditionalGeneration for still images: the tower's merged features replace the
+// `<|image_pad|>` rows in order, and the decoder turns each head's frequencies with multimodal
+// positions: an image's tokens sit at (t, row, column) offsets from the position where the image
+// starts, and the text after it continues from that start plus max(rows, columns)
+// (`get_rope_index`). Qwen3-VL also adds DeepStack features (from middle tower blocks) to the
+// image rows after its first decoder layers.
 
-/// A loaded Qwen2-VL or Qwen2.5-VL checkpoint. Immutable and `Sendable`; per-conversation state
+/// A loaded Qwen2-VL, Qwen2.5-VL or Qwen3-VL checkpoint. Immutable and `Sendable`; per-conversation state
 /// (keys, values, the rotary offset) lives in the caller's `KVCache`.
 public struct QwenVLModel: VisionLanguageModel {
   public let config: QwenVLConfig
@@ -28,7 +30,8 @@ public struct QwenVLModel: VisionLanguageModel {
     vision = try QwenVisionTower(weights, names: names, config: config.vision, storage: storage)
     language = try DecoderLM(names.decoderWeights(weights, layers: config.text.numHiddenLayers), config: config.text,
                              storage: storage,
-                             mropeAxes: RotaryEmbedding.mropeAxes(section: config.mropeSection, interleaved: false))
+                             mropeAxes: RotaryEmbedding.mropeAxes(section: config.mropeSection,
+                                                                  interleaved: config.family == .qwen3VL))
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
@@ -46,8 +49,9 @@ public struct QwenVLModel: VisionLanguageModel {
     throw .invalidArgument("\(config.family.rawValue) takes whole images as patches with their grids, not AnyRes tiles")
   }
 
-  /// Patches (N, C*T*P*P) of images with `grids` (the processor's output) -> the features that
-  /// replace their `<|image_pad|>` rows: (N / merge^2, D_lm).
+  /// Patches (N, C*T*P*P) of images with `grids` (the processor's output) -> the features of
+  /// their `<|image_pad|>` rows: (N / merge^2, (1 + K) * D_lm), each row the merged feature
+  /// followed by the K DeepStack features of that token (Qwen3-VL; K = 0 for the others).
   public func encodeImages(patches: [Float], grids: [ImageGrid]) throws(EngineError) -> [Float] {
     try WeightFileRecord.checkUnchanged(weightFiles)
     let v = config.vision, m = v.mergeSize
@@ -59,8 +63,23 @@ public struct QwenVLModel: VisionLanguageModel {
     guard patches.count == n * v.patchValues else {
       throw .invalidArgument("\(patches.count) patch values for grids of \(n) patches of \(v.patchValues) values")
     }
-    return vision(patches, grids: grids, threads: threads)
+    let (merged, deepstack) = vision(patches, grids: grids, threads: threads)
+    guard !deepstack.isEmpty else { return merged }
+    let d = hiddenSize, rows = merged.count / d, width = (1 + deepstack.count) * d
+    var packed = [Float](repeating: 0, count: rows * width)
+    for r in 0..<rows {
+      packed.replaceSubrange((r * width)..<(r * width + d), with: merged[(r * d)..<((r + 1) * d)])
+      for (k, features) in deepstack.enumerated() {
+        let o = r * width + (k + 1) * d
+        packed.replaceSubrange(o..<(o + d), with: features[(r * d)..<((r + 1) * d)])
+      }
+    }
+    return packed
   }
+
+  /// Values per image token in `encodeImages`' output: the decoder's width, times 1 + the
+  /// DeepStack layers.
+  public var imageFeatureWidth: Int { (1 + config.vision.deepstackBlocks.count) * hiddenSize }
 
   // MARK: Positions
 
@@ -129,9 +148,29 @@ public struct QwenVLModel: VisionLanguageModel {
     }
     try cache.checkRoom(for: tokens.count)
     let (positions, delta) = try ropePositions(tokens: tokens, imagePadId: imagePadId, grids: grids, after: cache)
-    let x = try language.inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
+    // Split each image row into the merged feature and its DeepStack features.
+    let d = hiddenSize, width = imageFeatureWidth, layers = width / d - 1
+    var merged = imageEmbeddings, deepstack: DeepstackInput? = nil
+    if let images = imageEmbeddings, layers > 0 {
+      guard images.count % width == 0 else {
+        throw .invalidArgument("image embeddings of \(images.count) values are not rows of \(width) (the merged feature and \(layers) DeepStack features)")
+      }
+      let rows = images.count / width
+      var main = [Float](repeating: 0, count: rows * d)
+      var extra = [[Float]](repeating: [Float](repeating: 0, count: rows * d), count: layers)
+      for r in 0..<rows {
+        main.replaceSubrange((r * d)..<((r + 1) * d), with: images[(r * width)..<(r * width + d)])
+        for k in 0..<layers {
+          let o = r * width + (k + 1) * d
+          extra[k].replaceSubrange((r * d)..<((r + 1) * d), with: images[o..<(o + d)])
+        }
+      }
+      merged = main
+      deepstack = DeepstackInput(rows: tokens.indices.filter { tokens[$0] == imagePadId }, features: extra)
+    }
+    let x = try language.inputEmbeddings(tokens: tokens, imageEmbeddings: merged, imagePadId: imagePadId)
     let out = language.forward(x, rows: tokens.count, cache: &cache, allPositions: allPositions,
-                               positions: .axes(positions), threads: threads)
+                               positions: .axes(positions), deepstack: deepstack, threads: threads)
     cache.ropeDelta = delta
     return out
   }

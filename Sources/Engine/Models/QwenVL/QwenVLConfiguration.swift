@@ -7,11 +7,14 @@ import Foundation
 // (`text_config`, `rope_parameters: {rope_theta, mrope_section}`). Both are read here; a field is
 // looked up in `text_config` first, then at the top level.
 
-/// The vision tower's variant: Qwen2-VL (LayerNorm, fc1/fc2 MLP, full attention) or Qwen2.5-VL
-/// (RMSNorm, gated MLP, window attention except in `fullAttentionBlocks`).
+/// The family: Qwen2-VL (LayerNorm, fc1/fc2 MLP, full attention), Qwen2.5-VL (RMSNorm, gated
+/// MLP, window attention except in `fullAttentionBlocks`) or Qwen3-VL (patch 16 with a learnt
+/// position table, LayerNorm, linear_fc1/fc2 MLP, DeepStack features, a Qwen3 decoder with q/k
+/// norms and interleaved M-RoPE).
 public enum QwenVisionVariant: String, Sendable, Equatable {
   case qwen2VL = "qwen2_vl"
   case qwen2_5VL = "qwen2_5_vl"
+  case qwen3VL = "qwen3_vl"
 }
 
 /// `vision_config` of a Qwen2-VL / Qwen2.5-VL checkpoint.
@@ -34,6 +37,10 @@ public struct QwenVisionConfig: Sendable, Equatable {
   /// Qwen2.5-VL: the window side in pixels, and the blocks that attend over the whole image.
   public var windowSize: Int
   public var fullAttentionBlocks: [Int]
+  /// Qwen3-VL: the learnt position table's size (a square grid, resampled to each image), and
+  /// the blocks whose output feeds a DeepStack merger (its features go into decoder layer k).
+  public var positionEmbeddings: Int
+  public var deepstackBlocks: [Int]
 
   public var headDim: Int { width / heads }
   /// Values in one flattened patch: channels x temporal x patch x patch.
@@ -66,7 +73,7 @@ public struct QwenVLConfig: Sendable, Equatable {
     let top = try JSONFields(data: data, context: "config.json")
     let type = try top.string("model_type")
     guard let family = QwenVisionVariant(rawValue: type) else {
-      throw .badConfig("model_type '\(type)' is not qwen2_vl or qwen2_5_vl")
+      throw .badConfig("model_type '\(type)' is not qwen2_vl, qwen2_5_vl or qwen3_vl")
     }
     let text = top.object("text_config")
     let fields = JSONLookup(text, top)
@@ -74,7 +81,7 @@ public struct QwenVLConfig: Sendable, Equatable {
       ?? text?.object("rope_scaling") ?? top.object("rope_scaling")
     let theta = try JSONLookup(rope, text, top).double("rope_theta") ?? 1_000_000
     let decoder = DecoderTextConfig(
-      modelType: "qwen2", hiddenSize: try fields.requiredInt("hidden_size"),
+      modelType: family == .qwen3VL ? "qwen3" : "qwen2", hiddenSize: try fields.requiredInt("hidden_size"),
       intermediateSize: try fields.requiredInt("intermediate_size"),
       numHiddenLayers: try fields.requiredInt("num_hidden_layers"),
       numAttentionHeads: try fields.requiredInt("num_attention_heads"),
@@ -84,8 +91,9 @@ public struct QwenVLConfig: Sendable, Equatable {
       ropeTheta: Float(theta),
       vocabSize: try fields.requiredInt("vocab_size"),
       maxPositionEmbeddings: try fields.int("max_position_embeddings") ?? 32768,
-      tieWordEmbeddings: try JSONLookup(top, text).bool("tie_word_embeddings") ?? false)
-    let section = try JSONLookup(rope).intArray("mrope_section") ?? [16, 24, 24]
+      tieWordEmbeddings: try JSONLookup(top, text).bool("tie_word_embeddings") ?? false,
+      attentionBias: try fields.bool("attention_bias") ?? false)
+    let section = try JSONLookup(rope).intArray("mrope_section") ?? (family == .qwen3VL ? [24, 20, 20] : [16, 24, 24])
     guard let v = top.object("vision_config") else { throw .missingConfigField("vision_config") }
     let vision = try Self.vision(v, family: family)
     let eos = try JSONLookup(top, text).intOrList("eos_token_id") ?? []
@@ -108,12 +116,13 @@ public struct QwenVLConfig: Sendable, Equatable {
       let ratio = try v.optionalDouble("mlp_ratio") ?? 4
       inner = Int(Double(width) * ratio)
       out = try v.int("hidden_size")
-    case .qwen2_5VL:
+    case .qwen2_5VL, .qwen3VL:
       width = try v.int("hidden_size")
       inner = try v.int("intermediate_size")
       out = try v.int("out_hidden_size")
     }
-    let actName = try v.optionalString("hidden_act") ?? (variant == .qwen2VL ? "quick_gelu" : "silu")
+    let defaultAct = [QwenVisionVariant.qwen2VL: "quick_gelu", .qwen2_5VL: "silu", .qwen3VL: "gelu_pytorch_tanh"][variant] ?? "silu"
+    let actName = try v.optionalString("hidden_act") ?? defaultAct
     guard let act = Activation(rawValue: actName) else {
       throw .badConfig("vision_config.hidden_act '\(actName)' is not one of quick_gelu, gelu, gelu_pytorch_tanh, silu")
     }
@@ -123,12 +132,14 @@ public struct QwenVLConfig: Sendable, Equatable {
       heads: try f.int("num_heads", "num_attention_heads") ?? 16,
       intermediateSize: inner, outputSize: out, activation: act,
       channels: try f.int("in_channels", "in_chans") ?? 3,
-      patchSize: try f.int("patch_size") ?? 14,
+      patchSize: try f.int("patch_size") ?? (variant == .qwen3VL ? 16 : 14),
       mergeSize: try f.int("spatial_merge_size") ?? 2,
       temporalPatchSize: try f.int("temporal_patch_size") ?? 2,
       ropeTheta: Float(try JSONLookup(v.object("rope_parameters")).double("rope_theta") ?? 10000),
       windowSize: try f.int("window_size") ?? 112,
-      fullAttentionBlocks: try f.intArray("fullatt_block_indexes") ?? [7, 15, 23, 31])
+      fullAttentionBlocks: try f.intArray("fullatt_block_indexes") ?? [7, 15, 23, 31],
+      positionEmbeddings: try f.int("num_position_embeddings") ?? 2304,
+      deepstackBlocks: try f.intArray("deepstack_visual_indexes") ?? [])
   }
 
   /// Checks the sizes that the model's arithmetic relies on.
@@ -155,6 +166,15 @@ public struct QwenVLConfig: Sendable, Equatable {
     }
     guard v.outputSize == t.hiddenSize else {
       throw .badConfig("the vision merger writes \(v.outputSize) wide features, the decoder is \(t.hiddenSize) wide")
+    }
+    if v.variant == .qwen3VL {
+      let side = Int(Double(v.positionEmbeddings).squareRoot())
+      guard v.positionEmbeddings > 0, side * side == v.positionEmbeddings else {
+        throw .badConfig("vision_config.num_position_embeddings \(v.positionEmbeddings) is not a square grid")
+      }
+      guard v.deepstackBlocks.allSatisfy({ (0..<v.depth).contains($0) }), v.deepstackBlocks.count <= t.numHiddenLayers else {
+        throw .badConfig("vision_config.deepstack_visual_indexes \(v.deepstackBlocks) must name blocks below depth \(v.depth), at most one per decoder layer")
+      }
     }
     if v.variant == .qwen2_5VL {
       guard v.windowSize > 0, v.windowSize % (v.patchSize * v.mergeSize) == 0 else {

@@ -36,7 +36,7 @@ public struct QwenVLTensorNames: Sendable, Equatable {
   /// The decoder's weights under the shared decoder's names.
   func decoderWeights(_ source: any WeightSource, layers: Int) -> RenamedWeights {
     typealias N = BlueLMVLTensorNames
-    let layerNames = [N.TextLayer.inputNorm, N.TextLayer.postNorm] + [
+    let layerNames = [N.TextLayer.inputNorm, N.TextLayer.postNorm, N.TextLayer.qNorm, N.TextLayer.kNorm] + [
       N.TextLayer.q, N.TextLayer.k, N.TextLayer.v, N.TextLayer.o, N.TextLayer.gate, N.TextLayer.up, N.TextLayer.down,
     ].flatMap { [$0 + ".weight", $0 + ".bias"] }
     let names = [N.embedTokens, N.finalNorm, N.lmHead] + (0..<layers).flatMap { i in layerNames.map { N.textLayer(i) + $0 } }
@@ -46,5 +46,8 @@ public struct QwenVLTensorNames: Sendable, Equatable {
 
   public func block(_ i: Int) -> String { vision + "blocks.\(i)" }
   public var patchEmbed: String { vision + "patch_embed.proj.weight" }
+  public var patchEmbedBias: String { vision + "patch_embed.proj.bias" }
+  public var positionTable: String { vision + "pos_embed.weight" }
   public var merger: String { vision + "merger" }
+  public func deepstackMerger(_ k: Int) -> String { vision + "deepstack_merger_list.\(k)" }
 }

@@ -17,7 +17,7 @@ enum QwenVisionNorm: Sendable {
 
   init(_ source: any WeightSource, _ prefix: String, dim: Int, variant: QwenVisionVariant) throws(EngineError) {
     switch variant {
-    case .qwen2VL: self = .layer(try LayerNorm(source, prefix, dim: dim, eps: 1e-6))
+    case .qwen2VL, .qwen3VL: self = .layer(try LayerNorm(source, prefix, dim: dim, eps: 1e-6))
     case .qwen2_5VL: self = .rms(try RMSNorm(source, prefix + ".weight", dim: dim, eps: 1e-6))
     }
   }
@@ -38,16 +38,17 @@ enum QwenVisionMLP: Sendable {
   init(_ source: any WeightSource, _ prefix: String, config v: QwenVisionConfig, storage: WeightStorage) throws(EngineError) {
     let d = v.width, inner = v.intermediateSize
     switch v.variant {
-    case .qwen2VL:
+    case .qwen2VL, .qwen3VL:
       let act: GELUMLP.Activation
       switch v.activation {
       case .quickGELU: act = .quick
       case .gelu: act = .erf
       case .geluTanh: act = .tanh
-      case .silu: throw .badConfig("vision_config.hidden_act silu is not used by Qwen2-VL's fc1/fc2 MLP")
+      case .silu: throw .badConfig("vision_config.hidden_act silu is not implemented for the two-layer vision MLP")
       }
-      self = .plain(GELUMLP(fc1: try Linear(source, prefix + ".fc1", in: d, out: inner, bias: true, storage: storage),
-                            fc2: try Linear(source, prefix + ".fc2", in: inner, out: d, bias: true, storage: storage),
+      let (one, two) = v.variant == .qwen3VL ? (".linear_fc1", ".linear_fc2") : (".fc1", ".fc2")
+      self = .plain(GELUMLP(fc1: try Linear(source, prefix + one, in: d, out: inner, bias: true, storage: storage),
+                            fc2: try Linear(source, prefix + two, in: inner, out: d, bias: true, storage: storage),
                             activation: act))
     case .qwen2_5VL:
       guard v.activation == .silu else {
@@ -118,13 +119,41 @@ struct QwenVisionBlock: Sendable {
   }
 }
 
+/// The merger: 2x2 neighbouring patches concatenated and projected to the decoder's width. Its
+/// norm runs on each patch before the concatenation, or on the concatenation ("post-shuffle",
+/// Qwen3-VL's DeepStack mergers).
+struct QwenMerger: Sendable {
+  let norm: QwenVisionNorm
+  let postShuffle: Bool
+  let mlp: GELUMLP  // (4D -> 4D) GELU (4D -> D_lm)
+
+  init(_ source: any WeightSource, _ prefix: String, config v: QwenVisionConfig, postShuffle: Bool,
+       storage: WeightStorage) throws(EngineError) {
+    let unit = v.mergeSize * v.mergeSize, d = v.width
+    let qwen3 = v.variant == .qwen3VL
+    norm = try QwenVisionNorm(source, prefix + (qwen3 ? ".norm" : ".ln_q"), dim: postShuffle ? unit * d : d, variant: v.variant)
+    self.postShuffle = postShuffle
+    mlp = GELUMLP(fc1: try Linear(source, prefix + (qwen3 ? ".linear_fc1" : ".mlp.0"), in: unit * d, out: unit * d, bias: true, storage: storage),
+                  fc2: try Linear(source, prefix + (qwen3 ? ".linear_fc2" : ".mlp.2"), in: unit * d, out: v.outputSize, bias: true, storage: storage),
+                  activation: .erf)
+  }
+
+  /// x (N, D) -> (N / unit, D_lm).
+  func callAsFunction(_ x: [Float], rows n: Int, unit: Int, threads: Int) -> [Float] {
+    let normed = postShuffle ? norm(x, rows: n / unit, threads: threads) : norm(x, rows: n, threads: threads)
+    return mlp(normed, rows: n / unit, threads: threads)
+  }
+}
+
 /// The tower: patches (N, C*T*P*P) of images with grids `grids` -> (N / merge^2, D_lm).
 struct QwenVisionTower: Sendable {
   let config: QwenVisionConfig
-  let patchEmbed: Linear  // (D, C*T*P*P), no bias
+  let patchEmbed: Linear  // (D, C*T*P*P); a bias in Qwen3-VL
+  /// Qwen3-VL's learnt (side*side, D) position table, resampled to each image's grid.
+  let positionTable: Tensor?
   let blocks: [QwenVisionBlock]
-  let mergerNorm: QwenVisionNorm
-  let merger: GELUMLP      // (4D -> 4D) GELU (4D -> D_lm)
+  let merger: QwenMerger
+  let deepstackMergers: [QwenMerger]
   let rope: RotaryEmbedding
 
   init(_ source: any WeightSource, names: QwenVLTensorNames, config v: QwenVisionConfig,
@@ -132,15 +161,19 @@ struct QwenVisionTower: Sendable {
     config = v
     let d = v.width, p = v.patchSize
     let conv = try source.tensor(names.patchEmbed, shape: [d, v.channels, v.temporalPatchSize, p, p])
-    patchEmbed = Linear(weight: try Tensor(shape: [d, v.patchValues], data: conv.data), bias: nil)
+    let qwen3 = v.variant == .qwen3VL
+    patchEmbed = Linear(weight: try Tensor(shape: [d, v.patchValues], data: conv.data),
+                        bias: qwen3 ? try source.tensor(names.patchEmbedBias, shape: [d]).data : nil)
+    positionTable = qwen3 ? try source.tensor(names.positionTable, shape: [v.positionEmbeddings, d]) : nil
     var blocks: [QwenVisionBlock] = []
     for i in 0..<v.depth { blocks.append(try QwenVisionBlock(source, names.block(i), config: v, storage: storage)) }
     self.blocks = blocks
-    mergerNorm = try QwenVisionNorm(source, names.merger + ".ln_q", dim: d, variant: v.variant)
-    let unit = v.mergeSize * v.mergeSize
-    merger = GELUMLP(fc1: try Linear(source, names.merger + ".mlp.0", in: unit * d, out: unit * d, bias: true, storage: storage),
-                     fc2: try Linear(source, names.merger + ".mlp.2", in: unit * d, out: v.outputSize, bias: true, storage: storage),
-                     activation: .erf)
+    merger = try QwenMerger(source, names.merger, config: v, postShuffle: false, storage: storage)
+    var deepstack: [QwenMerger] = []
+    for k in v.deepstackBlocks.indices {
+      deepstack.append(try QwenMerger(source, names.deepstackMerger(k), config: v, postShuffle: true, storage: storage))
+    }
+    deepstackMergers = deepstack
     // Axial 2-D rotary: hd/4 frequencies theta^(-4j/hd), turned by the height on the first
     // hd/4 of the head's frequency slots and by the width on the next hd/4.
     let hd = v.headDim, quarter = hd / 4
@@ -152,14 +185,16 @@ struct QwenVisionTower: Sendable {
   }
 
   /// patches (N, C*T*P*P) in the processor's order -> merged features (N / merge^2, D_lm), in
-  /// the same order (image after image, 2x2 blocks row-major).
-  func callAsFunction(_ patches: [Float], grids: [ImageGrid], threads: Int) -> [Float] {
+  /// the same order (image after image, 2x2 blocks row-major), and Qwen3-VL's DeepStack features
+  /// (one (N / merge^2, D_lm) array per DeepStack block, in the same order).
+  func callAsFunction(_ patches: [Float], grids: [ImageGrid], threads: Int) -> (merged: [Float], deepstack: [[Float]]) {
     let m = config.mergeSize, unit = m * m, d = config.width
     let n = grids.reduce(0) { $0 + $1.patchCount }
     // Row order the blocks run in: the processor's, or Qwen2.5-VL's windows (groups of `unit`).
     let order = config.variant == .qwen2_5VL ? windowOrder(grids) : nil
     var x = patchEmbed(patches, rows: n, threads: threads)  // (N, D)
     var positions = Self.positionTable(grids, merge: m)     // (N, 3): 0, h, w
+    if let table = positionTable { addResampledPositions(&x, table: table, positions: positions, grids: grids) }
     if let order {
       x = Self.gatherGroups(x, order: order.groups, unit: unit, width: d)
       positions = Self.gatherGroups(positions, order: order.groups, unit: unit, width: 3)
@@ -170,19 +205,47 @@ struct QwenVisionTower: Sendable {
       for _ in 0..<g.t { images.append(start..<(start + g.h * g.w)); start += g.h * g.w }
     }
     let at = RotaryPositions.axes(positions)
+    var deepstack: [[Float]] = []
     for (i, block) in blocks.enumerated() {
       let full = order == nil || config.fullAttentionBlocks.contains(i)
       block(&x, rows: n, segments: full ? images : (order?.windows ?? images), rope: rope, positions: at, threads: threads)
+      if let k = config.deepstackBlocks.firstIndex(of: i), k < deepstackMergers.count {
+        deepstack.append(deepstackMergers[k](x, rows: n, unit: unit, threads: threads))
+      }
     }
-    let merged = merger(mergerNorm(x, rows: n, threads: threads), rows: n / unit, threads: threads)  // (N/unit, D_lm)
-    guard let order else { return merged }
+    let merged = merger(x, rows: n, unit: unit, threads: threads)  // (N/unit, D_lm)
+    guard let order else { return (merged, deepstack) }
     // Back to the processor's order: window row g holds merged token order.groups[g].
     let out = config.outputSize
     var restored = [Float](repeating: 0, count: merged.count)
     for (g, token) in order.groups.enumerated() {
       restored.replaceSubrange((token * out)..<((token + 1) * out), with: merged[(g * out)..<((g + 1) * out)])
     }
-    return restored
+    return (restored, deepstack)
+  }
+
+  /// Qwen3-VL: adds to each patch the learnt position table resampled to its image's grid
+  /// (bilinear, corners aligned: row r of h samples table row r (side-1)/(h-1)).
+  func addResampledPositions(_ x: inout [Float], table: Tensor, positions: [Int], grids: [ImageGrid]) {
+    let d = config.width, side = Int(Double(table.shape[0]).squareRoot())
+    func taps(_ i: Int, _ size: Int) -> [(Int, Float)] {
+      let src = Float(i) * Float(side - 1) / Float(max(size - 1, 1))
+      let lo = Int(src.rounded(.down))
+      return [(lo, 1 - (src - Float(lo))), (lo + 1, src - Float(lo))].map { (min(max($0.0, 0), side - 1), max($0.1, 0)) }
+    }
+    var row = 0
+    for g in grids {
+      for _ in 0..<(g.t * g.h * g.w) {
+        let r = positions[row * 3 + 1], c = positions[row * 3 + 2]
+        for (ty, wy) in taps(r, g.h) {
+          for (tx, wx) in taps(c, g.w) {
+            let w = wy * wx, base = (ty * side + tx) * d
+            for k in 0..<d { x[row * d + k] += w * table.data[base + k] }
+          }
+        }
+        row += 1
+      }
+    }
   }
 
   /// Per patch (0, row, column) in the processor's order: 2x2 blocks row-major, row-major inside.
