@@ -38,7 +38,7 @@ public final class GUIAgentService: @unchecked Sendable {
     self.model = model
     do { pipeline = try VisionLanguagePipeline(model: model) } catch { throw .model(error.localizedDescription) }
     do {
-      grounder = try Grounder(model: model)
+      grounder = try Grounder(model: model, options: configuration.grounding)
       groundingUnavailable = nil
     } catch {
       grounder = nil

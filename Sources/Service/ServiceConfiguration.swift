@@ -1,4 +1,5 @@
 import Foundation
+import Grounding
 
 /// How the service listens and what it accepts.
 public struct ServiceConfiguration: Sendable {
@@ -23,6 +24,8 @@ public struct ServiceConfiguration: Sendable {
   public var maxCompletionTokens = 4096
   /// Connections at once, the idle timeout and the request read deadline.
   public var connectionLimits = ConnectionLimits()
+  /// The known model, convention and prompt grounding uses (default: chosen from the folder).
+  public var grounding = GroundingOptions()
 
   public init() {}
 

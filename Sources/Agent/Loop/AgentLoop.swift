@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Grounding
 import Imaging
 import ScreenCapture
 
@@ -46,15 +47,16 @@ public final class AgentLoop {
     /// The three modes from loaded models: a `vlm` alone plans and points (mode 1); with a
     /// text `planner` model, the planner plans and the `vlm` grounds (mode 2); scripted plans
     /// (mode 3, given to `run`) use the `vlm`, if any, to ground element targets.
+    /// `grounding` picks the `vlm`'s known model, convention and prompt (default: from its folder).
     /// - Throws: `GroundingError` when `vlm` takes no images.
     public init(display: X11Display, store: EpisodeStore, vlm: LoadedModel?, planner plannerModel: LoadedModel?,
-                settings: AgentSettings = AgentSettings()) throws {
+                settings: AgentSettings = AgentSettings(), grounding: GroundingOptions = .init()) throws {
       self.init(display: display, store: store, settings: settings)
-      if let vlm { locator = try GrounderLocator(model: vlm) }
+      if let vlm { locator = try GrounderLocator(model: vlm, grounding: grounding) }
       if let plannerModel {
         planner = TextPlanner(model: plannerModel)
       } else if let vlm {
-        planner = try VisionPlanner(model: vlm)
+        planner = try VisionPlanner(model: vlm, grounding: GroundingOptions(modelName: grounding.modelName, convention: grounding.convention))
       }
     }
   }

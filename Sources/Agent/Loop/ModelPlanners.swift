@@ -14,9 +14,11 @@ public final class VisionPlanner: ActionPlanner {
   public var weightsDigest: String? { grounder.pipeline.model.weightsDigest() }
   private var decoders = DecoderCache(points: true)
 
+  /// `grounding` picks the known model and convention (`--model-name`, `--convention`); the
+  /// prompt is the agent's own.
   /// - Throws: `GroundingError` when the model takes no images or has no known convention.
-  public init(model: LoadedModel) throws {
-    grounder = try Grounder(model: model)
+  public init(model: LoadedModel, grounding: GroundingOptions = .init()) throws {
+    grounder = try Grounder(model: model, options: grounding)
   }
 
   public func next(_ context: PlannerContext) throws -> PlannerOutput? {
@@ -30,9 +32,12 @@ public final class VisionPlanner: ActionPlanner {
     let plan = prepared.plans.first
     let convention = grounder.convention
     let (width, height) = (image.width, image.height)
+    // The size the model saw: the AnyRes canvas, or the native-resolution resize.
+    let resizedWidth = plan?.resizedWidth ?? prepared.resizedSizes.first?.width
+    let resizedHeight = plan?.resizedHeight ?? prepared.resizedSizes.first?.height
     let toScreen: @Sendable (ModelPoint) throws -> ScreenPoint = { p in
       try convention.screenPixel(x: p.x, y: p.y, imageWidth: width, imageHeight: height,
-                                 resizedWidth: plan?.resizedWidth, resizedHeight: plan?.resizedHeight)
+                                 resizedWidth: resizedWidth, resizedHeight: resizedHeight)
     }
     var out = output(completion, promptTokens: prepared.ids.count, pointSpace: .model(toScreen))
     out.latencies["vision"] = 1000 * (prepared.preprocessSeconds + prepared.visionSeconds)
@@ -74,8 +79,10 @@ public final class GrounderLocator: ElementLocator {
   public var name: String { grounder.pipeline.model.path }
   public var weightsDigest: String? { grounder.pipeline.model.weightsDigest() }
 
-  public init(model: LoadedModel) throws {
-    grounder = try Grounder(model: model)
+  /// `grounding`: the known model, convention and prompt (`--model-name`, `--convention`,
+  /// `--prompt-template`); by default chosen from the model's folder.
+  public init(model: LoadedModel, grounding: GroundingOptions = .init()) throws {
+    grounder = try Grounder(model: model, options: grounding)
   }
 
   public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {

@@ -39,8 +39,16 @@ public protocol PointingModel: VisionLanguageModel {
   /// Runs `tokens` (which hold exactly one `<|pointer_pad|>`) through the decoder in one
   /// prefill, with `imageEmbeddings` (m, D) at the `imagePadId` positions, and scores the image
   /// embedding rows `keyRows` (the tiles' tokens) against the hidden state at the pointer pad.
-  func pointerScores(tokens: [Int], imageEmbeddings: [Float], imagePadId: Int,
+  func pointerScores(tokens: [Int], imageEmbeddings: [Float], imageGrids: [ImageGrid], imagePadId: Int,
                      keyRows: Range<Int>) throws(EngineError) -> PointerScores
+}
+
+extension PointingModel {
+  /// `pointerScores` for models whose positions do not depend on the images' grids.
+  public func pointerScores(tokens: [Int], imageEmbeddings: [Float], imagePadId: Int,
+                            keyRows: Range<Int>) throws(EngineError) -> PointerScores {
+    try pointerScores(tokens: tokens, imageEmbeddings: imageEmbeddings, imageGrids: [], imagePadId: imagePadId, keyRows: keyRows)
+  }
 }
 
 /// The weights of `multi_patch_pointer_head.*`.
@@ -59,12 +67,17 @@ struct PointerHead: Sendable {
   /// - Throws: `missingPointerHeadTensors` (ids named, tensors missing), `badConfig` (tensors
   ///   present, ids not named; or a width not divisible by 8), `badTensorShape`.
   static func load(_ source: any WeightSource, config: BlueLMVLConfig) throws(EngineError) -> PointerHead? {
+    try load(source, width: config.textConfig.hiddenSize, ids: config.pointerTokenIds)
+  }
+
+  /// The head of a decoder `d` wide, present when `ids` are named (GUI-Actor's Qwen-VL
+  /// checkpoints hold it under the same names, at the top level).
+  static func load(_ source: any WeightSource, width d: Int, ids: PointerTokenIds?) throws(EngineError) -> PointerHead? {
     typealias N = BlueLMVLTensorNames
-    let d = config.textConfig.hiddenSize
     let expected = N.pointerHeadTensors(width: d)
     let missing = expected.map(\.name).filter { source.info($0) == nil }
     let strays = source.tensorNames.filter { $0.hasPrefix(N.pointerHead + ".") }
-    guard config.pointerTokenIds != nil else {
+    guard ids != nil else {
       guard strays.isEmpty else {
         throw .badConfig("the checkpoint holds pointer head tensors ('\(strays[0])'\(strays.count > 1 ? " and \(strays.count - 1) more" : "")) but names no pointer_start_token_id, pointer_pad_token_id, pointer_end_token_id")
       }
@@ -117,6 +130,30 @@ struct PointerHead: Sendable {
     return projectionEnc(norm(h, rows: n, threads: threads), rows: n, threads: threads)
   }
 
+  /// The scores of image token rows `rows` (n, d) for the normed hidden state at the pointer pad.
+  func scores(imageRows rows: [Float], count n: Int, hidden: [Float], threads: Int) -> (logits: [Float], scores: [Float]) {
+    let keys = keys(rows, rows: n, threads: threads)
+    let logits = logits(keys: keys, rows: n, hidden: hidden, threads: threads)
+    var scores = logits
+    scores.withUnsafeMutableBufferPointer { sp in
+      guard let sb = sp.baseAddress else { return }
+      Vec.softmax(sb, n)
+    }
+    return (logits, scores)
+  }
+
+  /// The one `<|pointer_pad|>` row of `tokens`, and `keyRows` checked against `imageRows`.
+  static func padRow(_ tokens: [Int], ids: PointerTokenIds, keyRows: Range<Int>, imageRows: Int) throws(EngineError) -> Int {
+    let pads = tokens.indices.filter { tokens[$0] == ids.pad }
+    guard pads.count == 1, let padRow = pads.first else {
+      throw .invalidArgument("the prompt holds \(pads.count) \(PointerTokenIds.padText) tokens (id \(ids.pad)); the pointer head needs exactly one")
+    }
+    guard !keyRows.isEmpty, keyRows.lowerBound >= 0, keyRows.upperBound <= imageRows else {
+      throw .invalidArgument("pointer key rows \(keyRows) do not lie within the \(imageRows) image embeddings")
+    }
+    return padRow
+  }
+
   /// keys (n, d) and the decoder's normed hidden state (d,) -> logits (n,) = k . q / sqrt(d),
   /// q = projection_dec(hidden).
   func logits(keys: [Float], rows n: Int, hidden: [Float], threads: Int) -> [Float] {
@@ -140,35 +177,24 @@ struct PointerHead: Sendable {
 extension BlueLMVLModel: PointingModel {
   public var pointerTokenIds: PointerTokenIds? { pointerHead == nil ? nil : config.pointerTokenIds }
 
-  public func pointerScores(tokens: [Int], imageEmbeddings: [Float], imagePadId: Int,
+  public func pointerScores(tokens: [Int], imageEmbeddings: [Float], imageGrids: [ImageGrid], imagePadId: Int,
                             keyRows: Range<Int>) throws(EngineError) -> PointerScores {
     guard let head = pointerHead, let ids = config.pointerTokenIds else {
       throw .invalidArgument("this checkpoint has no pointer head (multi_patch_pointer_head.*)")
     }
-    let pads = tokens.indices.filter { tokens[$0] == ids.pad }
-    guard pads.count == 1, let padRow = pads.first else {
-      throw .invalidArgument("the prompt holds \(pads.count) \(PointerTokenIds.padText) tokens (id \(ids.pad)); the pointer head needs exactly one")
-    }
     let d = hiddenSize
-    let imageRows = imageEmbeddings.count / d
-    guard imageEmbeddings.count % d == 0, !keyRows.isEmpty, keyRows.lowerBound >= 0, keyRows.upperBound <= imageRows else {
-      throw .invalidArgument("pointer key rows \(keyRows) do not lie within the \(imageRows) image embeddings of width \(d) (\(imageEmbeddings.count) values)")
+    guard imageEmbeddings.count % d == 0 else {
+      throw .invalidArgument("\(imageEmbeddings.count) image embedding values are not rows of width \(d)")
     }
+    let padRow = try PointerHead.padRow(tokens, ids: ids, keyRows: keyRows, imageRows: imageEmbeddings.count / d)
     let clock = ContinuousClock()
     let t0 = clock.now
     let x = try inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
     var cache = makeCache(capacity: tokens.count)
     let hidden = language.normedHidden(x, rows: tokens.count, row: padRow, cache: &cache, threads: threads)  // (d,)
     let t1 = clock.now
-    let n = keyRows.count
     let tiles = Array(imageEmbeddings[(keyRows.lowerBound * d)..<(keyRows.upperBound * d)])  // (n, d)
-    let keys = head.keys(tiles, rows: n, threads: threads)
-    let logits = head.logits(keys: keys, rows: n, hidden: hidden, threads: threads)
-    var scores = logits
-    scores.withUnsafeMutableBufferPointer { sp in
-      guard let sb = sp.baseAddress else { return }
-      Vec.softmax(sb, n)
-    }
+    let (logits, scores) = head.scores(imageRows: tiles, count: keyRows.count, hidden: hidden, threads: threads)
     let t2 = clock.now
     return PointerScores(logits: logits, scores: scores, prefillSeconds: (t1 - t0).seconds,
                          headSeconds: (t2 - t1).seconds)

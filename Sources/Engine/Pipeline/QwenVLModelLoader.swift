@@ -39,12 +39,21 @@ extension ModelLoader {
     }
     if let imEnd = tokenizer.tokenId(for: "<|im_end|>") { eos.insert(imEnd) }
     guard !eos.isEmpty else { throw .badConfig("no eos_token_id in config.json or generation_config.json, and no <|im_end|> token") }
+    if let pointer = config.pointerTokenIds {
+      for (text, id, field) in [(PointerTokenIds.startText, pointer.start, "pointer_start_token_id"),
+                                (PointerTokenIds.padText, pointer.pad, "pointer_pad_token_id"),
+                                (PointerTokenIds.endText, pointer.end, "pointer_end_token_id")] {
+        try expect(text, id, field)
+      }
+    }
     let network = try QwenVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
     let ids = ImageTokenIds(imageStart: config.visionStartTokenId, imageEnd: config.visionEndTokenId,
                             tileNewline: -1, imagePad: config.imageTokenId)
+    // GUI-Actor points after its own system prompt and action prefix (its inference code).
+    let template = config.pointerTokenIds == nil ? try chatTemplate(url) : guiActorTemplate
     return LoadedModel(
       family: config.family.rawValue, path: url.path, network: network, tokenizer: tokenizer,
-      template: try chatTemplate(url), thinkingMarkers: .thinkTags, eosIds: eos,
+      template: template, thinkingMarkers: .thinkTags, eosIds: eos,
       vision: VisionInput(layout: .nativeResolution(resize), tokenIds: ids))
   }
 
@@ -65,4 +74,12 @@ extension ModelLoader {
     }
     return template
   }
+
+  /// GUI-Actor's grounding prompt (microsoft/GUI-Actor, src/gui_actor/constants.py
+  /// `grounding_system_message` and inference.py's assistant starter): the pointer tokens follow
+  /// `pyautogui.click(`.
+  static let guiActorTemplate = ChatTemplate(
+    preamble: "<|im_start|>system\nYou are a GUI agent. Given a screenshot of the current GUI and a human instruction, your task is to locate the screen element that corresponds to the instruction. You should output a PyAutoGUI action that performs a click on the correct position. To indicate the click location, we will use some special tokens, which is used to refer to a visual patch later. For example, you can output: pyautogui.click(<your_special_token_here>).<|im_end|>\n",
+    user: "<|im_start|>user\n{content}<|im_end|>\n",
+    assistant: "<|im_start|>assistant<|recipient|>os\npyautogui.click(")
 }

@@ -1,17 +1,22 @@
+import Foundation
+
 // Reads the coordinate out of a grounding model's answer. Models print many spellings:
 //   (x,y)   [x, y]   <point>x y</point>   <|box_start|>(x1,y1),(x2,y2)<|box_end|>
 //   click(start_box='(x,y)')   click(start_box='<|box_start|>(x,y)<|box_end|>')
 //   click(point='<point>x y</point>')   [x1, y1, x2, y2]   (x1,y1,x2,y2)
-// with integers or decimals and any text around them. The first group of 2 numbers (a point)
-// or 4 numbers (a box) wins; tags are looked at before bare brackets. Model text never
-// makes the parser throw or trap: numbers are read as doubles and checked for range.
+//   {"bbox_2d": [x1, y1, x2, y2]}   {"point_2d": [x, y]}   {"coordinate": [x, y]}   {"x": x, "y": y}
+// with integers or decimals and any text around them. Reasoning is skipped first: only the text
+// after `</think>`, inside `<answer>...</answer>`, and from a line starting `Action:` on is read
+// (UI-TARS writes numbers in its Thought too). Then the first group of 2 numbers (a point) or 4
+// (a box) wins; tags are looked at before bare brackets, and `"x": .., "y": ..` last. Model text
+// never makes the parser throw or trap: numbers are read as doubles and checked for range.
 
 extension GroundingAnswer {
   /// Parses a model answer. With `validRange`, a coordinate holding a value outside it yields
   /// `.noCoordinate(.outOfRange)`; negative values are always out of range.
   public static func parse(_ text: String, validRange: ClosedRange<Double>? = nil) -> GroundingAnswer {
-    let chars = Array(text.unicodeScalars)
-    if chars.allSatisfy({ $0.properties.isWhitespace }) { return .noCoordinate(.empty) }
+    if text.unicodeScalars.allSatisfy({ $0.properties.isWhitespace }) { return .noCoordinate(.empty) }
+    let chars = Array(answerPart(of: text).unicodeScalars)
     let groups = tagGroups(chars, open: "<point>", close: "</point>")
       + tagGroups(chars, open: "<|box_start|>", close: "<|box_end|>")
       + tagGroups(chars, open: "<bbox>", close: "</bbox>")
@@ -21,7 +26,29 @@ extension GroundingAnswer {
     for g in bracketGroups(chars) {
       if let answer = answer(from: g) { return checked(answer, g, validRange) }
     }
+    if let x = jsonNumber(chars, key: "x"), let y = jsonNumber(chars, key: "y") {
+      return checked(.point(x: x.value, y: y.value), [x, y], validRange)
+    }
     return .noCoordinate(.noCoordinateFound)
+  }
+
+  /// The part of `text` that holds the answer: after the last `</think>`, inside the first
+  /// `<answer>...</answer>` (to the end when unclosed), from the first line starting `Action:`.
+  static func answerPart(of text: String) -> Substring {
+    var part = text[...]
+    if let end = part.range(of: "</think>", options: .backwards) { part = part[end.upperBound...] }
+    if let open = part.range(of: "<answer>") {
+      part = part[open.upperBound...]
+      if let close = part.range(of: "</answer>") { part = part[..<close.lowerBound] }
+    }
+    var lineStart = part.startIndex
+    while lineStart < part.endIndex {
+      let rest = part[lineStart...].drop { $0 == " " || $0 == "\t" }
+      if rest.hasPrefix("Action:") { return rest.dropFirst("Action:".count) }
+      guard let newline = part[lineStart...].firstIndex(where: \.isNewline) else { break }
+      lineStart = part.index(after: newline)
+    }
+    return part
   }
 
   /// 2 numbers are a point, 4 a box; anything else is not a coordinate.
@@ -133,6 +160,23 @@ private func number(_ s: ArraySlice<Unicode.Scalar>, at start: Int) -> (ParsedNu
   // Double(_:) gives +-inf for overflowing spellings; a trailing "." is not accepted by it.
   let value = Double(text.hasSuffix(".") ? String(text.dropLast()) : text) ?? .nan
   return (ParsedNumber(text: text, value: value), i)
+}
+
+/// The number after the JSON key `key` (`"x": 412`), if any.
+private func jsonNumber(_ s: [Unicode.Scalar], key: String) -> ParsedNumber? {
+  let needle = Array("\"\(key)\"".unicodeScalars)
+  var from = 0
+  while let at = find(needle, in: s, from: from) {
+    var i = at + needle.count
+    while i < s.count, s[i] == " " || s[i] == "\t" { i += 1 }
+    if i < s.count, s[i] == ":" {
+      i += 1
+      while i < s.count, s[i].properties.isWhitespace { i += 1 }
+      if let (n, _) = number(s[...], at: i) { return n }
+    }
+    from = at + 1
+  }
+  return nil
 }
 
 private func find(_ needle: [Unicode.Scalar], in s: [Unicode.Scalar], from: Int) -> Int? {

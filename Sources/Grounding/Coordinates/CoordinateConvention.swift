@@ -36,9 +36,27 @@ extension CoordinateConvention {
     .init(family: "qwen2_vl", convention: .norm1000, source: "Qwen2-VL: boxes in [0, 1000) of the image"),
     .init(family: "ui_tars", convention: .norm1000, source: "UI-TARS 1.0 action space, start_box in [0, 1000)"),
     .init(family: "qwen2_5_vl", convention: .resizedPixels, source: "Qwen2.5-VL: absolute pixels of the resized input"),
+    .init(family: "qwen3_vl", convention: .norm1000, source: "Qwen3-VL: 0...1000 of the image, as Qwen2-VL"),
     .init(family: "seeclick", convention: .unitInterval, source: "SeeClick: (x, y) fractions of the screenshot"),
     .init(family: "showui", convention: .unitInterval, source: "ShowUI: [x, y] fractions of the screenshot"),
   ]
+
+  /// The names the command line uses (`--convention`, `--json`), in the order `--help` lists them.
+  public var optionName: String {
+    switch self {
+    case .norm1000: "norm1000"
+    case .resizedPixels: "resized-pixels"
+    case .unitInterval: "unit"
+    }
+  }
+
+  /// A convention by its option name or raw value, case-insensitively (`resized-pixels`,
+  /// `resizedPixels`, `unit`, `unitInterval`, `norm1000`).
+  public init?(optionName: String) {
+    let key = optionName.lowercased()
+    guard let match = Self.allCases.first(where: { $0.optionName == key || $0.rawValue.lowercased() == key }) else { return nil }
+    self = match
+  }
 
   /// The convention of a model family, matched case-insensitively with `-` read as `_`.
   public static func forFamily(_ family: String) -> CoordinateConvention? {

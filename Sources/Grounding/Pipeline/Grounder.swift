@@ -41,25 +41,37 @@ public enum GroundingMethod: String, Sendable, Codable {
 /// Instruction + screenshot -> screen point, through a vision-language model.
 public struct Grounder: Sendable {
   public let pipeline: VisionLanguagePipeline
-  public let convention: CoordinateConvention
-  /// How the instruction becomes the user prompt; `{instruction}` stands for it.
-  public var promptTemplate: String
+  /// The known model, convention and prompt this grounder uses, and why they were chosen.
+  public let setup: GroundingSetup
+  public var convention: CoordinateConvention { setup.convention }
+  /// The user prompt; `{instruction}` stands for the instruction (see ``PromptTemplate``).
+  public var promptTemplate: String { setup.template.user }
   /// Pointer head only: a best region scoring below this is "not found" (no point, the reason
   /// `belowMinimumScore`). 0 (the default) always answers. Text answers have no score.
   public var minimumScore: Double = 0
   /// The model's pointing pass and its token ids, when its checkpoint has a pointer head.
   let pointing: (model: any PointingModel, ids: PointerTokenIds)?
 
-  /// Without a `promptTemplate`, the one the model was trained with (its config's
-  /// `prompt_template`), else the bare instruction after the image.
+  /// `promptTemplate`: a known template's name or text with `{instruction}`; without it, the
+  /// checkpoint's own (config.json `prompt_template`), else the known model's, else the bare
+  /// instruction after the image.
   public init(model: LoadedModel, promptTemplate: String? = nil) throws(GroundingError) {
+    try self.init(model: model, options: GroundingOptions(promptTemplate: promptTemplate))
+  }
+
+  /// Chooses the known model, convention and prompt from the model's folder and `options`
+  /// (``GroundingSetup/choose(folder:family:checkpointTemplate:options:)``).
+  public init(model: LoadedModel, options: GroundingOptions) throws(GroundingError) {
     guard model.vision != nil else { throw .modelTakesNoImages(family: model.family) }
-    guard let convention = CoordinateConvention.forFamily(model.family) else {
-      throw .invalidArgument("no coordinate convention is known for the '\(model.family)' family")
-    }
+    let setup = try GroundingSetup.choose(folder: model.path, family: model.family,
+                                          checkpointTemplate: model.promptTemplate, options: options)
+    try self.init(model: model, setup: setup)
+  }
+
+  public init(model: LoadedModel, setup: GroundingSetup) throws(GroundingError) {
+    guard model.vision != nil else { throw .modelTakesNoImages(family: model.family) }
     self.pipeline = try VisionLanguagePipeline(model: model)
-    self.convention = convention
-    self.promptTemplate = promptTemplate ?? model.promptTemplate ?? "{instruction}"
+    self.setup = setup
     if let pointingModel = model.network as? any PointingModel, let ids = pointingModel.pointerTokenIds {
       pointing = (pointingModel, ids)
     } else {
@@ -79,8 +91,7 @@ public struct Grounder: Sendable {
       }
       return try groundWithPointer(image: image, instruction: instruction, origin: origin)
     }
-    let prompt = promptTemplate.replacingOccurrences(of: "{instruction}", with: instruction)
-    let prepared = try pipeline.prepare(prompt: prompt, images: [image], thinking: thinking)
+    let prepared = try prepare(instruction: instruction, image: image, thinking: thinking)
     let budget = thinking.budget ?? 0
     let completion: Completion
     do {
@@ -114,5 +125,31 @@ public struct Grounder: Sendable {
       if let c = parsed.clickPoint { result.point = try pixel(c.x, c.y) }
     }
     return result
+  }
+
+  /// The template filled in and the chat around it: the image where `{image}` stands (else
+  /// before the text), the template's system message in place of the chat template's own (a
+  /// template without ChatML markers gets it at the head of the user message).
+  func prepare(instruction: String, image: RGBImage, thinking: ThinkingMode) throws(GroundingError) -> PreparedPrompt {
+    let t = setup.template
+    let size = t.needsSize ? try pipeline.inputSize(of: image) : nil
+    let placeholder = pipeline.imagePlaceholder ?? ""
+    func fill(_ part: String) -> String {
+      t.fill(part.replacingOccurrences(of: "{image}", with: placeholder), instruction: instruction,
+             width: size?.width, height: size?.height)
+    }
+    var user = fill(t.user)
+    guard let system = t.system.map(fill) else {
+      return try pipeline.prepare(prompt: user, images: [image], thinking: thinking)
+    }
+    if placeholder.isEmpty || !user.contains(placeholder) { user = placeholder + user }
+    let model = pipeline.model
+    var chat = model.template
+    guard chat.user.hasPrefix("<|im_start|>") else {
+      return try pipeline.prepare(prompt: system + "\n\n" + user, images: [image], thinking: thinking)
+    }
+    chat.preamble = "<|im_start|>system\n\(system)<|im_end|>\n"
+    let text = chat.render(user, thinking: thinking, markers: model.thinkingMarkers)
+    return try pipeline.prepare(prompt: text, images: [image], raw: true, thinking: thinking)
   }
 }

@@ -48,6 +48,22 @@ public struct VisionLanguagePipeline: Sendable {
     return open + pad + close
   }
 
+  /// The size `image` is resized to before the vision tower: smart_resize for native-resolution
+  /// families, the AnyRes resize for tiling ones, the image itself for text-only models.
+  public func inputSize(of image: RGBImage) throws(GroundingError) -> (width: Int, height: Int) {
+    if let vision = model.vision, case let .nativeResolution(resize) = vision.layout {
+      do {
+        let t = try resize.targetSize(height: image.height, width: image.width)
+        return (t.width, t.height)
+      } catch { throw .engine(error) }
+    }
+    if let processor {
+      let plan = try TilePlan(width: image.width, height: image.height, config: processor.config)
+      return (plan.resizedWidth, plan.resizedHeight)
+    }
+    return (image.width, image.height)
+  }
+
   /// Builds the decoder's input for `prompt` and `images`.
   ///
   /// Without `raw`, the chat template wraps the prompt, and the images' placeholders go before

@@ -16,17 +16,20 @@ public struct AgentLoopLauncher: EpisodeLauncher {
   let model: LoadedModel?
   let display: String?
   let queue: InferenceQueue
+  let grounding: GroundingOptions
 
   /// - Parameters:
   ///   - model: the vision-language model that plans and points (nil: scripted plans only).
   ///   - display: the X display episodes act on (nil: `$DISPLAY`).
-  public init(model: LoadedModel?, display: String?, queue: InferenceQueue) {
-    self.model = model; self.display = display; self.queue = queue
+  ///   - grounding: the model's known model, convention and prompt (default: from its folder).
+  public init(model: LoadedModel?, display: String?, queue: InferenceQueue, grounding: GroundingOptions = .init()) {
+    self.model = model; self.display = display; self.queue = queue; self.grounding = grounding
   }
 
   /// For `GUIAgentService(launcher:)`: the agent loop on the service's queue.
-  public static func factory(model: LoadedModel?, display: String?) -> (InferenceQueue) -> EpisodeLauncher {
-    { queue in AgentLoopLauncher(model: model, display: display, queue: queue) }
+  public static func factory(model: LoadedModel?, display: String?,
+                             grounding: GroundingOptions = .init()) -> (InferenceQueue) -> EpisodeLauncher {
+    { queue in AgentLoopLauncher(model: model, display: display, queue: queue, grounding: grounding) }
   }
 
   // MARK: - Settings
@@ -88,7 +91,7 @@ public struct AgentLoopLauncher: EpisodeLauncher {
     let x = try X11Display(display: display)
     var configuration = try AgentLoop.Configuration(display: x, store: store, vlm: nil, planner: nil, settings: settings)
     if let model, model.vision != nil {
-      configuration.locator = QueuedLocator(try GrounderLocator(model: model), queue: queue)
+      configuration.locator = QueuedLocator(try GrounderLocator(model: model, grounding: grounding), queue: queue)
     }
     let before = (try store.episodes().last?.id) ?? 0
     let announce = Announcer(store: store, task: task, after: before, started: started)
@@ -96,7 +99,7 @@ public struct AgentLoopLauncher: EpisodeLauncher {
     if let scripted {
       inner = ScriptedPlanner(plan: scripted)
     } else if let model {
-      inner = try VisionPlanner(model: model)
+      inner = try VisionPlanner(model: model, grounding: GroundingOptions(modelName: grounding.modelName, convention: grounding.convention))
     } else {
       throw RequestError.field("plan", "is required: this server has no model to plan with")
     }

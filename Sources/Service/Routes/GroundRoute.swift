@@ -21,11 +21,12 @@ extension GUIAgentService {
       throw RequestError.field("instruction", "is empty")
     }
     let thinking = try thinkingMode(body)
-    let maxTokens = try body.int("max_tokens", in: 1...4096) ?? 48
+    // The prompt's own answer length when it asks for reasoning first (UI-TARS), else 48.
+    let maxTokens = try body.int("max_tokens", in: 1...4096) ?? grounder.setup.template.maxTokens ?? 48
     let (image, origin) = try screenshot(body)
     let decodeSeconds = Date().timeIntervalSince(t0)
     let t1 = Date()
-    // Grounding is short (48 tokens by default) and not interrupted; it is skipped when the
+    // Grounding is short and not interrupted; it is skipped when the
     // client has gone before its turn.
     let result: GroundingResult = try inQueue(request.cancellation) {
       try grounder.ground(image: image, instruction: instruction, origin: origin, thinking: thinking, maxTokens: maxTokens)

@@ -35,6 +35,10 @@ extension Commands {
       the same --out continues where the last run stopped (a line cut short is rewritten).
       --shard K/N takes the samples whose index modulo N is K; 'gui-agent eval merge' joins the
       shards' files. --limit N keeps the first N samples of the file, before sharding.
+
+      With --model, the folder is recognised as a known model ('gui-agent models'), which gives
+      its coordinate convention and prompt; --model-name, --convention and --prompt-template
+      override that choice, and the report's --json says what was used.
       """,
     options: modelOptions + thinkingOptions + reportOptions + [
       .value("data", "ANNOTATIONS.json", "The annotation file (required)."),
@@ -47,8 +51,8 @@ extension Commands {
       .value("out", "RESULTS.jsonl", "Append per-sample results here; resumes a run that stopped."),
       .value("shard", "K/N", "Run only samples with index % N == K (0-based)."),
       .value("limit", "N", "Only the first N samples of the file."),
-      .value("max-tokens", "N", "With --model: most answer tokens (default 48; a thinking budget adds to it)."),
-      .value("prompt-template", "TEXT", "With --model: the user prompt, {instruction} for the instruction (default: the model's own)."),
+      .value("max-tokens", "N", "With --model: most answer tokens (default: the prompt's own, else 48; a thinking budget adds to it)."),
+    ] + groundingOptionSpecs + [
       minScoreOption,
     ],
     run: { args in
@@ -105,6 +109,7 @@ extension Commands {
       let report = AccuracyReport(records: run.records)
       var extra: [String: Any] = ["format": annotations.format.rawValue, "data": data, "method": label]
       if shard != .whole { extra["shard"] = shard.description }
+      if case let .model(grounder, _, _) = method { extra.merge(setupJSON(grounder.setup)) { a, _ in a } }
       try printReport(report, args: args, title: "ScreenSpot \(annotations.format) — \((data as NSString).lastPathComponent), \(label)", extra: extra)
       return .success
     })
@@ -146,7 +151,8 @@ extension Commands {
     if args.string("seed") != nil, args.string("baseline") != "random" { throw UsageError("--seed goes with --baseline random") }
     if args.string("baseline") != nil || args.string("predictions") != nil {
       for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --model") }
-      for name in ["think-budget", "max-tokens", "prompt-template", "threads", "min-score"] where args.string(name) != nil {
+      for name in ["think-budget", "max-tokens", "prompt-template", "model-name", "convention", "threads", "min-score"]
+      where args.string(name) != nil {
         throw UsageError("--\(name) goes with --model")
       }
     }
@@ -165,10 +171,13 @@ extension Commands {
       return (.predictions(try PredictionTable.read(path: path)), "predictions \((path as NSString).lastPathComponent)")
     }
     let thinking = try thinkingMode(args)
-    let maxTokens = try args.int("max-tokens", range: 1...100_000) ?? 48
+    let givenMaxTokens = try args.int("max-tokens", range: 1...100_000)
+    let options = try groundingOptions(args)
     let model = try loadModel(args)
-    var grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+    var grounder = try Grounder(model: model, options: options)
+    logSetup(grounder.setup)
     try applyMinimumScore(args, to: &grounder)
+    let maxTokens = givenMaxTokens ?? grounder.setup.template.maxTokens ?? 48
     return (.model(grounder, thinking: thinking, maxTokens: maxTokens), "model \((model.path as NSString).lastPathComponent)")
   }
 

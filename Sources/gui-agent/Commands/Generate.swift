@@ -6,7 +6,7 @@ import Imaging
 /// `gui-agent generate`: text (and images) in, text out, with thinking mode.
 extension Commands {
   static let modelOptions: [OptionSpec] = [
-    .value("model", "PATH", "A checkpoint directory (bluelm_vl) or a model file (.gguf); default: the embedded bluelm-vl-nano."),
+    .value("model", "PATH", "A checkpoint folder (bluelm_vl, qwen2_vl, qwen2_5_vl; docs/models.md) or a model file (.gguf); default: the embedded bluelm-vl-nano."),
     .value("threads", "N", "Compute threads (default: all cores)."),
   ]
   static let thinkingOptions: [OptionSpec] = [

@@ -20,15 +20,21 @@ extension Commands {
       share of the head's attention (0 to 1). With --min-score S, a best region scoring below S
       means "not found": exit status 3, a message on standard error, "found": false in --json.
       --json: point [x, y] and box {x, y, w, h} in screen pixels (the image's own pixels with
-      --image), score (pointer only, else null), found, method; x and y as before.
+      --image), score (pointer only, else null), found, method; x and y as before; convention,
+      prompt_template, known_model and chosen_by: how the answer was read.
+
+      A downloaded GUI model folder is recognised by its names (folder, model card, config.json)
+      as a row of 'gui-agent models', which gives its coordinate convention and the prompt it was
+      trained with; --model-name, --convention and --prompt-template override that choice
+      (docs/models.md). The line on standard error says what was chosen.
       """,
     options: modelOptions + thinkingOptions + [
       .value("image", "PNG", "The screenshot."),
       .flag("capture", "Capture the screen now instead of --image."),
       .value("monitor", "N|NAME", "With --capture: one monitor."),
       .value("annotate", "OUT.png", "Write the screenshot with the answer drawn on it."),
-      .value("max-tokens", "N", "Most answer tokens (default 48; a thinking budget adds to it)."),
-      .value("prompt-template", "TEXT", "The user prompt; {instruction} stands for the instruction (default: the model's own)."),
+      .value("max-tokens", "N", "Most answer tokens (default: the prompt's own, else 48; a thinking budget adds to it)."),
+    ] + groundingOptionSpecs + [
       minScoreOption,
       displayOption,
     ],
@@ -36,14 +42,17 @@ extension Commands {
     run: { args in
       let instruction = args.positionals[0]
       let thinking = try thinkingMode(args)
-      let maxTokens = try args.int("max-tokens", range: 1...100_000) ?? 48
+      let givenMaxTokens = try args.int("max-tokens", range: 1...100_000)
+      let options = try groundingOptions(args)
       let (image, origin) = try screenshot(args)
       let clock = ContinuousClock()
       let t0 = clock.now
       let model = try loadModel(args)
       let loadSeconds = (clock.now - t0).seconds
-      var grounder = try Grounder(model: model, promptTemplate: args.string("prompt-template"))
+      var grounder = try Grounder(model: model, options: options)
+      logSetup(grounder.setup)
       try applyMinimumScore(args, to: &grounder)
+      let maxTokens = givenMaxTokens ?? grounder.setup.template.maxTokens ?? 48
       let r = try grounder.ground(image: image, instruction: instruction, origin: origin,
                                   thinking: thinking, maxTokens: maxTokens)
       if let out = args.string("annotate") {
@@ -53,7 +62,7 @@ extension Commands {
       timings["load"] = loadSeconds
       if args.json {
         let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
-        try Output.json([
+        try Output.json(setupJSON(grounder.setup).merging([
           "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
           "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
           "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
@@ -61,7 +70,7 @@ extension Commands {
           "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
           "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
           "model": model.path,
-        ])
+        ]) { _, new in new })
       } else {
         if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
         if r.method == .pointer {

@@ -1,6 +1,7 @@
 import Agent
 import Engine
 import Foundation
+import Grounding
 import Imaging
 import ScreenCapture
 import Synchronization
@@ -20,9 +21,13 @@ extension Commands {
       the point; the run ends with the episode id and the path of its HTML trace. Exit status 0
       when the episode succeeded, 1 otherwise, 4 when the episode store cannot be written (disk
       full, read-only).
+
+      The --model folder is recognised as a known model ('gui-agent models') for its coordinate
+      convention and grounding prompt; --model-name, --convention and --prompt-template override
+      that (a VLM that plans gets the agent's own prompt; the convention still applies).
       """,
     options: [
-      .value("model", "DIR", "The vision-language model (bluelm_vl checkpoint directory; default: the embedded bluelm-vl-nano)."),
+      .value("model", "DIR", "The vision-language model (a checkpoint folder, docs/models.md; default: the embedded bluelm-vl-nano)."),
       .value("planner", "MODEL", "A text planner model (directory or .gguf); --model then grounds."),
       .value("plan", "FILE", "A scripted plan (JSON)."),
       .value("think-budget", "N", "Reasoning tokens per step for a model planner (default 256; 0: no thinking)."),
@@ -41,6 +46,7 @@ extension Commands {
       .value("history", "K", "Earlier steps shown to the planner (default 5)."),
       .value("trace-out", "FILE", "Where to write the HTML trace (default: traces/ next to the store)."),
       .value("threads", "N", "Compute threads (default: all cores)."),
+    ] + groundingOptionSpecs + [
       storeOption, displayOption,
     ],
     positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".")],
@@ -49,6 +55,7 @@ extension Commands {
       let settings = try agentSettings(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
       let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
+      let grounding = try groundingOptions(args)
       // Without a plan the VLM is needed: --model, else the embedded default. A plan uses one
       // only to ground its element descriptions: --model, else the default when it exists.
       let vlmPath = plan == nil ? try DefaultModel.resolve(args.string("model")) : (args.string("model") ?? DefaultModel.path())
@@ -56,8 +63,12 @@ extension Commands {
       let plannerModel = plan == nil ? try args.string("planner").map { try ModelLoader.load(path: $0, threads: threads) } : nil
       let store = try EpisodeStore(path: storeURL(args))
       let display = try X11Display(display: args.string("display"))
+      if let vlm, vlm.vision != nil {
+        logSetup(try GroundingSetup.choose(folder: vlm.path, family: vlm.family, checkpointTemplate: vlm.promptTemplate,
+                                           options: grounding))
+      }
       var configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
-                                                      planner: plannerModel, settings: settings)
+                                                      planner: plannerModel, settings: settings, grounding: grounding)
       if args.flag("confirm") { configuration.confirm = askBeforeAction }
       let json = args.json
       if !json { configuration.onStep = printStep }

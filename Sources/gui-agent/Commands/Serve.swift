@@ -1,6 +1,7 @@
 import Agent
 import Engine
 import Foundation
+import Grounding
 import Service
 
 /// `gui-agent serve`: the HTTP service (grounding, OpenAI-compatible chat, episodes, viewer).
@@ -19,6 +20,10 @@ extension Commands {
       or SIGTERM: answer new connections 503, finish the work in flight, stop a running episode,
       close the store, exit 0. With --port 0 the kernel picks
       the port; the first line on standard output names it.
+
+      /v1/ground reads answers in the model's coordinate convention with its prompt: the folder is
+      recognised as a known model ('gui-agent models'); --model-name, when it names one, and
+      --convention and --prompt-template override that.
       """,
     options: modelOptions + [
       .value("host", "ADDR", "Address to listen on (default 127.0.0.1)."),
@@ -26,7 +31,8 @@ extension Commands {
       .value("token", "TOKEN", "Bearer token (default: $GUI_AGENT_TOKEN); required off loopback."),
       .value("queue", "N", "Model requests that may wait behind the running one (default 8)."),
       .value("max-body", "MB", "Largest request body in MB (default 32)."),
-      .value("model-name", "NAME", "The model's id in /v1/models (default: the model folder's name)."),
+      .value("model-name", "NAME", "The model's id in /v1/models (default: the model folder's name); when it names a known model ('gui-agent models'), grounding uses that model's convention and prompt."),
+      conventionOption, promptTemplateOption,
       .value("max-connections", "N", "Connections at once; one more is answered 503 at once (default 256)."),
       .value("idle-timeout", "S", "Close a connection silent both ways for S seconds (default 120)."),
       .value("request-timeout", "S", "Close a connection whose request has not arrived whole within S seconds, plus 1 s per 64 KiB of body (default 60)."),
@@ -45,8 +51,15 @@ extension Commands {
       config.connectionLimits.idleTimeoutSeconds = try args.int("idle-timeout", range: 1...86_400) ?? config.connectionLimits.idleTimeoutSeconds
       config.connectionLimits.requestReadSeconds = try args.int("request-timeout", range: 1...86_400) ?? config.connectionLimits.requestReadSeconds
       _ = try config.listenAddress()  // refuse a bad address before loading the model
+      config.grounding = try groundingOptions(args, readModelName: false)
+      // The served id names a known model or is only a name.
+      config.grounding.modelName = args.string("model-name").flatMap { KnownModels.named($0) == nil ? nil : $0 }
       let model = try loadModel(args)
       config.modelName = args.string("model-name") ?? URL(fileURLWithPath: model.path).lastPathComponent
+      if model.vision != nil {
+        logSetup(try GroundingSetup.choose(folder: model.path, family: model.family, checkpointTemplate: model.promptTemplate,
+                                           options: config.grounding))
+      }
       let store = args.flag("no-episodes") ? nil : try EpisodeStore(path: storeURL(args))
       // SIGINT/SIGTERM are blocked in every thread (threads inherit the mask) and taken here.
       var signals = sigset_t()
@@ -56,7 +69,8 @@ extension Commands {
       pthread_sigmask(SIG_BLOCK, &signals, nil)
       signal(SIGPIPE, SIG_IGN)
       let running = try GUIAgentService(model: model, configuration: config, store: store,
-                                        launcher: AgentLoopLauncher.factory(model: model, display: config.display))
+                                        launcher: AgentLoopLauncher.factory(model: model, display: config.display,
+                                                                            grounding: config.grounding))
       try running.start()
       let url = "http://\(config.host.contains(":") ? "[\(config.host)]" : config.host):\(running.port)/"
       if args.json {

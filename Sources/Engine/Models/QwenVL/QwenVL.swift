@@ -16,6 +16,8 @@ public struct QwenVLModel: VisionLanguageModel {
   public let config: QwenVLConfig
   let vision: QwenVisionTower
   let language: DecoderLM
+  /// GUI-Actor's pointer head, when the checkpoint has one.
+  let pointerHead: PointerHead?
   public let threads: Int
   public let weightFiles: [WeightFileRecord]
 
@@ -32,6 +34,7 @@ public struct QwenVLModel: VisionLanguageModel {
                              storage: storage,
                              mropeAxes: RotaryEmbedding.mropeAxes(section: config.mropeSection,
                                                                   interleaved: config.family == .qwen3VL))
+    pointerHead = try PointerHead.load(weights, width: config.text.hiddenSize, ids: config.pointerTokenIds)
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
@@ -173,5 +176,43 @@ public struct QwenVLModel: VisionLanguageModel {
                                positions: .axes(positions), deepstack: deepstack, threads: threads)
     cache.ropeDelta = delta
     return out
+  }
+}
+
+// MARK: - GUI-Actor's pointing pass
+
+extension QwenVLModel: PointingModel {
+  public var pointerTokenIds: PointerTokenIds? { pointerHead == nil ? nil : config.pointerTokenIds }
+
+  /// As GUI-Actor's inference: one prefill to the final normed hidden state at `<|pointer_pad|>`
+  /// (positions from the images' grids), the head over the image tokens' input embeddings.
+  public func pointerScores(tokens: [Int], imageEmbeddings: [Float], imageGrids: [ImageGrid], imagePadId: Int,
+                            keyRows: Range<Int>) throws(EngineError) -> PointerScores {
+    guard let head = pointerHead, let ids = config.pointerTokenIds else {
+      throw .invalidArgument("this checkpoint has no pointer head (multi_patch_pointer_head.*)")
+    }
+    guard imageFeatureWidth == hiddenSize else {
+      throw .invalidArgument("the pointer head is implemented for checkpoints without DeepStack features")
+    }
+    let d = hiddenSize
+    guard imageEmbeddings.count % d == 0 else {
+      throw .invalidArgument("\(imageEmbeddings.count) image embedding values are not rows of width \(d)")
+    }
+    let padRow = try PointerHead.padRow(tokens, ids: ids, keyRows: keyRows, imageRows: imageEmbeddings.count / d)
+    try WeightFileRecord.checkUnchanged(weightFiles)
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let (positions, _) = try ropePositions(tokens: tokens, imagePadId: imagePadId, grids: imageGrids,
+                                           after: makeCache(capacity: 1))
+    let x = try language.inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
+    var cache = makeCache(capacity: tokens.count)
+    let hidden = language.normedHidden(x, rows: tokens.count, row: padRow, cache: &cache,
+                                       positions: .axes(positions), threads: threads)
+    let t1 = clock.now
+    let rows = Array(imageEmbeddings[(keyRows.lowerBound * d)..<(keyRows.upperBound * d)])
+    let (logits, scores) = head.scores(imageRows: rows, count: keyRows.count, hidden: hidden, threads: threads)
+    let t2 = clock.now
+    return PointerScores(logits: logits, scores: scores, prefillSeconds: (t1 - t0).seconds,
+                         headSeconds: (t2 - t1).seconds)
   }
 }

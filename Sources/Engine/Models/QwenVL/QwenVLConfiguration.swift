@@ -67,6 +67,9 @@ public struct QwenVLConfig: Sendable, Equatable {
   public var visionEndTokenId: Int
   /// `eos_token_id` of config.json (one id or a list), empty when absent.
   public var eosTokenIds: [Int]
+  /// GUI-Actor checkpoints: `pointer_start_token_id`, `pointer_pad_token_id`,
+  /// `pointer_end_token_id` (a pointer head `multi_patch_pointer_head.*` goes with them).
+  public var pointerTokenIds: PointerTokenIds? = nil
 
   /// Reads config.json's bytes.
   public static func decode(_ data: Data) throws(EngineError) -> QwenVLConfig {
@@ -103,8 +106,16 @@ public struct QwenVLConfig: Sendable, Equatable {
       visionStartTokenId: try top.optionalInt("vision_start_token_id") ?? 151652,
       visionEndTokenId: try top.optionalInt("vision_end_token_id") ?? 151653,
       eosTokenIds: eos)
-    try config.validate()
-    return config
+    let pointer = [try top.optionalInt("pointer_start_token_id"), try top.optionalInt("pointer_pad_token_id"),
+                   try top.optionalInt("pointer_end_token_id")]
+    var withPointer = config
+    if pointer.allSatisfy({ $0 != nil }), let start = pointer[0], let pad = pointer[1], let end = pointer[2] {
+      withPointer.pointerTokenIds = PointerTokenIds(start: start, pad: pad, end: end)
+    } else if pointer.contains(where: { $0 != nil }) {
+      throw .badConfig("config.json names some but not all of pointer_start_token_id, pointer_pad_token_id, pointer_end_token_id")
+    }
+    try withPointer.validate()
+    return withPointer
   }
 
   static func vision(_ v: JSONFields, family: QwenVisionVariant) throws(EngineError) -> QwenVisionConfig {
