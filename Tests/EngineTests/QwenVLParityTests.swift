@@ -172,3 +172,33 @@ func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float {
     #expect(throws: EngineError.self) { try resize.targetSize(height: 0, width: 30) }
   }
 }
+
+/// The layout transformers 4.x wrote (and most published Qwen2-VL / Qwen2.5-VL folders carry): the
+/// text model's fields at the top level, `rope_theta` and `rope_scaling: {type: mrope, ...}`.
+@Suite struct QwenVLFlatConfigTests {
+  @Test func theFlatLayoutLoadsTheSameModel() throws {
+    let f = try QwenVLFixture("qwen2_5_vl")
+    let nested = try JSONSerialization.jsonObject(with: Data(contentsOf: f.checkpoint.appendingPathComponent("config.json"))) as? [String: Any] ?? [:]
+    var flat = nested
+    var text = try #require(nested["text_config"] as? [String: Any])
+    let rope = try #require(text.removeValue(forKey: "rope_parameters") as? [String: Any])
+    flat.removeValue(forKey: "text_config")
+    for (k, v) in text where k != "model_type" && flat[k] == nil { flat[k] = v }
+    flat["rope_theta"] = rope["rope_theta"]
+    flat["rope_scaling"] = ["type": "mrope", "mrope_section": rope["mrope_section"] as Any]
+    var vision = try #require(nested["vision_config"] as? [String: Any])
+    vision.removeValue(forKey: "rope_parameters")
+    flat["vision_config"] = vision
+    let a = try QwenVLConfig.decode(Data(contentsOf: f.checkpoint.appendingPathComponent("config.json")))
+    let b = try QwenVLConfig.decode(JSONSerialization.data(withJSONObject: flat))
+    #expect(a == b)
+    // A field of the wrong type is named.
+    flat["num_hidden_layers"] = "two"
+    do {
+      _ = try QwenVLConfig.decode(JSONSerialization.data(withJSONObject: flat))
+      Issue.record("a string num_hidden_layers was accepted")
+    } catch {
+      #expect(error.localizedDescription.contains("num_hidden_layers"), "\(error.localizedDescription)")
+    }
+  }
+}

@@ -24,7 +24,51 @@ extension FuzzTarget {
       // The preprocessing settings alone, as the `anyres` object is written.
       if let anyres = attempt("anyres alone", { try JSONDecoder().decode(AnyResConfig.self, from: data) }) { plan(anyres) }
     },
+    FuzzTarget("qwen-config", "Qwen-VL config.json and preprocessor_config.json: QwenVLConfig.decode, the family built on the tiny Qwen2.5-VL and Qwen3-VL folders' tensors, SmartResize.decode, smart_resize and M-RoPE positions",
+               maxLength: 8 << 10, dictionary: "json", prepare: { _ = tinyQwenWeights }) { data in
+      if let config = attempt("qwen config", { try QwenVLConfig.decode(data) }) {
+        for (type, weights) in tinyQwenWeights where type == config.family.rawValue {
+          if let model = attempt("qwen model", { try QwenVLModel(config: config, weights: weights, threads: 1) }) {
+            let m = config.vision.mergeSize
+            let grid = ImageGrid(t: 1, h: 2 * m, w: 3 * m)
+            let tokens = [1] + Array(repeating: config.imageTokenId, count: grid.tokenCount(merge: m)) + [2]
+            _ = attempt("positions", { try model.ropePositions(tokens: tokens, imagePadId: config.imageTokenId, grids: [grid],
+                                                               after: model.makeCache(capacity: 1)) })
+          }
+        }
+        // The same bytes as a preprocessor_config.json for this vision tower.
+        if let resize = attempt("preprocessor", { try SmartResize.decode(data, vision: config.vision) }) { shapes(resize) }
+      }
+      if let resize = attempt("preprocessor (defaults)", { try SmartResize.decode(data, vision: defaultQwenVision) }) { shapes(resize) }
+    },
   ]
+
+  /// smart_resize and the patch cut for a few image shapes, the extreme aspect ratios included.
+  static func shapes(_ resize: SmartResize) {
+    for (w, h) in [(1, 1), (13, 7), (1920, 1080), (1080, 2400), (7680, 4320), (300, 1), (1, 201)] {
+      guard let size = attempt("smart_resize \(w)x\(h)", { try resize.targetSize(height: h, width: w) }) else { continue }
+      if size.width * size.height <= 1 << 16 {
+        _ = attempt("patches", { try resize.patches(rgb: [UInt8](repeating: 128, count: size.width * size.height * 3),
+                                                   height: size.height, width: size.width) })
+      }
+    }
+  }
+
+  /// The vision settings the tests' tiny Qwen2-VL folder has, for preprocessor files read alone.
+  static let defaultQwenVision: QwenVisionConfig = {
+    let url = repositoryRoot.appendingPathComponent("Tests/EngineTests/Fixtures/qwen-vl/qwen2_vl/config.json")
+    do { return try QwenVLConfig.decode(Data(contentsOf: url)).vision } catch {
+      fatalError("fuzz harness: cannot read \(url.path): \(error)")
+    }
+  }()
+
+  /// The tensors of the tests' tiny Qwen2-VL, Qwen2.5-VL (bf16 shards) and Qwen3-VL folders, by model_type.
+  static let tinyQwenWeights: [(String, SafetensorsCheckpoint)] = ["qwen2_vl", "qwen2_5_vl", "qwen3_vl"].map { type in
+    let folder = repositoryRoot.appendingPathComponent("Tests/EngineTests/Fixtures/qwen-vl/\(type)")
+    do { return (type, try SafetensorsCheckpoint(directory: folder)) } catch {
+      fatalError("fuzz harness: cannot open the tiny checkpoint in \(folder.path): \(error)")
+    }
+  }
 
   /// The tensors of the tests' tiny random checkpoint (Tests/GroundingTests/Fixtures/tiny-bluelm).
   static let tinyWeights: SafetensorsCheckpoint = {

@@ -125,6 +125,9 @@ public struct QwenVLConfig: Sendable, Equatable {
     case .qwen2VL:
       width = try v.optionalInt("embed_dim") ?? 1280
       let ratio = try v.optionalDouble("mlp_ratio") ?? 4
+      guard ratio > 0, ratio <= 64, width > 0, width <= maxDimension else {
+        throw .badConfig("vision_config: embed_dim \(width) and mlp_ratio \(ratio) must be positive and at most \(maxDimension) and 64")
+      }
       inner = Int(Double(width) * ratio)
       out = try v.int("hidden_size")
     case .qwen2_5VL, .qwen3VL:
@@ -153,22 +156,37 @@ public struct QwenVLConfig: Sendable, Equatable {
       deepstackBlocks: try f.intArray("deepstack_visual_indexes") ?? [])
   }
 
+  /// The largest size any one dimension may have (products are bounded too).
+  static let maxDimension = 1 << 20
+
   /// Checks the sizes that the model's arithmetic relies on.
   public func validate() throws(EngineError) {
     let t = text, v = vision
     for (name, value) in [("hidden_size", t.hiddenSize), ("num_hidden_layers", t.numHiddenLayers),
                           ("num_attention_heads", t.numAttentionHeads), ("num_key_value_heads", t.numKeyValueHeads),
-                          ("vocab_size", t.vocabSize), ("intermediate_size", t.intermediateSize),
+                          ("head_dim", t.headDim), ("vocab_size", t.vocabSize), ("intermediate_size", t.intermediateSize),
+                          ("max_position_embeddings", t.maxPositionEmbeddings),
                           ("vision_config.depth", v.depth), ("vision_config.heads", v.heads),
                           ("vision_config.patch_size", v.patchSize), ("vision_config.spatial_merge_size", v.mergeSize),
-                          ("vision_config.temporal_patch_size", v.temporalPatchSize), ("vision_config width", v.width)]
-    where value <= 0 || value > 1 << 24 {
-      throw .badConfig("\(name) is \(value), expected a positive size")
+                          ("vision_config.temporal_patch_size", v.temporalPatchSize), ("vision_config width", v.width),
+                          ("vision_config.intermediate_size", v.intermediateSize), ("vision_config output width", v.outputSize),
+                          ("vision_config.in_channels", v.channels), ("vision_config.window_size", v.windowSize),
+                          ("vision_config.num_position_embeddings", v.positionEmbeddings)]
+    where value <= 0 || value > Self.maxDimension {
+      throw .badConfig("\(name) is \(value), expected a positive size of at most \(Self.maxDimension)")
+    }
+    // Products the loader forms: heads x head_dim, the patch's values, the merged width.
+    for (name, a, b) in [("num_attention_heads x head_dim", t.numAttentionHeads, t.headDim),
+                         ("num_key_value_heads x head_dim", t.numKeyValueHeads, t.headDim),
+                         ("vocab_size x hidden_size", t.vocabSize, t.hiddenSize),
+                         ("patch values", v.channels * v.temporalPatchSize, v.patchSize * v.patchSize),
+                         ("merged width", v.mergeSize * v.mergeSize, v.width)] where a * b > 1 << 34 {
+      throw .badConfig("\(name) = \(a) x \(b) is too large")
     }
     guard t.numAttentionHeads % t.numKeyValueHeads == 0 else {
       throw .badConfig("num_attention_heads \(t.numAttentionHeads) is not a multiple of num_key_value_heads \(t.numKeyValueHeads)")
     }
-    guard t.headDim % 2 == 0, mropeSection.count == 3, mropeSection.allSatisfy({ $0 >= 0 }),
+    guard t.headDim % 2 == 0, mropeSection.count == 3, mropeSection.allSatisfy({ $0 >= 0 && $0 <= t.headDim }),
           mropeSection.reduce(0, +) == t.headDim / 2 else {
       throw .badConfig("mrope_section \(mropeSection) must be three sizes summing to head_dim / 2 = \(t.headDim / 2)")
     }

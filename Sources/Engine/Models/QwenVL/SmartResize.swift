@@ -70,8 +70,8 @@ public struct SmartResize: Sendable, Equatable {
   }
 
   public func validate() throws(EngineError) {
-    guard patchSize > 0, mergeSize > 0, temporalPatchSize > 0, patchSize * mergeSize <= 4096 else {
-      throw .badConfig("preprocessor_config.json: patch \(patchSize), merge \(mergeSize), temporal \(temporalPatchSize) must be positive")
+    guard (1...1024).contains(patchSize), (1...16).contains(mergeSize), (1...16).contains(temporalPatchSize) else {
+      throw .badConfig("preprocessor_config.json: patch \(patchSize), merge \(mergeSize), temporal \(temporalPatchSize) must be positive (at most 1024, 16, 16)")
     }
     guard minPixels > 0, maxPixels >= minPixels, maxPixels <= 1 << 28 else {
       throw .badConfig("preprocessor_config.json: min_pixels \(minPixels) and max_pixels \(maxPixels) must satisfy 0 < min <= max <= 2^28")
