@@ -202,3 +202,34 @@ func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
   }
 }
+
+/// The vision MLPs take any activation a config names: SiLU in the two-layer MLP, and a GELU in
+/// the gated one, against the formulas in double.
+@Suite struct VisionMLPActivationTests {
+  static func linear(_ out: Int, _ inF: Int, seed: Int) throws -> Linear {
+    let w = (0..<(out * inF)).map { Float(sin(Double($0 * 7 + seed))) * 0.5 }
+    return Linear(weight: try Tensor(shape: [out, inF], data: w), bias: (0..<out).map { Float($0 + seed) * 0.01 })
+  }
+  static func product(_ l: Linear, _ x: [Double]) -> [Double] {
+    guard case let .dense(w) = l.weight else { return [] }
+    return (0..<l.outFeatures).map { o in
+      (0..<l.inFeatures).reduce(Double(l.bias?[o] ?? 0)) { $0 + Double(w.data[o * l.inFeatures + $1]) * x[$1] }
+    }
+  }
+
+  @Test func siluInTheTwoLayerMLPAndGELUInTheGatedOne() throws {
+    let x: [Float] = (0..<8).map { Float($0) * 0.37 - 1.2 }
+    let xd = x.map(Double.init)
+    let silu = { (v: Double) in v / (1 + exp(-v)) }
+    let gelu = { (v: Double) in 0.5 * v * (1 + erf(v / 2.0.squareRoot())) }
+    let fc1 = try Self.linear(16, 8, seed: 1), fc2 = try Self.linear(8, 16, seed: 2)
+    let plain = GELUMLP(fc1: fc1, fc2: fc2, activation: .silu)(x, rows: 1, threads: 1)
+    let plainRef = Self.product(fc2, Self.product(fc1, xd).map(silu))
+    #expect(zip(plain, plainRef).allSatisfy { abs(Double($0) - $1) < 1e-4 }, "\(plain) vs \(plainRef)")
+    let gate = try Self.linear(16, 8, seed: 3), up = try Self.linear(16, 8, seed: 4), down = try Self.linear(8, 16, seed: 5)
+    let gated = SwiGLUMLP(gate: gate, up: up, down: down, activation: .erf)(x, rows: 1, threads: 1)
+    let inner = zip(Self.product(gate, xd).map(gelu), Self.product(up, xd)).map { $0 * $1 }
+    let gatedRef = Self.product(down, inner)
+    #expect(zip(gated, gatedRef).allSatisfy { abs(Double($0) - $1) < 1e-4 }, "\(gated) vs \(gatedRef)")
+  }
+}

@@ -102,6 +102,23 @@ enum Vec {
     while i < n { let v = x[i]; x[i] = v / (1 + Foundation.exp(-1.702 * v)); i += 1 }
   }
 
+  /// SiLU in place: x / (1 + e^{-x}).
+  static func silu(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+      let v = load16(x + i)
+      store16(v / (1 + exp16(-v)), x + i); i += 16
+    }
+    while i < n { let v = x[i]; x[i] = v / (1 + Foundation.exp(-v)); i += 1 }
+  }
+
+  /// x *= y over `n`.
+  static func multiply(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n { store16(load16(x + i) * load16(y + i), x + i); i += 16 }
+    while i < n { x[i] *= y[i]; i += 1 }
+  }
+
   /// gate = silu(gate) * up, SwiGLU's element-wise part: silu(g) = g / (1 + e^{-g}).
   static func siluMul(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
     var i = 0

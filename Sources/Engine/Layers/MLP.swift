@@ -1,9 +1,21 @@
 // MARK: - Two-layer GELU MLP
 
-/// fc2(gelu(fc1(x))): SigLIP's MLP (tanh GELU), the adapter's linear_1 / linear_2 (exact GELU),
-/// Qwen2-VL's vision MLP (QuickGELU).
+/// fc2(act(fc1(x))): SigLIP's MLP (tanh GELU), the adapter's linear_1 / linear_2 (exact GELU),
+/// Qwen2-VL's vision MLP (QuickGELU), or any of them with SiLU.
 struct GELUMLP: Sendable {
-  enum Activation: Sendable { case tanh, erf, quick }
+  enum Activation: Sendable {
+    case tanh, erf, quick, silu
+
+    /// In place over n values.
+    func apply(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+      switch self {
+      case .tanh: Vec.geluTanh(p, n)
+      case .erf: Vec.geluErf(p, n)
+      case .quick: Vec.quickGELU(p, n)
+      case .silu: Vec.silu(p, n)
+      }
+    }
+  }
   let fc1: Linear  // (inner, d)
   let fc2: Linear  // (d_out, inner)
   let activation: Activation
@@ -15,12 +27,7 @@ struct GELUMLP: Sendable {
     h.withUnsafeMutableBufferPointer { hp in
       guard let hb = hp.baseAddress else { return }
       Parallel.ranges(rows, threads: threads, minimumPerRange: 16) { range in
-        let p = hb + range.lowerBound * inner, count = range.count * inner
-        switch activation {
-        case .tanh: Vec.geluTanh(p, count)
-        case .erf: Vec.geluErf(p, count)
-        case .quick: Vec.quickGELU(p, count)
-        }
+        activation.apply(hb + range.lowerBound * inner, range.count * inner)
       }
     }
     return fc2(h, rows: rows, threads: threads)
@@ -29,11 +36,13 @@ struct GELUMLP: Sendable {
 
 // MARK: - SwiGLU MLP
 
-/// down(silu(gate(x)) * up(x)): Llama / Qwen2 MLP, no biases.
+/// down(silu(gate(x)) * up(x)): Llama / Qwen2 MLP (no biases), Qwen2.5-VL's vision MLP (biases;
+/// another activation when its config names one).
 struct SwiGLUMLP: Sendable {
   let gate: Linear  // (inner, d)
   let up: Linear    // (inner, d)
   let down: Linear  // (d, inner)
+  var activation: GELUMLP.Activation = .silu
 
   /// x (rows, d) -> (rows, d).
   func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
@@ -42,7 +51,12 @@ struct SwiGLUMLP: Sendable {
     g.withUnsafeMutableBufferPointer { gp in
       u.withUnsafeBufferPointer { up in
         guard let gb = gp.baseAddress, let ub = up.baseAddress else { return }
-        Vec.siluMul(gb, ub, gp.count)
+        if activation == .silu {
+          Vec.siluMul(gb, ub, gp.count)
+        } else {
+          activation.apply(gb, gp.count)
+          Vec.multiply(gb, ub, gp.count)
+        }
       }
     }
     return down(g, rows: rows, threads: threads)

@@ -37,26 +37,24 @@ enum QwenVisionMLP: Sendable {
 
   init(_ source: any WeightSource, _ prefix: String, config v: QwenVisionConfig, storage: WeightStorage) throws(EngineError) {
     let d = v.width, inner = v.intermediateSize
+    let act: GELUMLP.Activation
+    switch v.activation {
+    case .quickGELU: act = .quick
+    case .gelu: act = .erf
+    case .geluTanh: act = .tanh
+    case .silu: act = .silu
+    }
     switch v.variant {
     case .qwen2VL, .qwen3VL:
-      let act: GELUMLP.Activation
-      switch v.activation {
-      case .quickGELU: act = .quick
-      case .gelu: act = .erf
-      case .geluTanh: act = .tanh
-      case .silu: throw .badConfig("vision_config.hidden_act silu is not implemented for the two-layer vision MLP")
-      }
       let (one, two) = v.variant == .qwen3VL ? (".linear_fc1", ".linear_fc2") : (".fc1", ".fc2")
       self = .plain(GELUMLP(fc1: try Linear(source, prefix + one, in: d, out: inner, bias: true, storage: storage),
                             fc2: try Linear(source, prefix + two, in: inner, out: d, bias: true, storage: storage),
                             activation: act))
     case .qwen2_5VL:
-      guard v.activation == .silu else {
-        throw .badConfig("vision_config.hidden_act \(v.activation.rawValue): the gated vision MLP is implemented with silu only")
-      }
       self = .gated(SwiGLUMLP(gate: try Linear(source, prefix + ".gate_proj", in: d, out: inner, bias: true, storage: storage),
                               up: try Linear(source, prefix + ".up_proj", in: d, out: inner, bias: true, storage: storage),
-                              down: try Linear(source, prefix + ".down_proj", in: inner, out: d, bias: true, storage: storage)))
+                              down: try Linear(source, prefix + ".down_proj", in: inner, out: d, bias: true, storage: storage),
+                              activation: act))
     }
   }
 
