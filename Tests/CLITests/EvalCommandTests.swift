@@ -153,3 +153,42 @@ import Testing
     #expect(r.status == 1 && r.stderr.contains("annotation file /nonexistent/a.json"))
   }
 }
+
+/// `eval screenspot` on Qwen-VL folders: the known model's setup is reported, and each sample's
+/// point is what `ground` answers on that screenshot and instruction (the tiny GUI-Actor head on
+/// Qwen2-VL always points, so the points are compared, not only the shape of the run).
+@Suite struct QwenVLEvalCommandTests {
+  static let qwen = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../EngineTests/Fixtures/qwen-vl").standardized
+
+  @Test(arguments: [("gui_actor_qwen2_vl", "gui-actor"), ("qwen2_5_vl", "qwen2.5-vl")])
+  func evalPointsAreGroundPoints(folder: String, known: String) throws {
+    let model = Self.qwen.appendingPathComponent(folder).path
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("evalqwen-\(UUID().uuidString).jsonl")
+    defer { try? FileManager.default.removeItem(at: out) }
+    let r = try CLI.run(["eval", "screenspot", "--data", EvalCommandTests.mini.appendingPathComponent("screenspot_mini.json").path,
+                         "--images", EvalCommandTests.mini.path, "--model", model, "--limit", "2", "--max-tokens", "8",
+                         "--threads", "1", "--out", out.path, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let report = try r.json()
+    #expect(report["n"] as? Int == 2)
+    #expect(report["known_model"] as? String == known, "\(report)")
+    let samples = try #require(try JSONSerialization.jsonObject(
+      with: Data(contentsOf: EvalCommandTests.mini.appendingPathComponent("screenspot_mini.json"))) as? [[String: Any]])
+    let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+    #expect(lines.count == 2)
+    for (line, sample) in zip(lines, samples) {
+      let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      let image = EvalCommandTests.mini.appendingPathComponent(try #require(sample["img_filename"] as? String)).path
+      let ground = try CLI.run(["ground", "--model", model, "--image", image, try #require(sample["instruction"] as? String),
+                                "--max-tokens", "8", "--threads", "1", "--json"])
+      #expect(ground.status == 0, "\(ground.stderr)")
+      let g = try ground.json()
+      // A pointer-head run has no text answer: null in the record, "" from ground.
+      #expect(record["answer"] as? String ?? "" == g["answer"] as? String)
+      #expect((record["x"] as? NSNumber)?.doubleValue == (g["x"] as? NSNumber)?.doubleValue)
+      #expect((record["y"] as? NSNumber)?.doubleValue == (g["y"] as? NSNumber)?.doubleValue)
+      if folder.hasPrefix("gui_actor") { #expect(record["x"] is NSNumber, "the pointer head always points") }
+    }
+  }
+}

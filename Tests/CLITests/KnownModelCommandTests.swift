@@ -87,7 +87,7 @@ import Testing
     #expect(byId["ui-tars-1.5"]?["convention"] as? String == "resized-pixels")
     #expect(byId["showui"]?["convention"] as? String == "unit")
     #expect(byId["se-gui"]?["prompt_template"] is NSNull)
-    #expect((byId["gta1"]?["system"] as? String ?? "").contains("{width}"))
+    #expect((byId["gta1"]?["system"] as? String)?.contains("{width}") == true)
     let text = try CLI.run(["models"])
     #expect(text.status == 0 && text.stdout.contains("ui-venus-ground") && text.stdout.contains("ui-tars-1.5-grounding"))
     let help = try CLI.run(["ground", "--help"])

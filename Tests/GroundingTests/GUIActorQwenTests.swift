@@ -4,9 +4,9 @@ import Imaging
 import Testing
 @testable import Grounding
 
-// GUI-Actor's pointer head on a Qwen2.5-VL folder, against GUI-Actor's published head and point
-// rule (scripts/fixtures/make_gui_actor_fixtures.py; fixtures in
-// Tests/EngineTests/Fixtures/qwen-vl/gui_actor_qwen2_5_vl*): the prompt GUI-Actor's inference
+// GUI-Actor's pointer head on Qwen2-VL and Qwen2.5-VL folders, against GUI-Actor's published head
+// and point rule (scripts/fixtures/make_gui_actor_fixtures.py; fixtures in
+// Tests/EngineTests/Fixtures/qwen-vl/gui_actor_qwen2_vl* and gui_actor_qwen2_5_vl*): the prompt GUI-Actor's inference
 // builds, the head's scores over the image tokens, and the point.
 
 private struct GUIActorManifest: Decodable {
@@ -31,10 +31,11 @@ private struct GUIActorManifest: Decodable {
     }
   }
 
-  @Test func scoresAndPointMatchGUIActor() throws {
-    let refs = Self.root.appendingPathComponent("gui_actor_qwen2_5_vl-ref")
+  @Test(arguments: ["gui_actor_qwen2_vl", "gui_actor_qwen2_5_vl"])
+  func scoresAndPointMatchGUIActor(folder: String) throws {
+    let refs = Self.root.appendingPathComponent(folder + "-ref")
     let manifest = try JSONDecoder().decode(GUIActorManifest.self, from: Data(contentsOf: refs.appendingPathComponent("manifest.json")))
-    let model = try ModelLoader.load(path: Self.root.appendingPathComponent("gui_actor_qwen2_5_vl").path, threads: 2)
+    let model = try ModelLoader.load(path: Self.root.appendingPathComponent(folder).path, threads: 2)
     let grounder = try Grounder(model: model)
     #expect(grounder.method == .pointer)
     for c in manifest.cases {
@@ -44,10 +45,10 @@ private struct GUIActorManifest: Decodable {
       #expect(Array(c.input_ids.prefix(pass.prepared.ids.count)) == pass.prepared.ids, "\(c.name): prompt ids")
       #expect(pass.canvas.rows == c.n_height && pass.canvas.cols == c.n_width)
       let reference = try floats(c.pointer_scores, refs)
-      let worst = zip(pass.scores.scores, reference).map { abs($0 - $1) }.max() ?? .infinity
-      #expect(pass.scores.scores.count == reference.count && worst < 1e-4, "\(c.name): scores off by \(worst)")
+      let worst = maxAbsDifference(pass.scores.scores, reference)
+      #expect(worst < 1e-4, "\(c.name): scores off by \(worst)")
       let logits = try floats(c.pointer_logits, refs)
-      let logitWorst = zip(pass.scores.logits, logits).map { abs($0 - $1) }.max() ?? .infinity
+      let logitWorst = maxAbsDifference(pass.scores.logits, logits)
       #expect(logitWorst < 1e-3 * max(1, logits.map(abs).max() ?? 1), "\(c.name): logits off by \(logitWorst)")
       // The point: GUI-Actor's best region centre (fractions of the image) in original pixels.
       let result = try grounder.ground(image: image, instruction: c.instruction)

@@ -22,9 +22,9 @@ import TestSupport
     let port: Int
     private let errors = Pipe()
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], model: String = Fixtures.tinyPath) throws {
       process.executableURL = try ServeCommandTests.binary
-      process.arguments = ["serve", "--model", Fixtures.tinyPath, "--port", "0", "--json", "--threads", "1"] + arguments
+      process.arguments = ["serve", "--model", model, "--port", "0", "--json", "--threads", "1"] + arguments
       let out = Pipe()
       process.standardOutput = out
       process.standardError = errors
