@@ -4,7 +4,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-training bench fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-training bench bench-qwen-vl fuzz fuzz-smoke clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test-training  the training pipeline's checks: data, geometry, decoder against transformers, PyTorch against Swift"
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
+	@echo "make bench-qwen-vl  Qwen2.5-VL-3B / Qwen3-VL-2B widths (random weights, depth cut): TTFT on a 1920x1080 screenshot beside transformers"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
 	@echo "make fuzz-smoke  replay each fuzz target's seeds and regression inputs once (CI: they keep building and pass)"
 
@@ -50,6 +51,23 @@ bench: build
 	python3 scripts/fixtures/make_smollm2_fixtures.py --venv-only
 	$(BIN) bench generate --model "$$(scripts/fetch-models)/SmolLM2-135M-Instruct.Q4_1.gguf" --threads 1,2 \
 	  --anchor-cmd "$${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}/llamacpp/bin/python scripts/bench/generate_llamacpp.py"
+
+# Qwen-VL time to first token on a synthetic 1920x1080 screenshot, decode rate and peak memory,
+# beside transformers on the CPU (float32) in the same run. Random-weight folders at the real widths
+# of Qwen2.5-VL-3B-Instruct and Qwen3-VL-2B-Instruct, depth cut to QWEN_VL_VISION_LAYERS /
+# QWEN_VL_TEXT_LAYERS (made once, cached in $GUI_AGENT_CACHE/bench); the command also estimates the
+# full depth. About 4 minutes per family on 2 cores at the defaults. See BENCHMARKS.md.
+QWEN_VL_VISION_LAYERS ?= 4
+QWEN_VL_TEXT_LAYERS ?= 4
+QWEN_VL_THREADS ?= 2
+bench-qwen-vl: build
+	@for family in qwen2_5_vl qwen3_vl; do \
+	  dir=$$(scripts/bench/make_qwen_vl_bench_model.py --family $$family \
+	    --vision-layers $(QWEN_VL_VISION_LAYERS) --text-layers $(QWEN_VL_TEXT_LAYERS)) || exit 1; \
+	  echo "load average: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  $(BIN) bench qwen-vl --model "$$dir" --threads $(QWEN_VL_THREADS) \
+	    --anchor-cmd scripts/bench/qwen_vl_transformers.py || exit 1; \
+	done
 
 # libFuzzer targets in a package of their own (fuzz/): the fuzz executable links only with
 # -sanitize=fuzzer. FUZZ_TARGETS names some of them (default: all); see fuzz/README.md.

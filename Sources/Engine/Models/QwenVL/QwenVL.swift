@@ -56,6 +56,12 @@ public struct QwenVLModel: VisionLanguageModel {
   /// their `<|image_pad|>` rows: (N / merge^2, (1 + K) * D_lm), each row the merged feature
   /// followed by the K DeepStack features of that token (Qwen3-VL; K = 0 for the others).
   public func encodeImages(patches: [Float], grids: [ImageGrid]) throws(EngineError) -> [Float] {
+    try encodeImages(patches: patches, grids: grids, mark: nil)
+  }
+
+  /// `encodeImages(patches:grids:)` with the tower's stages reported to `mark` as they end.
+  func encodeImages(patches: [Float], grids: [ImageGrid],
+                    mark: ((QwenVisionStage) -> Void)?) throws(EngineError) -> [Float] {
     try WeightFileRecord.checkUnchanged(weightFiles)
     let v = config.vision, m = v.mergeSize
     guard !grids.isEmpty else { throw .invalidArgument("no image grids") }
@@ -66,7 +72,7 @@ public struct QwenVLModel: VisionLanguageModel {
     guard patches.count == n * v.patchValues else {
       throw .invalidArgument("\(patches.count) patch values for grids of \(n) patches of \(v.patchValues) values")
     }
-    let (merged, deepstack) = vision(patches, grids: grids, threads: threads)
+    let (merged, deepstack) = vision(patches, grids: grids, threads: threads, mark: mark)
     guard !deepstack.isEmpty else { return merged }
     let d = hiddenSize, rows = merged.count / d, width = (1 + deepstack.count) * d
     var packed = [Float](repeating: 0, count: rows * width)

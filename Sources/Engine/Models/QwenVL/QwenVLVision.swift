@@ -184,8 +184,10 @@ struct QwenVisionTower: Sendable {
 
   /// patches (N, C*T*P*P) in the processor's order -> merged features (N / merge^2, D_lm), in
   /// the same order (image after image, 2x2 blocks row-major), and Qwen3-VL's DeepStack features
-  /// (one (N / merge^2, D_lm) array per DeepStack block, in the same order).
-  func callAsFunction(_ patches: [Float], grids: [ImageGrid], threads: Int) -> (merged: [Float], deepstack: [[Float]]) {
+  /// (one (N / merge^2, D_lm) array per DeepStack block, in the same order). `mark`, when given,
+  /// is called as each stage ends (the benchmark's clock; QwenVLBenchmark).
+  func callAsFunction(_ patches: [Float], grids: [ImageGrid], threads: Int,
+                      mark: ((QwenVisionStage) -> Void)? = nil) -> (merged: [Float], deepstack: [[Float]]) {
     let m = config.mergeSize, unit = m * m, d = config.width
     let n = grids.reduce(0) { $0 + $1.patchCount }
     // Row order the blocks run in: the processor's, or Qwen2.5-VL's windows (groups of `unit`).
@@ -203,15 +205,19 @@ struct QwenVisionTower: Sendable {
       for _ in 0..<g.t { images.append(start..<(start + g.h * g.w)); start += g.h * g.w }
     }
     let at = RotaryPositions.axes(positions)
+    mark?(.embedded)
     var deepstack: [[Float]] = []
     for (i, block) in blocks.enumerated() {
       let full = order == nil || config.fullAttentionBlocks.contains(i)
       block(&x, rows: n, segments: full ? images : (order?.windows ?? images), rope: rope, positions: at, threads: threads)
+      mark?(.block(i, fullAttention: full))
       if let k = config.deepstackBlocks.firstIndex(of: i), k < deepstackMergers.count {
         deepstack.append(deepstackMergers[k](x, rows: n, unit: unit, threads: threads))
+        mark?(.deepstackMerger(k))
       }
     }
     let merged = merger(x, rows: n, unit: unit, threads: threads)  // (N/unit, D_lm)
+    defer { mark?(.merged) }
     guard let order else { return (merged, deepstack) }
     // Back to the processor's order: window row g holds merged token order.groups[g].
     let out = config.outputSize
@@ -291,6 +297,16 @@ struct QwenVisionTower: Sendable {
     }
     return (groups, windows)
   }
+}
+
+/// The tower's stages, in the order they end: the patch embedding (with positions and window
+/// order), each block (whether it attended over the whole image), each DeepStack merger, and the
+/// final merger (with the restored order).
+enum QwenVisionStage: Sendable, Equatable {
+  case embedded
+  case block(Int, fullAttention: Bool)
+  case deepstackMerger(Int)
+  case merged
 }
 
 /// The patch grid of one image or video: `t` temporal patches, `h` x `w` spatial patches (before
