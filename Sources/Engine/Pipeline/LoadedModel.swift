@@ -66,14 +66,19 @@ public struct LoadedModel: Sendable {
   /// The task prompt the model was trained with (`{instruction}` stands for the task text), when
   /// its checkpoint names one (config.json `prompt_template`).
   public let promptTemplate: String?
+  /// What the loader chose where the files left it open (e.g. a GGUF pair's pixel budget), for
+  /// the log.
+  public let notes: [String]
+  /// The mmproj file of a GGUF pair (`path` is then the language-model file).
+  public let mmprojPath: String?
   let digestCache = WeightsDigestCache()
 
   public init(family: String, path: String, network: any VisionLanguageModel, tokenizer: Tokenizer,
               template: ChatTemplate, thinkingMarkers: ThinkingMarkers, eosIds: Set<Int>, vision: VisionInput?,
-              promptTemplate: String? = nil) {
+              promptTemplate: String? = nil, notes: [String] = [], mmprojPath: String? = nil) {
     self.family = family; self.path = path; self.network = network; self.tokenizer = tokenizer
     self.template = template; self.thinkingMarkers = thinkingMarkers; self.eosIds = eosIds; self.vision = vision
-    self.promptTemplate = promptTemplate
+    self.promptTemplate = promptTemplate; self.notes = notes; self.mmprojPath = mmprojPath
   }
 }
 
@@ -82,34 +87,52 @@ public struct LoadedModel: Sendable {
 /// Opens a model by path: a checkpoint directory (config.json, safetensors, tokenizer.json) or a
 /// single-file format registered in `fileLoaders` (by extension).
 public enum ModelLoader {
-  public typealias FileLoader = @Sendable (_ url: URL, _ threads: Int) throws(EngineError) -> LoadedModel
+  public typealias FileLoader = @Sendable (_ url: URL, _ options: LoadOptions, _ threads: Int) throws(EngineError) -> LoadedModel
 
   /// Single-file formats by lowercase extension.
   public static let fileLoaders: [String: FileLoader] = [
-    "gguf": { (url, threads) throws(EngineError) in try loadGGUF(url, threads: threads) },
+    "gguf": { (url, options, threads) throws(EngineError) in try loadGGUF(url, options: options, threads: threads) },
   ]
 
-  public static func load(path: String, threads: Int = 1) throws(EngineError) -> LoadedModel {
+  /// Opens `path`: a checkpoint folder, a folder holding a GGUF pair, or a model file
+  /// (`options.mmproj`: the mmproj GGUF that goes with a language-model GGUF).
+  public static func load(path: String, options: LoadOptions = .init(), threads: Int = 1) throws(EngineError) -> LoadedModel {
     let url = URL(fileURLWithPath: path)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw .invalidArgument("model path '\(path)' does not exist")
     }
-    if isDirectory.boolValue { return try loadDirectory(url, threads: threads) }
+    if let mmproj = options.mmproj, !FileManager.default.fileExists(atPath: mmproj) {
+      throw .invalidArgument("mmproj file '\(mmproj)' does not exist")
+    }
+    if isDirectory.boolValue {
+      if !FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path),
+         let pair = try GGUFPairFolder.find(url) {
+        return try loadGGUF(pair.model, options: LoadOptions(mmproj: pair.mmproj.path, minPixels: options.minPixels,
+                                                             maxPixels: options.maxPixels), threads: threads)
+      }
+      guard options.mmproj == nil else {
+        throw .invalidArgument("--mmproj goes with a language-model GGUF file; '\(path)' is a checkpoint folder")
+      }
+      return try loadDirectory(url, options: options, threads: threads)
+    }
     let ext = url.pathExtension.lowercased()
     guard let loader = fileLoaders[ext] else {
       throw .invalidArgument("model file '\(path)': unknown format '.\(ext)' (known: \(fileLoaders.keys.sorted().map { "." + $0 }), or a checkpoint directory)")
     }
-    return try loader(url, threads)
+    return try loader(url, options, threads)
   }
 
   /// A `bluelm_vl` checkpoint directory.
-  static func loadDirectory(_ url: URL, threads: Int) throws(EngineError) -> LoadedModel {
+  static func loadDirectory(_ url: URL, options: LoadOptions, threads: Int) throws(EngineError) -> LoadedModel {
     let data = try ModelRegistry.readConfig(url)
     let type = try ModelRegistry.modelType(data)
-    if QwenVisionVariant(rawValue: type) != nil { return try loadQwenVL(url, config: data, threads: threads) }
+    if QwenVisionVariant(rawValue: type) != nil { return try loadQwenVL(url, config: data, options: options, threads: threads) }
     guard type == "bluelm_vl" else {
       throw .badConfig("model_type '\(type)' is not a checkpoint directory family this build knows (bluelm_vl, qwen2_vl, qwen2_5_vl, qwen3_vl)")
+    }
+    guard options.minPixels == nil, options.maxPixels == nil else {
+      throw .invalidArgument("--min-pixels/--max-pixels apply to Qwen-VL models; \(url.path) is a bluelm_vl checkpoint (AnyRes tiles)")
     }
     let config = try BlueLMVLConfig.decode(data)
     let tokenizerURL = url.appendingPathComponent("tokenizer.json")

@@ -6,7 +6,8 @@ extension ModelLoader {
   /// A Qwen-VL checkpoint folder: config.json, safetensors (one file or shards with their
   /// index), tokenizer.json, preprocessor_config.json, and the chat template from
   /// chat_template.json, chat_template.jinja or tokenizer_config.json (ChatML when none).
-  static func loadQwenVL(_ url: URL, config data: Data, threads: Int) throws(EngineError) -> LoadedModel {
+  static func loadQwenVL(_ url: URL, config data: Data, options: LoadOptions = .init(),
+                         threads: Int) throws(EngineError) -> LoadedModel {
     let config = try QwenVLConfig.decode(data)
     let tokenizerURL = url.appendingPathComponent("tokenizer.json")
     guard FileManager.default.fileExists(atPath: tokenizerURL.path) else {
@@ -17,12 +18,13 @@ extension ModelLoader {
       throw .tokenizer("\(tokenizerURL.path): \(error.localizedDescription)")
     }
     let preprocessorURL = url.appendingPathComponent("preprocessor_config.json")
-    let resize: SmartResize
+    var resize: SmartResize
     if let bytes = FileManager.default.contents(atPath: preprocessorURL.path) {
       resize = try SmartResize.decode(bytes, vision: config.vision)
     } else {
       throw .badConfig("\(preprocessorURL.path) is missing (it gives the image size bounds and normalization)")
     }
+    let budget = try resize.apply(options, otherwise: "preprocessor_config.json")
     func expect(_ text: String, _ id: Int, _ field: String) throws(EngineError) {
       guard tokenizer.tokenId(for: text) == id else {
         let actual = tokenizer.tokenId(for: text).map { "has id \($0)" } ?? "is not in tokenizer.json"
@@ -54,7 +56,8 @@ extension ModelLoader {
     return LoadedModel(
       family: config.family.rawValue, path: url.path, network: network, tokenizer: tokenizer,
       template: template, thinkingMarkers: .thinkTags, eosIds: eos,
-      vision: VisionInput(layout: .nativeResolution(resize), tokenIds: ids))
+      vision: VisionInput(layout: .nativeResolution(resize), tokenIds: ids),
+      notes: ["pixel budget \(resize.minPixels)...\(resize.maxPixels) from \(budget)"])
   }
 
   /// The folder's chat template when it is ChatML (all Qwen-VL templates are), with its default

@@ -17,8 +17,15 @@ public enum FolderNames {
 
   /// The names in the folder at `path`, most trusted first; unreadable files give none.
   public static func read(_ path: String) -> [FolderName] {
-    let url = URL(fileURLWithPath: path).standardizedFileURL
+    var url = URL(fileURLWithPath: path).standardizedFileURL
     var names: [FolderName] = []
+    var isDirectory: ObjCBool = true
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+      // A model file (a GGUF): its own name first (published files carry the model's name), then
+      // the folder it sits in.
+      names.append(FolderName(source: "file name", value: url.deletingPathExtension().lastPathComponent))
+      url = url.deletingLastPathComponent()
+    }
     names.append(FolderName(source: "folder name", value: url.lastPathComponent))
     // A Hugging Face cache keeps snapshots under models--ORG--NAME/snapshots/HASH.
     if let cached = url.pathComponents.last(where: { $0.hasPrefix("models--") }) {

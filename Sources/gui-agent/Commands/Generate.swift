@@ -6,9 +6,20 @@ import Imaging
 /// `gui-agent generate`: text (and images) in, text out, with thinking mode.
 extension Commands {
   static let modelOptions: [OptionSpec] = [
-    .value("model", "PATH", "A checkpoint folder (bluelm_vl, qwen2_vl, qwen2_5_vl; docs/models.md) or a model file (.gguf); default: the embedded bluelm-vl-nano."),
+    .value("model", "PATH", "A checkpoint folder (bluelm_vl, qwen2_vl, qwen2_5_vl, qwen3_vl; docs/models.md), a model file (.gguf), or a folder holding a GGUF pair; default: the embedded bluelm-vl-nano."),
     .value("threads", "N", "Compute threads (default: all cores)."),
+  ] + pairOptions
+  /// A GGUF pair's vision file and the Qwen-VL processor's pixel budget.
+  static let pairOptions: [OptionSpec] = [
+    .value("mmproj", "FILE", "The vision part (mmproj GGUF) of a Qwen-VL language-model GGUF given with --model."),
+    .value("min-pixels", "N", "Qwen-VL: the smallest image area the processor resizes to (default: the checkpoint's preprocessor_config.json; for a GGUF pair, the family's published value)."),
+    .value("max-pixels", "N", "Qwen-VL: the largest image area (same defaults as --min-pixels)."),
   ]
+
+  static func loadOptions(_ args: ParsedArguments) throws -> LoadOptions {
+    LoadOptions(mmproj: args.string("mmproj"), minPixels: try args.int("min-pixels", range: 1...(1 << 28)),
+                maxPixels: try args.int("max-pixels", range: 1...(1 << 28)))
+  }
   static let thinkingOptions: [OptionSpec] = [
     .flag("think", "Open the reasoning block (thinking mode)."),
     .flag("no-think", "Close an empty reasoning block: a direct answer."),
@@ -95,7 +106,9 @@ extension Commands {
   static func loadModel(_ args: ParsedArguments) throws -> LoadedModel {
     let path = try DefaultModel.resolve(args.string("model"))
     let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-    return try ModelLoader.load(path: path, threads: threads)
+    let model = try ModelLoader.load(path: path, options: try loadOptions(args), threads: threads)
+    for note in model.notes { Output.log(note) }
+    return model
   }
 
   static func thinkingMode(_ args: ParsedArguments) throws -> ThinkingMode {

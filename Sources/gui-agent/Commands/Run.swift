@@ -46,7 +46,7 @@ extension Commands {
       .value("history", "K", "Earlier steps shown to the planner (default 5)."),
       .value("trace-out", "FILE", "Where to write the HTML trace (default: traces/ next to the store)."),
       .value("threads", "N", "Compute threads (default: all cores)."),
-    ] + groundingOptionSpecs + [
+    ] + pairOptions + groundingOptionSpecs + [
       storeOption, displayOption,
     ],
     positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".")],
@@ -59,7 +59,9 @@ extension Commands {
       // Without a plan the VLM is needed: --model, else the embedded default. A plan uses one
       // only to ground its element descriptions: --model, else the default when it exists.
       let vlmPath = plan == nil ? try DefaultModel.resolve(args.string("model")) : (args.string("model") ?? DefaultModel.path())
-      let vlm = try vlmPath.map { try ModelLoader.load(path: $0, threads: threads) }
+      let pair = try loadOptions(args)
+      let vlm = try vlmPath.map { try ModelLoader.load(path: $0, options: pair, threads: threads) }
+      for note in vlm?.notes ?? [] { Output.log(note) }
       let plannerModel = plan == nil ? try args.string("planner").map { try ModelLoader.load(path: $0, threads: threads) } : nil
       let store = try EpisodeStore(path: storeURL(args))
       let display = try X11Display(display: args.string("display"))
