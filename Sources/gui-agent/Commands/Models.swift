@@ -5,15 +5,20 @@ import Grounding
 extension Commands {
   static let models = Command(
     name: "models",
-    abstract: "List the known GUI model families, or say which one a model folder is.",
+    abstract: "List the known GUI model families and the models on disk, or say which one a model folder is.",
     discussion: """
       Without --model: one row per known family: its id (for --model-name), architectures
       (config.json model_type), coordinate convention, answer form, prompt (for --prompt-template)
-      and where they are documented. With --model DIR: which row the folder is recognised as and
-      why, from its names and config.json's model_type (no weights are read), with --model-name,
-      --convention and --prompt-template applied as ground applies them. See docs/models.md.
+      and where they are documented; then the models on disk: the embedded model, the model cache
+      (${GUI_AGENT_CACHE:-~/.cache/gui-agent}/models: folders and GGUF files one level down) and
+      each --path, with family, format, size, stored types, and whether a GGUF pair is complete
+      (headers only; no weights are read). With --model DIR: which row the folder is recognised as
+      and why, from its names and config.json's model_type, with --model-name, --convention and
+      --prompt-template applied as ground applies them. See docs/models.md.
       """,
-    options: [.value("model", "DIR", "A model folder to recognise.")] + groundingOptionSpecs,
+    options: [.value("model", "DIR", "A model folder to recognise."),
+              .value("path", "PATH", "Also list the models at PATH: a folder, a GGUF file, or a folder of those (repeatable).",
+                     repeatable: true)] + groundingOptionSpecs,
     run: { args in
       let options = try groundingOptions(args)
       if let path = args.string("model") {
@@ -29,8 +34,10 @@ extension Commands {
         }
         return .success
       }
+      let onDisk = inventory(given: args.strings("path"))
       if args.json {
-        try Output.json(["models": KnownModels.all.map(rowJSON), "templates": KnownModels.templateNames])
+        try Output.json(["models": KnownModels.all.map(rowJSON), "templates": KnownModels.templateNames,
+                         "on_disk": onDisk.map(diskJSON)])
       } else {
         let rows = [["id", "model_type", "convention", "answer", "prompt", "source"]] + KnownModels.all.map {
           [$0.id, $0.architectures.joined(separator: ","), $0.convention.optionName, $0.answer.rawValue,
@@ -42,6 +49,7 @@ extension Commands {
             .joined(separator: "  "))
         }
         Output.out("\nOther prompts for --prompt-template: \(KnownModels.extraTemplates.map(\.name).joined(separator: ", "))")
+        printInventory(onDisk)
       }
       return .success
     })
