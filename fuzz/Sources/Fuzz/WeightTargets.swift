@@ -26,6 +26,21 @@ extension FuzzTarget {
       // The whole text-model load: hyperparameters, tensor shapes, template, end-of-sequence ids.
       _ = attempt("model", { try ModelLoader.load(path: url.path, threads: 1) })
     },
+    FuzzTarget("gguf-pair", "a Qwen-VL GGUF pair: the input (after a first byte) as the mmproj beside the tiny qwen2_vl language model (first byte even), or as the language model beside its mmproj (odd): ModelLoader.load with --mmproj, then the tower on one small image",
+               maxLength: 256 << 10, dictionary: "gguf") { data in
+      guard let first = data.first else { return }
+      let fuzzed = Scratch.write(data.dropFirst(), as: "pair-input.gguf").path
+      let pair = repositoryRoot.appendingPathComponent("Tests/EngineTests/Fixtures/qwen-vl-gguf/qwen2_vl")
+      let (model, mmproj) = first % 2 == 0
+        ? (pair.appendingPathComponent("model-f16.gguf").path, fuzzed)
+        : (fuzzed, pair.appendingPathComponent("mmproj-f16.gguf").path)
+      guard let loaded = attempt("pair", { try ModelLoader.load(path: model, options: LoadOptions(mmproj: mmproj), threads: 1) }),
+            let network = loaded.network as? QwenVLModel else { return }
+      let v = network.config.vision, grid = ImageGrid(t: 1, h: 2 * v.mergeSize, w: 2 * v.mergeSize)
+      guard v.patchValues <= 1 << 16 else { return }
+      let patches = [Float](repeating: 0.5, count: grid.t * grid.h * grid.w * v.patchValues)
+      _ = attempt("tower", { try network.encodeImages(patches: patches, grids: [grid]) })
+    },
   ]
 
   /// Every tensor as floats and as a matrix: reads every byte range the header validated.
