@@ -4,7 +4,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-training bench bench-qwen-vl fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-training bench bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
 	@echo "make bench-qwen-vl  Qwen2.5-VL-3B / Qwen3-VL-2B widths (random weights, depth cut): TTFT on a 1920x1080 screenshot beside transformers"
+	@echo "make bench-gguf-pairs  Qwen2.5-VL GGUF pairs (f16, q8_0, q4_k) beside llama.cpp's mtmd: speed, and accuracy against the folder"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
 	@echo "make fuzz-smoke  replay each fuzz target's seeds and regression inputs once (CI: they keep building and pass)"
 
@@ -68,6 +69,16 @@ bench-qwen-vl: build
 	  $(BIN) bench qwen-vl --model "$$dir" --threads $(QWEN_VL_THREADS) \
 	    --anchor-cmd scripts/bench/qwen_vl_transformers.py || exit 1; \
 	done
+
+# Qwen2.5-VL as llama.cpp's GGUF pairs (language model f16 / q8_0 / Q4_K_M + mmproj f16, made by
+# llama.cpp's converter and quantizer from the bench folder above and the tiny fixture, cached in
+# $GUI_AGENT_CACHE/bench/gguf), ours beside llama.cpp's mtmd on the same files, screenshot and
+# threads, after waiting for a quiet machine; and each type's logits against the folder's. About
+# 40 minutes on 2 cores (the first time also the conversions). See BENCHMARKS.md.
+GGUF_PAIRS_THREADS ?= 2
+GGUF_PAIRS_RUNS ?= 2
+bench-gguf-pairs: build
+	scripts/bench/gguf_pairs.py --bin $(BIN) --threads $(GGUF_PAIRS_THREADS) --runs $(GGUF_PAIRS_RUNS)
 
 # libFuzzer targets in a package of their own (fuzz/): the fuzz executable links only with
 # -sanitize=fuzzer. FUZZ_TARGETS names some of them (default: all); see fuzz/README.md.

@@ -85,6 +85,11 @@ public enum QwenVLBenchmark {
     public var timings: Timings
     /// The final norm + lm_head on one row (the non-layer part of prefill and decode), median.
     public var headSeconds: Double
+    /// The greedy tokens the decode steps fed (the first chosen from `promptLogits`), for
+    /// comparing weight formats on the same prompt.
+    public var greedyIds: [Int]
+    /// The logits after the whole prompt (vocabulary long).
+    public var promptLogits: [Float]
   }
 
   /// Runs one pass. `rgb` is (height, width, 3) at smart_resize's size; `promptIds` hold exactly
@@ -127,12 +132,16 @@ public enum QwenVLBenchmark {
     var logits = try network.prefill(tokens: ids, imageEmbeddings: embeddings, imageGrids: [grid],
                                      imagePadId: pad, cache: &cache)
     let prefill = seconds(since: start)
+    let promptLogits = logits
+    var greedy: [Int] = []
     // Medians of per-step times: the machine may be shared, and one slow step should not decide.
     var steps: [Double] = []
     for _ in 0..<decodeTokens {
       start = now()
-      logits = try network.decode(token: Sampler.argmax(logits), cache: &cache)
+      let token = Sampler.argmax(logits)
+      logits = try network.decode(token: token, cache: &cache)
       steps.append(seconds(since: start))
+      greedy.append(token)
     }
     // The part of prefill and decode that does not grow with depth: final norm + lm_head on one
     // row, timed alone (as EngineBenchmark does).
@@ -150,7 +159,7 @@ public enum QwenVLBenchmark {
       decodeStepSeconds: step, decodeLayerSeconds: max(0, step - head), textLayers: lm.layers.count)
     return Result(family: model.family, grid: grid, imageTokens: imageTokens, promptTokens: ids.count,
                   visionLayers: network.config.vision.depth, decodeTokens: decodeTokens, timings: timings,
-                  headSeconds: head)
+                  headSeconds: head, greedyIds: greedy, promptLogits: promptLogits)
   }
 
   /// Receives the tower's stage ends; a class so that the (escaping) closure can fill it.

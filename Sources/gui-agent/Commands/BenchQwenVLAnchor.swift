@@ -12,12 +12,17 @@ extension Commands {
     var timings: QwenVLBenchmark.Timings
     var peakMiB: Double?
     var raw: [String: Any]
+    /// Whether the anchor timed vision blocks and decoder layers (the full-depth estimate needs
+    /// them); without them the layer shares are its whole prefill and decode step.
+    var hasLayerTimings: Bool
   }
 
-  /// Runs the anchor once on the same folder, image, instruction and settings. Without `image`,
-  /// the synthetic screenshot goes to a temporary PNG for it.
-  static func qwenVLAnchor(_ cmd: String, model: String, threads: Int, decode: Int, instruction: String,
-                           image: String?, screenshot: RGBImage) throws -> QwenVLAnchorRun {
+  /// Runs the anchor once on the same model, image, instruction and settings. Without `image`,
+  /// the synthetic screenshot goes to a temporary PNG for it. `prompt` is our rendered prompt
+  /// (image placeholder included), for an anchor that has no chat template of its own.
+  static func qwenVLAnchor(_ cmd: String, model: String, mmproj: String?, threads: Int, decode: Int,
+                           instruction: String, prompt: String, image: String?,
+                           screenshot: RGBImage) throws -> QwenVLAnchorRun {
     var imagePath = image
     var temporary: String? = nil
     if imagePath == nil {
@@ -28,10 +33,12 @@ extension Commands {
       temporary = path
     }
     defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-    let obj = try anchorJSON(cmd, environment: [
+    var environment = [
       "BENCH_MODEL": model, "BENCH_THREADS": String(threads), "BENCH_IMAGE": imagePath ?? "",
-      "BENCH_DECODE_TOKENS": String(decode), "BENCH_INSTRUCTION": instruction,
-    ])
+      "BENCH_DECODE_TOKENS": String(decode), "BENCH_INSTRUCTION": instruction, "BENCH_PROMPT": prompt,
+    ]
+    if let mmproj { environment["BENCH_MMPROJ"] = mmproj }
+    let obj = try anchorJSON(cmd, environment: environment)
     func number(_ key: String) throws -> Double {
       guard let v = (obj[key] as? NSNumber)?.doubleValue, v.isFinite, v >= 0 else {
         throw BenchError("the anchor printed no non-negative number \"\(key)\": \(obj)")
@@ -46,15 +53,25 @@ extension Commands {
       guard let items = obj[key] as? [NSNumber] else { throw BenchError("the anchor printed no list of seconds \"\(key)\": \(obj)") }
       return items.map(\.doubleValue)
     }
+    // The per-block and per-layer fields come all together or not at all.
+    let layerKeys = ["vision_window_block_seconds", "vision_full_block_seconds", "prefill_layer_seconds", "decode_layer_seconds"]
+    let present = layerKeys.filter { obj[$0] != nil && !(obj[$0] is NSNull) }
+    guard present.isEmpty || present.count == layerKeys.count else {
+      throw BenchError("the anchor printed \(present) but not \(layerKeys.filter { !present.contains($0) }): give all of the per-block and per-layer fields or none")
+    }
+    let layered = !present.isEmpty
+    let prefill = try number("prefill_seconds"), step = try number("decode_step_seconds")
     let timings = QwenVLBenchmark.Timings(
       preprocessSeconds: try number("preprocess_seconds"), visionSeconds: try number("vision_seconds"),
-      windowBlockSeconds: try list("vision_window_block_seconds"), fullBlockSeconds: try list("vision_full_block_seconds"),
-      prefillSeconds: try number("prefill_seconds"), prefillLayerSeconds: try number("prefill_layer_seconds"),
-      decodeStepSeconds: try number("decode_step_seconds"), decodeLayerSeconds: try number("decode_layer_seconds"),
+      windowBlockSeconds: layered ? try list("vision_window_block_seconds") : [],
+      fullBlockSeconds: layered ? try list("vision_full_block_seconds") : [],
+      prefillSeconds: prefill, prefillLayerSeconds: layered ? try number("prefill_layer_seconds") : prefill,
+      decodeStepSeconds: step, decodeLayerSeconds: layered ? try number("decode_layer_seconds") : step,
       textLayers: try count("text_layers"))
     guard timings.decodeStepSeconds > 0 else { throw BenchError("the anchor reported a decode step of 0 s: \(obj)") }
     return QwenVLAnchorRun(imageTokens: try count("image_tokens"), promptTokens: try count("prompt_tokens"),
-                           timings: timings, peakMiB: (obj["peak_rss_mib"] as? NSNumber)?.doubleValue, raw: obj)
+                           timings: timings, peakMiB: (obj["peak_rss_mib"] as? NSNumber)?.doubleValue, raw: obj,
+                           hasLayerTimings: layered)
   }
 
   /// A 1920x1080 desktop: a panel, a file manager window with a sidebar and a file list, a
