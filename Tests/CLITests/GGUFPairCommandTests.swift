@@ -23,6 +23,7 @@ import Testing
     let a = try onPair.json(), b = try onFolder.json()
     #expect(a["answer"] as? String == b["answer"] as? String && !(a["answer"] as? String ?? "").isEmpty)
     #expect(a["known_model"] as? String == "qwen3-vl" && a["convention"] as? String == b["convention"] as? String)
+    #expect(a["mmproj"] as? String == Self.pair.appendingPathComponent("mmproj-f16.gguf").path && b["mmproj"] is NSNull)
     #expect("\(a["point"] ?? "")" == "\(b["point"] ?? "")")
   }
 

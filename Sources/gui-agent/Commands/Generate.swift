@@ -78,7 +78,7 @@ extension Commands {
       ]
       if args.json {
         try Output.json([
-          "model": model.path, "family": model.family,
+          "model": model.path, "mmproj": model.mmprojPath.map { $0 as Any } ?? NSNull(), "family": model.family,
           "prompt_ids": prepared.ids, "ids": completion.ids, "text": completion.text,
           "finish_reason": completion.finishReasonName,
           "reasoning": completion.reasoning, "answer": completion.answer,

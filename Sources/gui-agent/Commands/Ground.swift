@@ -69,7 +69,7 @@ extension Commands {
           "answer": r.answer, "reasoning": r.reasoning,
           "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
           "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
-          "model": model.path,
+          "model": model.path, "mmproj": model.mmprojPath.map { $0 as Any } ?? NSNull(),
         ]) { _, new in new })
       } else {
         if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
