@@ -58,4 +58,24 @@ import Testing
     #expect(text.status == 0 && text.stdout.contains("On disk") && text.stdout.contains("incomplete")
             && text.stdout.contains("model-q8_0.gguf + mmproj-f16.gguf"), "\(text.stdout)")
   }
+
+  @Test func recognisesAGGUFPairByItsFileAndFolderNames() throws {
+    let temp = FileManager.default.temporaryDirectory.appendingPathComponent("uitars-\(UUID().uuidString)")
+    let dir = temp.appendingPathComponent("UI-TARS-1.5-7B-GGUF")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: temp) }
+    let pairDir = Self.fixtures.appendingPathComponent("qwen-vl-gguf/qwen2_5_vl")
+    let lm = dir.appendingPathComponent("UI-TARS-1.5-7B-Q8_0.gguf")
+    try FileManager.default.copyItem(at: pairDir.appendingPathComponent("model-q8_0.gguf"), to: lm)
+    // Without its mmproj the family (Qwen2-VL or Qwen2.5-VL) is not known: said.
+    let alone = try CLI.run(["models", "--model", lm.path, "--json"])
+    #expect(alone.status != 0 && alone.stderr.contains("mmproj"), "\(alone.stderr)")
+    try FileManager.default.copyItem(at: pairDir.appendingPathComponent("mmproj-f16.gguf"),
+                                     to: dir.appendingPathComponent("mmproj-UI-TARS-1.5-7B-f16.gguf"))
+    let r = try CLI.run(["models", "--model", lm.path, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try r.json()
+    #expect(j["model_type"] as? String == "qwen2_5_vl" && j["known_model"] as? String == "ui-tars-1.5", "\(j)")
+    #expect((j["chosen_by"] as? String)?.contains("UI-TARS-1.5-7B-Q8_0") == true, "\(j)")
+  }
 }

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import Grounding
 
@@ -16,7 +17,7 @@ extension Commands {
       and why, from its names and config.json's model_type, with --model-name, --convention and
       --prompt-template applied as ground applies them. See docs/models.md.
       """,
-    options: [.value("model", "DIR", "A model folder to recognise."),
+    options: [.value("model", "DIR|FILE", "A model folder (or a GGUF file with its mmproj beside it) to recognise."),
               .value("path", "PATH", "Also list the models at PATH: a folder, a GGUF file, or a folder of those (repeatable).",
                      repeatable: true)] + groundingOptionSpecs,
     run: { args in
@@ -56,6 +57,23 @@ extension Commands {
 
   /// `model_type` of the folder's config.json (top level, as every supported family writes it).
   static func modelType(_ path: String) throws -> String {
+    if path.lowercased().hasSuffix(".gguf") {
+      // A GGUF file: its family as `models` lists it, paired with an mmproj beside it.
+      let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+      let entries = ModelInventory.scan(folder, origin: "given")
+      let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+      guard let entry = entries.first(where: { URL(fileURLWithPath: $0.path).standardizedFileURL.path == standardized }) else {
+        throw GroundingError.invalidArgument("\(path): not a readable GGUF file")
+      }
+      if let problem = entry.problem, entry.family == "?" { throw GroundingError.invalidArgument("\(path): \(problem)") }
+      if entry.format == "mmproj" {
+        throw GroundingError.invalidArgument("\(path) is an mmproj file (the vision part); give the language-model GGUF beside it")
+      }
+      if entry.pairComplete == false {
+        throw GroundingError.invalidArgument("\(path): \(entry.problem ?? "no mmproj beside it"); its family (Qwen2-VL or Qwen2.5-VL) is told by the mmproj")
+      }
+      return entry.family
+    }
     let url = URL(fileURLWithPath: path).appendingPathComponent("config.json")
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
