@@ -68,7 +68,10 @@ public enum GGUFExport {
     let started = Date()
     let configURL = folder.appendingPathComponent("config.json")
     guard let configData = FileManager.default.contents(atPath: configURL.path) else {
-      throw .badConfig("\(configURL.path) is missing or unreadable (--model takes a Qwen-VL folder or a GGUF file)")
+      throw .badConfig("\(configURL.path) is missing or unreadable (--model takes a Qwen-VL or bluelm_vl folder, or a GGUF file)")
+    }
+    if try ModelRegistry.modelType(configData) == "bluelm_vl" {
+      return try BlueLMVLGGUFExport.export(folder, configData: configData, options: options, log: log, progress: progress)
     }
     let meta = try GGUFExportMetadata(folder: folder, configData: configData)
     let checkpoint = try SafetensorsCheckpoint(directory: folder)

@@ -16,6 +16,10 @@ extension ModelLoader {
   static func loadGGUF(_ url: URL, options: LoadOptions, threads: Int) throws(EngineError) -> LoadedModel {
     let file = try GGUFFile(url: url)
     let arch = file.string("general.architecture") ?? "(none)"
+    // A bluelm_vl pair's LM is a plain llama / qwen2 file: the mmproj's projector type decides.
+    if let mmproj = options.mmproj, arch != "clip", try projectorType(mmproj) == blueLMVLProjectorType {
+      return try loadBlueLMVLGGUF(model: url, mmproj: URL(fileURLWithPath: mmproj), options: options, threads: threads)
+    }
     if qwenVLGGUFArchitectures.contains(arch) {
       guard let mmproj = options.mmproj else {
         throw .invalidArgument("\(url.path) is a \(arch) language model: give its vision part with --mmproj MMPROJ.gguf (or a folder holding both files)")
@@ -28,8 +32,9 @@ extension ModelLoader {
     guard ggufArchitectures.contains(arch) else {
       throw .malformedWeights(file: url.path, reason: "GGUF architecture '\(arch)' is not one of \(ggufArchitectures + qwenVLGGUFArchitectures.sorted())")
     }
-    guard options.mmproj == nil else {
-      throw .invalidArgument("\(url.path) is a \(arch) text model; --mmproj goes with qwen2vl / qwen3vl language models")
+    if let mmproj = options.mmproj {
+      let projector = try projectorType(mmproj) ?? "(not an mmproj file)"
+      throw .invalidArgument("\(url.path) is a \(arch) text model and \(mmproj) has projector type '\(projector)'; --mmproj goes with qwen2vl / qwen3vl language models, or with a llama / qwen2 model when the projector is \(blueLMVLProjectorType)")
     }
     guard options.minPixels == nil, options.maxPixels == nil else {
       throw .invalidArgument("--min-pixels/--max-pixels apply to Qwen-VL models; \(url.path) is a \(arch) text model")

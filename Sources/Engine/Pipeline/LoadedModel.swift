@@ -141,29 +141,6 @@ public enum ModelLoader {
       throw .tokenizer("\(tokenizerURL.path): \(error.localizedDescription)")
     }
     let network = try BlueLMVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
-    func id(_ token: String, _ field: String) throws(EngineError) -> Int {
-      guard let id = tokenizer.tokenId(for: token) else {
-        throw .badConfig("tokens.\(field) '\(token)' is not in tokenizer.json")
-      }
-      return id
-    }
-    if let pointer = network.pointerTokenIds {
-      let expected = [(PointerTokenIds.startText, pointer.start, "pointer_start_token_id"),
-                      (PointerTokenIds.padText, pointer.pad, "pointer_pad_token_id"),
-                      (PointerTokenIds.endText, pointer.end, "pointer_end_token_id")]
-      for (text, id, field) in expected where tokenizer.tokenId(for: text) != id {
-        let actual = tokenizer.tokenId(for: text).map { "has id \($0)" } ?? "is not in tokenizer.json"
-        throw .badConfig("\(field) is \(id), but the token \(text) \(actual)")
-      }
-    }
-    let t = config.tokens
-    let ids = ImageTokenIds(imageStart: try id(t.imageStart, "image_start"), imageEnd: try id(t.imageEnd, "image_end"),
-                            tileNewline: try id(t.tileNewline, "tile_newline"), imagePad: try id(t.imagePad, "image_pad"))
-    let markers = ThinkingMarkers(open: t.thinkStart, close: t.thinkEnd)
-    return LoadedModel(
-      family: "bluelm_vl", path: url.path, network: network, tokenizer: tokenizer,
-      template: .blueLM(config.chat), thinkingMarkers: markers, eosIds: [try id(t.eos, "eos")],
-      vision: VisionInput(anyres: config.anyres, patchSize: config.visionConfig.patchSize, tokenIds: ids),
-      promptTemplate: config.promptTemplate)
+    return try blueLMVLLoaded(config: config, tokenizer: tokenizer, network: network, path: url.path, tokenizerName: "tokenizer.json")
   }
 }

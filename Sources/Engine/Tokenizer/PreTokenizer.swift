@@ -33,7 +33,7 @@ public indirect enum PreTokenizer: Sendable {
       .split(try .regex(pattern), behavior: .isolated, invert: false)
     }
     switch kind {
-    case "gpt2":
+    case "gpt2", "gpt-2":
       return .byteLevel(addPrefixSpace: false, useRegex: true)
     case "default":
       return .sequence([try isolate(#"[\p{P}\$\+<=>\^~\|]+"#), try isolate(PatternScanner.gpt2Pattern),

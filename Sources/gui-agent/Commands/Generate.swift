@@ -11,7 +11,7 @@ extension Commands {
   ] + pairOptions
   /// A GGUF pair's vision file and the Qwen-VL processor's pixel budget.
   static let pairOptions: [OptionSpec] = [
-    .value("mmproj", "FILE", "The vision part (mmproj GGUF) of a Qwen-VL language-model GGUF given with --model."),
+    .value("mmproj", "FILE", "The vision part (mmproj GGUF) of a Qwen-VL or bluelm_vl language-model GGUF given with --model."),
     .value("min-pixels", "N", "Qwen-VL: the smallest image area the processor resizes to (default: the checkpoint's preprocessor_config.json; for a GGUF pair, the family's published value)."),
     .value("max-pixels", "N", "Qwen-VL: the largest image area (same defaults as --min-pixels)."),
   ]

@@ -1,11 +1,11 @@
 import Engine
 import Foundation
 
-/// `gui-agent quantize`: a Qwen-VL folder as a llama.cpp GGUF pair, or a GGUF re-quantized.
+/// `gui-agent quantize`: a Qwen-VL or bluelm_vl folder as a llama.cpp GGUF pair, or a GGUF re-quantized.
 extension Commands {
   static let quantize = Command(
     name: "quantize",
-    abstract: "Write a Qwen-VL folder as a llama.cpp GGUF pair (language model + mmproj), or re-quantize a GGUF.",
+    abstract: "Write a Qwen-VL or bluelm_vl folder as a llama.cpp GGUF pair (language model + mmproj), or re-quantize a GGUF.",
     discussion: """
       From a Qwen2-VL, Qwen2.5-VL or Qwen3-VL folder (config.json model_type qwen2_vl, qwen2_5_vl,
       qwen3_vl) two files are written, as llama.cpp's convert_hf_to_gguf.py writes them (and, for
@@ -35,7 +35,7 @@ extension Commands {
       A progress bar with ETA is drawn on standard error when it is a terminal.
       """,
     options: [
-      .value("model", "DIR|FILE", "A Qwen-VL folder, or a GGUF language model to re-quantize."),
+      .value("model", "DIR|FILE", "A Qwen-VL or bluelm_vl folder, or a GGUF language model to re-quantize."),
       .value("type", "TYPE", "The language model's type: f16, q8_0, q4_0, q4_k, q5_k, q6_k."),
       .value("output", short: "o", "OUT.gguf", "The language model file to write."),
       .value("mmproj-out", "FILE", "The mmproj file (default: mmproj-<OUT's name> beside OUT); folders only."),
@@ -59,7 +59,7 @@ extension Commands {
         throw EngineError.invalidArgument("--model \(model) does not exist")
       }
       if !isDirectory.boolValue, args.string("mmproj-out") != nil || args.string("mmproj-type") != nil {
-        throw UsageError("--mmproj-out and --mmproj-type apply to a Qwen-VL folder, not to a GGUF file")
+        throw UsageError("--mmproj-out and --mmproj-type apply to a Qwen-VL or bluelm_vl folder, not to a GGUF file")
       }
       let options = GGUFExportOptions(modelType: type, projectorType: projectorType, output: output,
                                       projectorOutput: args.string("mmproj-out"), threads: threads)
