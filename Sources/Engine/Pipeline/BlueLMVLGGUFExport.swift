@@ -98,53 +98,23 @@ enum BlueLMVLGGUFExport {
       ("bluelm_vl.config_json", .string(json)),
     ]
 
-    // Write both files to PATH.tmp, commit only when both are complete.
-    let projectorPath = options.resolvedProjectorOutput
-    guard URL(fileURLWithPath: projectorPath).standardizedFileURL != URL(fileURLWithPath: options.output).standardizedFileURL else {
-      throw .invalidArgument("the model and the mmproj would both be written to \(options.output)")
-    }
-    let files: [(String, String, [(String, GGUFValue)], [GGUFExportItem])] = [
-      ("model", options.output, modelKV, model), ("mmproj", projectorPath, projectorKV, projector),
-    ]
-    let total = parameters(model) + parameters(projector)
-    var done = 0
-    var writers: [GGUFWriter] = []
-    do throws(EngineError) {
-      for (_, path, kv, items) in files { writers.append(try GGUFWriter(path: path, metadata: kv, tensors: items.map(\.spec))) }
-      for ((_, _, _, items), writer) in zip(files, writers) {
-        for item in items {
-          let before = done
-          try checkpoint.withRawBytes(item.source.name) { (raw) throws(EngineError) in
-            let report: (Int) -> Void = { done = before + $0; progress(done, total) }
-            guard let heads = permuted[item.spec.name] else {
-              try GGUFExportStream.write(item.spec, from: item.source, raw: raw, to: writer, threads: options.threads, progress: report)
-              return
-            }
-            let rows = item.spec.shape.first ?? 1
-            let order = try BlueLMVLGGUFNames.permutedRowOrder(rows: rows, heads: heads, name: item.source.name)
-            let rowBytes = raw.count / max(rows, 1)
-            // GGUF row order[r] <- checkpoint row r (LlamaModel.permute).
-            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 64)
-            defer { bytes.deallocate() }
-            for (r, target) in order.enumerated() {
-              UnsafeMutableRawBufferPointer(rebasing: bytes[(target * rowBytes)..<((target + 1) * rowBytes)])
-                .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(r * rowBytes)..<((r + 1) * rowBytes)]))
-            }
-            try GGUFExportStream.write(item.spec, from: item.source, raw: UnsafeRawBufferPointer(bytes), to: writer,
-                                       threads: options.threads, progress: report)
-          }
-          try checkpoint.checkUnchanged()
-        }
-        try writer.finish()
+    summary.files = try GGUFExport.writePair(
+      model: (modelKV, model), projector: (projectorKV, projector), from: checkpoint, options: options,
+      progress: progress
+    ) { (item, raw, write) throws(EngineError) in
+      guard let heads = permuted[item.spec.name] else { return false }
+      let rows = item.spec.shape.first ?? 1
+      let order = try BlueLMVLGGUFNames.permutedRowOrder(rows: rows, heads: heads, name: item.source.name)
+      let rowBytes = raw.count / max(rows, 1)
+      // GGUF row order[r] <- checkpoint row r (LlamaModel.permute).
+      let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 64)
+      defer { bytes.deallocate() }
+      for (r, target) in order.enumerated() {
+        UnsafeMutableRawBufferPointer(rebasing: bytes[(target * rowBytes)..<((target + 1) * rowBytes)])
+          .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[(r * rowBytes)..<((r + 1) * rowBytes)]))
       }
-      for w in writers { try w.commit() }
-    } catch {
-      for w in writers { w.retract() }
-      throw error
-    }
-    for ((role, path, _, items), writer) in zip(files, writers) {
-      summary.files.append(GGUFExportSummary.File(path: path, role: role, bytes: writer.fileBytes, tensors: items.count,
-                                                  typeCounts: GGUFExport.typeCounts(items.map(\.spec))))
+      try write(UnsafeRawBufferPointer(bytes))
+      return true
     }
     summary.seconds = Date().timeIntervalSince(started)
     return summary

@@ -95,14 +95,26 @@ public enum GGUFExport {
       modelKV = modelKV.filter { !last.contains($0.0) } + [(last[0], .uint32(2)), (last[1], .uint32(options.modelType.fileType))]
     }
     let projectorKV = try meta.projector(fileType: options.projectorType.fileType, parameters: parameters(plan.projector), folder: folder)
+    summary.files = try writePair(model: (modelKV, plan.model), projector: (projectorKV, plan.projector), from: checkpoint,
+                                  options: options, progress: progress)
+    summary.seconds = Date().timeIntervalSince(started)
+    return summary
+  }
+
+  /// Writes the model and the mmproj tensor by tensor from `checkpoint`, each to PATH.tmp, and
+  /// renames both into place only when both are complete (on an error neither file is left).
+  /// `rewrite` may replace a tensor's stored bytes before they are converted (nil: as stored).
+  static func writePair(
+    model: ([(String, GGUFValue)], [GGUFExportItem]), projector: ([(String, GGUFValue)], [GGUFExportItem]),
+    from checkpoint: SafetensorsCheckpoint, options: GGUFExportOptions, progress: (Int, Int) -> Void,
+    rewrite: ((GGUFExportItem, UnsafeRawBufferPointer, (UnsafeRawBufferPointer) throws(EngineError) -> Void) throws(EngineError) -> Bool)? = nil
+  ) throws(EngineError) -> [GGUFExportSummary.File] {
     let projectorPath = options.resolvedProjectorOutput
     guard URL(fileURLWithPath: projectorPath).standardizedFileURL != URL(fileURLWithPath: options.output).standardizedFileURL else {
       throw .invalidArgument("the model and the mmproj would both be written to \(options.output)")
     }
-    let files: [(String, String, [(String, GGUFValue)], [GGUFExportItem])] = [
-      ("model", options.output, modelKV, plan.model), ("mmproj", projectorPath, projectorKV, plan.projector),
-    ]
-    let total = parameters(plan.model) + parameters(plan.projector)
+    let files = [("model", options.output, model.0, model.1), ("mmproj", projectorPath, projector.0, projector.1)]
+    let total = (model.1 + projector.1).reduce(0) { $0 + $1.spec.shape.reduce(1, *) }
     var done = 0
     var writers: [GGUFWriter] = []
     do throws(EngineError) {
@@ -113,10 +125,13 @@ public enum GGUFExport {
         for item in items {
           let before = done
           try checkpoint.withRawBytes(item.source.name) { (raw) throws(EngineError) in
-            try GGUFExportStream.write(item.spec, from: item.source, raw: raw, to: writer, threads: options.threads) {
-              done = before + $0
-              progress(done, total)
+            func write(_ bytes: UnsafeRawBufferPointer) throws(EngineError) {
+              try GGUFExportStream.write(item.spec, from: item.source, raw: bytes, to: writer, threads: options.threads) {
+                done = before + $0
+                progress(done, total)
+              }
             }
+            if try rewrite?(item, raw, write) != true { try write(raw) }
           }
           try checkpoint.checkUnchanged()
         }
@@ -127,12 +142,10 @@ public enum GGUFExport {
       for w in writers { w.retract() }
       throw error
     }
-    for ((role, path, _, items), writer) in zip(files, writers) {
-      summary.files.append(GGUFExportSummary.File(path: path, role: role, bytes: writer.fileBytes, tensors: items.count,
-                                                  typeCounts: typeCounts(items.map(\.spec))))
+    return zip(files, writers).map { file, writer in
+      GGUFExportSummary.File(path: file.1, role: file.0, bytes: writer.fileBytes, tensors: file.3.count,
+                             typeCounts: typeCounts(file.3.map(\.spec)))
     }
-    summary.seconds = Date().timeIntervalSince(started)
-    return summary
   }
 
   static func typeCounts(_ specs: [GGUFTensorSpec]) -> [String: Int] {
