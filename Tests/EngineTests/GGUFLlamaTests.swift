@@ -80,23 +80,41 @@ extension GGUFBytes {
     return bytes
   }
 
+  /// Rows of `type` made by our quantizer (bit-equal to ggml's) from random weights, with a few
+  /// outliers so that scales and K-quant minimums vary.
+  private func quantizedRows(_ type: TensorDType, rows: Int, k: Int, _ rng: inout SeededGenerator) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    for _ in 0..<rows {
+      let w = (0..<k).map { j in Float(rng.nextUnit() - 0.3) * (j % 37 == 0 ? 0.4 : 0.05) }
+      bytes += try Quantizer.quantize(type, w, tensor: "w")
+    }
+    return bytes
+  }
+
   @Test("int8 products equal the float dot of the dequantized row and the int8 activations",
-        arguments: [TensorDType.q4_0, .q4_1, .q8_0])
+        arguments: [TensorDType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
   func int8Dot(type: TensorDType) throws {
     var rng = SeededGenerator(seed: 7)
-    let k = 256, rows = 8
-    var bytes: [UInt8] = []
-    for _ in 0..<rows { bytes += randomRow(type, blocks: k / 32, &rng) }
+    let k = 512, rows = 8
+    let bytes = [TensorDType.q4_0, .q4_1, .q8_0].contains(type)
+      ? (0..<rows).flatMap { _ in randomRow(type, blocks: k / 32, &rng) }  // raw blocks: every quant value
+      : try quantizedRows(type, rows: rows, k: k, &rng)
     let w = try QuantizedMatrix(type: type, rows: rows, columns: k, bytes: bytes)
     let dense = w.dequantized()  // (rows, k)
-    let x = (0..<k).map { _ in Float(rng.nextUnit() * 4 - 2) }
-    let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k) }
-    // The int8 row stands for x to half a step (plus the f16 rounding of the scale).
+    let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 100 == 3 ? 8 : 1) }
+    let layout = try #require(Q8Row.layout(for: type))
+    let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: layout) }
+    // The int8 row stands for x to half a step (plus the f16 rounding of Q8_0/Q8_1's scale).
+    let block = a.blockSize
     for j in 0..<k {
-      let d = a.scales[j / 32]
-      #expect(abs(x[j] - d * Float(a.values[j])) <= 0.51 * d + 127 * d / 1024)
+      let d = a.scales[j / block]
+      #expect(abs(Int(a.values[j])) <= 127)
+      #expect(abs(x[j] - d * Float(a.values[j])) <= 0.51 * abs(d) + 127 * abs(d) / 1024, "\(type) x[\(j)]")
     }
-    let xq = (0..<k).map { Double(a.scales[$0 / 32]) * Double(a.values[$0]) }
+    if layout == .q8_K {  // bsums: the sums of each 16 values
+      for g in 0..<k / 16 { #expect(a.sums[g] == Float((0..<16).reduce(0) { $0 + Int(a.values[16 * g + $1]) })) }
+    }
+    let xq = (0..<k).map { Double(a.scales[$0 / block]) * Double(a.values[$0]) }
     var out = [Float](repeating: 0, count: rows)
     x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
       w.linearProduct(xp.baseAddress!, rows: 1, bias: nil, int8Decode: true, threads: 2, op.baseAddress!)
@@ -104,9 +122,25 @@ extension GGUFBytes {
     for r in 0..<rows {
       var exact = 0.0, magnitude = 0.0
       for j in 0..<k { exact += Double(dense[r * k + j]) * xq[j]; magnitude += abs(Double(dense[r * k + j]) * xq[j]) }
-      // Q4_1's offset term uses s = d * sum(q) rounded to f16 (llama.cpp's block_q8_1): 2^-11 relative.
-      #expect(abs(Double(out[r]) - exact) <= 1e-5 * magnitude + (type == .q4_1 ? 1e-3 * magnitude : 0),
+      // Q4_1/Q5_1's offset term uses s = d * sum(q) rounded to f16 (llama.cpp's block_q8_1): 2^-11 relative.
+      let offsetRounding = [TensorDType.q4_1, .q5_1].contains(type) ? 1e-3 * magnitude : 0
+      #expect(out[r].isFinite && abs(Double(out[r]) - exact) <= 1e-5 * magnitude + offsetRounding,
               "\(type) row \(r): \(out[r]) vs \(exact)")
     }
+  }
+
+  @Test("int8 products: a NaN activation gives NaN, as the float product does",
+        arguments: [TensorDType.q5_1, .q8_0, .q4_K, .q6_K])
+  func int8NaN(type: TensorDType) throws {
+    var rng = SeededGenerator(seed: 3)
+    let k = 256
+    let w = try QuantizedMatrix(type: type, rows: 2, columns: k, bytes: try quantizedRows(type, rows: 2, k: k, &rng))
+    var x = (0..<k).map { _ in Float(rng.nextUnit()) }
+    x[40] = .nan
+    var out = [Float](repeating: 0, count: 2)
+    x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
+      w.linearProduct(xp.baseAddress!, rows: 1, bias: nil, int8Decode: true, threads: 1, op.baseAddress!)
+    } }
+    #expect(out.allSatisfy { $0.isNaN }, "\(type): \(out)")
   }
 }

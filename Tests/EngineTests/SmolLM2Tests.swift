@@ -54,9 +54,10 @@ enum SmolLM2 {
 
   static func reference() throws -> Reference { try fixture("reference", as: Reference.self) }
 
-  /// Loaded once for the whole suite (about 100 MB mapped, q/k rows copied).
+  /// Loaded once for the whole suite (about 100 MB mapped, q/k rows copied), decoding with
+  /// float32 activations: the float reference path.
   static let loaded: Result<LoadedModel, EngineError> = Result { () throws(EngineError) in
-    try ModelLoader.load(path: path, threads: 2)
+    try ModelLoader.load(path: path, options: LoadOptions(floatDecode: true), threads: 2)
   }
 
   /// The same file with int8 decode activations (`WeightStorage.storedInt8Decode`).
@@ -173,6 +174,23 @@ struct SmolLM2Tests {
     }
     print("SmolLM2 greedy \(label) \(name): \(compared)/\(g.ids.count) steps compared; first near-tie at step \(firstTie)")
     return compared
+  }
+
+  @Test("a GGUF loads with int8 decode by default: its decode logits are the int8 model's, not the float one's")
+  func int8IsTheDefault() throws {
+    _ = try SmolLM2.requireFile()
+    let byDefault = try ModelLoader.load(path: SmolLM2.path, threads: 2).network
+    let prompt = try SmolLM2.model().promptIds("What is the capital of France?")
+    func stepLogits(_ net: any VisionLanguageModel) throws -> [Float] {
+      var cache = net.makeCache(capacity: prompt.count + 1)
+      _ = try net.prefill(tokens: prompt, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
+      return try net.decode(token: 28, cache: &cache)
+    }
+    let d = try stepLogits(byDefault), i8 = try stepLogits(try SmolLM2.int8.get()), f = try stepLogits(try SmolLM2.model().network)
+    #expect(d == i8)
+    let moved = zip(d, f).map { abs($0 - $1) }.max() ?? 0
+    #expect(d.allSatisfy(\.isFinite) && moved > 0, "int8 and float decode gave the same logits: the default did not change the product")
+    print("SmolLM2 int8 vs float decode: max |logit diff| \(moved)")
   }
 
   @Test("end to end: a chat question gives words")

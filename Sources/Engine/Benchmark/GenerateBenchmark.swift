@@ -36,17 +36,19 @@ public enum GenerateBenchmark {
   public static func decodeIds(count: Int) -> [Int] { (0..<count).map { 200 + $0 } }
 
   /// Loads `path` (any `ModelLoader` format), warms up with 8 tokens, then times one prefill of
-  /// `promptTokens` and `decodeTokens` single-token steps.
+  /// `promptTokens` and `decodeTokens` single-token steps. `storage`: `.storedInt8Decode` (the
+  /// GGUF default) or `.stored` (float decode) load through `ModelLoader`; `.float32` widens a
+  /// GGUF text model's matrices at load.
   /// - Throws: `invalidArgument` for non-positive sizes; load errors.
   public static func run(path: String, threads: Int, promptTokens: Int, decodeTokens: Int,
-                         storage: WeightStorage = .stored) throws(EngineError) -> Result {
+                         storage: WeightStorage = .storedInt8Decode) throws(EngineError) -> Result {
     guard threads > 0, promptTokens > 0, decodeTokens > 0 else {
       throw .invalidArgument("benchmark sizes must be positive: threads \(threads), prompt \(promptTokens), decode \(decodeTokens)")
     }
     var start = now()
     let network: any VisionLanguageModel
-    if storage == .stored {
-      network = try ModelLoader.load(path: path, threads: threads).network
+    if storage != .float32 {
+      network = try ModelLoader.load(path: path, options: LoadOptions(floatDecode: storage == .stored), threads: threads).network
     } else {
       network = try TextDecoderModel(llamaGGUF: try GGUFFile(path: path), storage: storage, threads: threads)
     }

@@ -1,91 +1,119 @@
 // MARK: - Activations quantized as llama.cpp quantizes them
 //
-// llama.cpp's CPU backend does not multiply a Q4_0/Q4_1/Q8_0 weight by float activations: it
-// first rounds the activation row to int8 blocks of 32 (the weight type's `vec_dot_type`:
-// `quantize_row_q8_0` for Q4_0/Q8_0, `quantize_row_q8_1` for Q4_1), then takes integer dot
-// products per block (`ggml_vec_dot_q4_0_q8_0`, `_q4_1_q8_1`, `_q8_0_q8_0`). Doing the same
-// gives logits that agree with llama.cpp's to its own rounding (float activations differ from
-// them by up to ~0.2 on SmolLM2, enough to flip near-tied greedy choices), and the integer
-// products are cheaper than widening every weight to float.
+// llama.cpp's CPU backend does not multiply a quantized weight by float activations: it first
+// rounds the activation row to int8 blocks (the weight type's `vec_dot_type`: `quantize_row_q8_0`
+// for Q4_0/Q5_0/Q8_0, `quantize_row_q8_1` for Q4_1/Q5_1, `quantize_row_q8_K` for the K-quants),
+// then takes integer dot products per block (`ggml_vec_dot_q4_1_q8_1`, `_q4_K_q8_K`, ...). Doing
+// the same gives logits that agree with llama.cpp's to its own rounding, and integer products
+// are cheaper than widening every weight to float. The kernels are in Weights/Int8Dot.swift.
 
-/// One activation row x (k,) in int8 blocks of 32: x_j ~ d_b * q_j for j in block b.
-struct Q8Row {
-  static let block = 32
-  /// (k,) int8 values.
-  var values: [Int8]
-  /// (k/32,) block scales d = max|x| / 127, rounded to f16 as stored by llama.cpp.
-  var scales: [Float]
-  /// (k/32,) Q8_1's s = d * sum(q), rounded to f16 (used by weights with an offset, Q4_1).
-  var sums: [Float]
+/// One activation row x (k,) rounded to int8 blocks: x_j ~ d_b * q_j for j in block b.
+/// Its buffers are allocated once and read through raw pointers by the kernels.
+final class Q8Row: @unchecked Sendable {
+  /// Which of llama.cpp's activation types: blocks of 32 with f16 scales (Q8_0; Q8_1 adds each
+  /// block's scaled sum), or blocks of 256 with an f32 scale and sums per 16 values (Q8_K).
+  enum Layout: Sendable { case q8_0, q8_1, q8_K }
 
-  /// Quantizes x (k,), k a multiple of 32: q = round-half-even(x * 127 / max|x|), as the
-  /// AVX2 `quantize_row_q8_0/1` (`_mm256_round_ps(..., _MM_ROUND_NEAREST)`).
-  init(_ x: UnsafePointer<Float>, count k: Int) {
-    let nb = k / Self.block
-    values = [Int8](repeating: 0, count: k)
-    scales = [Float](repeating: 0, count: nb)
-    sums = [Float](repeating: 0, count: nb)
+  let layout: Layout
+  let count: Int
+  /// (k,) the int8 values, held widened to Int16: the kernels' multiply operand.
+  let values: UnsafeMutablePointer<Int16>
+  /// (k / blockSize,) block scales d.
+  let scales: UnsafeMutablePointer<Float>
+  /// Q8_1: (k/32,) s = d * sum(q) rounded to f16 (for weights with an offset). Q8_K: (k/16,) the
+  /// integer sums of each 16 values (`bsums`, for the K-quants' minimums). Q8_0: unused zeros.
+  let sums: UnsafeMutablePointer<Float>
+
+  var blockSize: Int { layout == .q8_K ? 256 : 32 }
+
+  /// The activation layout llama.cpp pairs with a weight type, nil for types multiplied in float
+  /// (f32, f16, bf16; llama.cpp itself rounds activations to f16 for f16 weights).
+  static func layout(for type: TensorDType) -> Layout? {
+    switch type {
+    case .q4_0, .q5_0, .q8_0: .q8_0
+    case .q4_1, .q5_1: .q8_1
+    case .q4_K, .q5_K, .q6_K: .q8_K
+    case .f32, .f16, .bf16, .q8_K: nil
+    }
+  }
+
+  /// Whether a weight of `type` is multiplied through `Q8Row`.
+  static func handles(_ type: TensorDType) -> Bool { layout(for: type) != nil }
+
+  /// Quantizes x (k,), k a multiple of the layout's block.
+  /// Q8_0/Q8_1: q = round-half-even(x * 127 / max|x|), as the AVX2 `quantize_row_q8_0/1`
+  /// (`_mm256_round_ps(..., _MM_ROUND_NEAREST)`), d = max|x| / 127 stored as f16.
+  /// Q8_K: as `quantize_row_q8_K_ref`: with `max` the value of largest magnitude (sign kept),
+  /// q = min(127, round-half-even(-127 / max * x)), d = 1 / (-127 / max) in f32.
+  init(_ x: UnsafePointer<Float>, count k: Int, layout: Layout) {
+    self.layout = layout
+    count = k
+    let block = layout == .q8_K ? 256 : 32, nb = k / block
+    values = .allocate(capacity: max(1, k))
+    values.initialize(repeating: 0, count: max(1, k))
+    scales = .allocate(capacity: max(1, nb))
+    scales.initialize(repeating: 0, count: max(1, nb))
+    let sumCount = max(1, layout == .q8_K ? k / 16 : nb)
+    sums = .allocate(capacity: sumCount)
+    sums.initialize(repeating: 0, count: sumCount)
+    if layout == .q8_K {
+      for b in 0..<nb {
+        let xb = x + 256 * b
+        var amax: Float = 0, signedMax: Float = 0
+        for j in 0..<256 where abs(xb[j]) > amax { amax = abs(xb[j]); signedMax = xb[j] }
+        guard amax != 0 else {  // d = 0, q = 0, as the reference (NaN for a block of NaNs)
+          if !finite(xb, 256) { scales[b] = .nan }
+          continue
+        }
+        let iscale = -127 / signedMax
+        for g in 0..<16 {
+          var sum: Int32 = 0
+          for j in 16 * g..<16 * g + 16 {
+            let q = min(127, int16(iscale * xb[j]))
+            values[256 * b + j] = q
+            sum += Int32(q)
+          }
+          sums[16 * b + g] = Float(sum)
+        }
+        scales[b] = finite(xb, 256) ? 1 / iscale : .nan
+      }
+      return
+    }
     for b in 0..<nb {
-      let xb = x + b * Self.block
+      let xb = x + b * 32
       var amax: Float = 0
-      for j in 0..<Self.block { amax = max(amax, abs(xb[j])) }
+      for j in 0..<32 { amax = max(amax, abs(xb[j])) }
       let d = amax / 127, id: Float = amax != 0 ? 127 / amax : 0
       var sum: Int32 = 0
-      for j in 0..<Self.block {
-        let q = Int8((xb[j] * id).rounded(.toNearestOrEven))
-        values[b * Self.block + j] = q
+      for j in 0..<32 {
+        let q = int16(xb[j] * id)
+        values[b * 32 + j] = q
         sum += Int32(q)
       }
-      scales[b] = Float(Float16(d))
-      sums[b] = Float(Float16(d * Float(sum)))
+      scales[b] = finite(xb, 32) ? Float(Float16(d)) : .nan
+      if layout == .q8_1 { sums[b] = Float(Float16(d * Float(sum))) }
     }
   }
 
-  /// Whether a weight of `type` is multiplied through `Q8Row` (the types above).
-  static func handles(_ type: TensorDType) -> Bool { [.q4_0, .q4_1, .q8_0].contains(type) }
-}
-
-// MARK: - Integer block dots
-
-@inline(__always)
-private func f16At(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-  Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
-}
-
-/// `row · x` for a Q4_0 / Q4_1 / Q8_0 row of `k` elements and an activation row quantized by
-/// `Q8Row` (pointers to its values, scales, sums). Sum over blocks as llama.cpp's reference dots:
-/// Q4_0: d_w d_x sum (n - 8) q; Q4_1: d_w d_x sum n q + m_w s_x; Q8_0: d_w d_x sum q_w q.
-@inline(__always)
-func q8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ q: UnsafePointer<Int8>,
-              _ scales: UnsafePointer<Float>, _ sums: UnsafePointer<Float>, count k: Int) -> Float {
-  let nb = k / Q8Row.block
-  var total: Float = 0
-  switch type {
-  case .q4_1:  // f16 d, f16 m, u8 nibbles[16]: low = element j, high = element j + 16
-    for b in 0..<nb {
-      let p = row + b * 20, nib = (p + 4).assumingMemoryBound(to: UInt8.self), qb = q + b * 32
-      var isum: Int32 = 0
-      for j in 0..<16 { isum &+= Int32(nib[j] & 0x0F) &* Int32(qb[j]) &+ Int32(nib[j] >> 4) &* Int32(qb[j + 16]) }
-      total += f16At(p, 0) * scales[b] * Float(isum) + f16At(p, 2) * sums[b]
-    }
-  case .q4_0:  // f16 d, u8 nibbles[16], values n - 8
-    for b in 0..<nb {
-      let p = row + b * 18, nib = (p + 2).assumingMemoryBound(to: UInt8.self), qb = q + b * 32
-      var isum: Int32 = 0
-      for j in 0..<16 {
-        isum &+= (Int32(nib[j] & 0x0F) &- 8) &* Int32(qb[j]) &+ (Int32(nib[j] >> 4) &- 8) &* Int32(qb[j + 16])
-      }
-      total += Float(isum) * (f16At(p, 0) * scales[b])
-    }
-  case .q8_0:  // f16 d, i8 qs[32]
-    for b in 0..<nb {
-      let p = row + b * 34, w = (p + 2).assumingMemoryBound(to: Int8.self), qb = q + b * 32
-      var isum: Int32 = 0
-      for j in 0..<32 { isum &+= Int32(w[j]) &* Int32(qb[j]) }
-      total += Float(isum) * (f16At(p, 0) * scales[b])
-    }
-  default:
-    break
+  deinit {
+    values.deallocate()
+    scales.deallocate()
+    sums.deallocate()
   }
-  return total
+}
+
+/// v rounded half to even into Int16, 0 for NaN (clamped; the callers' values are within 127).
+@inline(__always)
+private func int16(_ v: Float) -> Int16 {
+  let r = v.rounded(.toNearestOrEven)
+  return r.isNaN ? 0 : Int16(max(-32768, min(32767, r)))
+}
+
+/// Whether x[0..<n] holds no NaN or infinity: a block that does gets a NaN scale, so that the
+/// product is NaN as the float product would be, not a number made of the block's other values.
+@inline(__always)
+private func finite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
+  var all = true
+  for j in 0..<n { all = all && x[j].isFinite }
+  return all
 }

@@ -1,9 +1,9 @@
 // MARK: - Linear products with a weight kept in its stored type
 //
-// Decode (a few rows of x) reads the weight once at its stored size through the fused float
-// `quantizedRowDot`, or, when asked (`WeightStorage.storedInt8Decode`) for Q4_0 / Q4_1 / Q8_0
-// weights, as llama.cpp does (Q8Activations.swift: x rounded to int8 blocks, integer block
-// dots; measured 2x faster here, at the cost of llama.cpp's rounding noise).
+// Decode (a few rows of x) reads the weight once at its stored size: for the quantized types, as
+// llama.cpp does (`WeightStorage.storedInt8Decode`, the GGUF default; Q8Activations.swift: x
+// rounded to int8 blocks, integer block dots in Weights/Int8Dot.swift), or through the fused
+// float `quantizedRowDot` (f16/bf16/f32 weights, and `WeightStorage.stored`).
 // A longer batch (prefill) dequantizes W a block of rows at a time into a small float32 scratch
 // and runs sgemm on it (float activations, 3x faster here than integer dots per row), so no
 // dense copy of the whole matrix is ever kept.
@@ -17,23 +17,18 @@ extension QuantizedMatrix {
   /// out (rows, W.rows) = x (rows, W.columns) @ W^T + bias; W's rows are split across
   /// `threads` threads.
   /// `int8Decode`: below `batchedProductRows` rows, round x to int8 blocks for the types
-  /// `Q8Row` handles.
+  /// `Q8Row` handles (all quantized types).
   func linearProduct(_ x: UnsafePointer<Float>, rows n: Int, bias: [Float]?, int8Decode: Bool, threads: Int,
                      _ out: UnsafeMutablePointer<Float>) {
     let m = rows, k = columns
-    let integer = int8Decode && n < Self.batchedProductRows && Q8Row.handles(type)
-    let activations = integer ? (0..<n).map { Q8Row(x + $0 * k, count: k) } : []
+    let layout = int8Decode && n < Self.batchedProductRows ? Q8Row.layout(for: type) : nil
+    let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
       if !activations.isEmpty {
         for (r, a) in activations.enumerated() {
           let yr = out + r * m
-          a.values.withUnsafeBufferPointer { q in a.scales.withUnsafeBufferPointer { d in
-            a.sums.withUnsafeBufferPointer { s in
-              guard let qp = q.baseAddress, let dp = d.baseAddress, let sp = s.baseAddress else { return }
-              // W[f] (k,) · x_r (k,) -> out[r, f]
-              for f in features { yr[f] = q8RowDot(type, rowPointer(f), qp, dp, sp, count: k) }
-            }
-          } }
+          // W[f] (k,) · x_r (k,) -> out[r, f]
+          for f in features { yr[f] = int8RowDot(type, rowPointer(f), a) }
         }
       } else if n < Self.batchedProductRows {
         for r in 0..<n {

@@ -39,7 +39,7 @@ extension ModelLoader {
     guard options.minPixels == nil, options.maxPixels == nil else {
       throw .invalidArgument("--min-pixels/--max-pixels apply to Qwen-VL models; \(url.path) is a \(arch) text model")
     }
-    let network = try TextDecoderModel(llamaGGUF: file, threads: threads)
+    let network = try TextDecoderModel(llamaGGUF: file, storage: options.ggufStorage, threads: threads)
     let tokenizer = try Tokenizer.gguf(file)
     let template: ChatTemplate
     if let jinja = file.string("tokenizer.chat_template") {

@@ -20,9 +20,16 @@ public struct LoadOptions: Sendable, Equatable {
   /// The processor's pixel budget (Qwen-VL families); nil: the checkpoint's or the published one.
   public var minPixels: Int?
   public var maxPixels: Int?
-  public init(mmproj: String? = nil, minPixels: Int? = nil, maxPixels: Int? = nil) {
-    self.mmproj = mmproj; self.minPixels = minPixels; self.maxPixels = maxPixels
+  /// GGUF models: decode with float32 activations instead of rounding them to int8 blocks as
+  /// llama.cpp does (`WeightStorage.stored` instead of `.storedInt8Decode`): slower, and free of
+  /// that rounding noise.
+  public var floatDecode: Bool
+  public init(mmproj: String? = nil, minPixels: Int? = nil, maxPixels: Int? = nil, floatDecode: Bool = false) {
+    self.mmproj = mmproj; self.minPixels = minPixels; self.maxPixels = maxPixels; self.floatDecode = floatDecode
   }
+
+  /// The storage of a GGUF file's quantized matrices under these options.
+  var ggufStorage: WeightStorage { floatDecode ? .stored : .storedInt8Decode }
 }
 
 extension SmartResize {
@@ -90,7 +97,7 @@ extension ModelLoader {
                                       depth: config.vision.depth)
     let network: QwenVLModel
     do throws(EngineError) {
-      network = try QwenVLModel(config: full, weights: weights, threads: threads)
+      network = try QwenVLModel(config: full, weights: weights, threads: threads, int8Decode: !options.floatDecode)
     } catch {
       switch error {
       case let .badTensorShape(name, expected, actual):

@@ -43,7 +43,7 @@ private func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
 /// Bit `j` of `qh` as 16 (the 5th bit of Q5_0/Q5_1), for lanes j = first..<first+16, `first` 0 or 16.
 /// Byte ops only: lane i tests bit i%8 of byte first/8 + i/8; `(t + 127) & 128` is 128 iff t != 0.
 @inline(__always)
-private func highBits(_ qh: UInt32, from first: UInt32) -> SIMD16<UInt8> {
+func highBits(_ qh: UInt32, from first: UInt32) -> SIMD16<UInt8> {
   let b0 = UInt8(truncatingIfNeeded: qh >> first), b1 = UInt8(truncatingIfNeeded: qh >> (first + 8))
   let bytes = SIMD16<UInt8>(lowHalf: SIMD8(repeating: b0), highHalf: SIMD8(repeating: b1))
   let t = bytes & SIMD16<UInt8>(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128)

@@ -19,7 +19,7 @@ extension Commands {
       .value("threads", "N[,N…]", "Compute threads; a list runs each (default 2)."),
       .value("prompt-tokens", "N", "Prefill length (default 128)."),
       .value("decode-tokens", "N", "Decode steps (default 32)."),
-      .flag("int8-decode", "GGUF: round decode activations to int8 blocks as llama.cpp does."),
+      .flag("float-decode", "GGUF: decode with float32 activations (default: rounded to int8 blocks as llama.cpp does)."),
       .value("anchor-cmd", "COMMAND", "Shell command of the anchor, run once per thread count."),
     ],
     run: { args in
@@ -33,7 +33,7 @@ extension Commands {
       } ?? [2]
       let prompt = try args.int("prompt-tokens", range: 1...32768) ?? 128
       let decode = try args.int("decode-tokens", range: 1...4096) ?? 32
-      let storage: WeightStorage = args.flag("int8-decode") ? .storedInt8Decode : .stored
+      let storage: WeightStorage = args.flag("float-decode") ? .stored : .storedInt8Decode
       var rows: [[String: Any]] = []
       for threads in threadList {
         let r = try GenerateBenchmark.run(path: model, threads: threads, promptTokens: prompt,

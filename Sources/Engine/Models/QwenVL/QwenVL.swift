@@ -22,13 +22,15 @@ public struct QwenVLModel: VisionLanguageModel {
   public let weightFiles: [WeightFileRecord]
 
   /// Loads the tower and the decoder from `weights` (either published name layout). Matrices
-  /// stay in the file's type (bf16, f16) unless the file holds float32.
-  public init(config: QwenVLConfig, weights: any WeightSource, threads: Int = 1) throws(EngineError) {
+  /// stay in the file's type (bf16, f16) unless the file holds float32. `int8Decode`: decode
+  /// rounds activations to int8 blocks for quantized matrices (`WeightStorage.storedInt8Decode`,
+  /// what a GGUF pair loads with by default).
+  public init(config: QwenVLConfig, weights: any WeightSource, threads: Int = 1, int8Decode: Bool = false) throws(EngineError) {
     try config.validate()
     self.config = config
     let names = try QwenVLTensorNames(weights)
     let stored = weights.info(names.text + "embed_tokens.weight")?.dtype ?? .f32
-    let storage: WeightStorage = stored == .f32 ? .float32 : .stored
+    let storage: WeightStorage = stored == .f32 ? .float32 : int8Decode ? .storedInt8Decode : .stored
     vision = try QwenVisionTower(weights, names: names, config: config.vision, storage: storage)
     language = try DecoderLM(names.decoderWeights(weights, layers: config.text.numHiddenLayers), config: config.text,
                              storage: storage,

@@ -1,0 +1,151 @@
+// Integer dot products of one quantized weight row with an activation row rounded to int8
+// (`Q8Row`), the sums llama.cpp's `ggml_vec_dot_<type>_q8_<0|1|K>` take: per block the integer sum
+// of weight quant x activation quant, times the weight's scale and the activation's scale (plus,
+// for types with a minimum, the minimum times the activation block's sum).
+//
+// How they run: the activation's int8 values are held widened to Int16, so a block's weight
+// quants are widened once (vpmovzxbw), multiplied lane by lane in Int16 (vpmullw; no product or
+// pair sum of two products leaves Int16's range: at most 2 x 31 x 127 or 2 x 128 x 127), folded
+// to 8 Int32 lanes, and converted and scaled in 8 float lanes that are summed once per row. No
+// horizontal sum per block. LLVM turns these SIMD16/SIMD8 loops into AVX2 instructions
+// (`-target-cpu haswell`).
+
+private typealias I16 = SIMD16<Int16>
+
+@inline(__always)
+private func bytes(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
+  p.loadUnaligned(fromByteOffset: offset, as: SIMD16<UInt8>.self)
+}
+
+@inline(__always)
+private func xs(_ x: UnsafePointer<Int16>, _ i: Int) -> I16 {
+  UnsafeRawPointer(x + i).loadUnaligned(as: I16.self)
+}
+
+@inline(__always)
+private func f16(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+  Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+}
+
+// Lane conversions as plain loops: LLVM vectorizes them (vpmovzxbw, vpmovsxwd, vcvtdq2ps).
+@inline(__always)
+private func widen(_ v: SIMD16<UInt8>) -> I16 {
+  var r = I16()
+  for i in 0..<16 { r[i] = Int16(v[i]) }
+  return r
+}
+
+@inline(__always)
+private func widenSigned(_ v: SIMD16<UInt8>) -> I16 {
+  var r = I16()
+  for i in 0..<16 { r[i] = Int16(Int8(bitPattern: v[i])) }
+  return r
+}
+
+/// 16 Int16 lanes summed pairwise (i, i + 8) into 8 Int32 lanes.
+@inline(__always)
+private func fold(_ s: I16) -> SIMD8<Int32> {
+  var r = SIMD8<Int32>()
+  for i in 0..<8 { r[i] = Int32(s[i]) &+ Int32(s[i + 8]) }
+  return r
+}
+
+@inline(__always)
+private func float8(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+  var r = SIMD8<Float>()
+  for i in 0..<8 { r[i] = Float(v[i]) }
+  return r
+}
+
+/// `row · x` for a weight row of `type` (one `Q8Row.layout(for:)` handles) and an activation row
+/// `a` quantized for that type, both `a.count` long. The sums are llama.cpp's reference dots:
+/// Q4_0: d_w d_x sum (n - 8) q; Q4_1: d_w d_x sum n q + m_w s_x; Q5_0/Q5_1 likewise with 5-bit n;
+/// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
+/// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
+func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
+  let x = UnsafePointer(a.values), d = UnsafePointer(a.scales), s = UnsafePointer(a.sums)
+  let nb = a.count / type.blockSize, bb = type.blockBytes
+  var acc = SIMD8<Float>()
+  var offset: Float = 0  // minimum terms, summed apart
+  switch type {
+  case .q4_0:  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 32 * b
+      let w = widen(bytes(p, 2))
+      let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
+      acc += float8(fold(t)) * (f16(p, 0) * d[b])
+    }
+  case .q4_1:  // f16 d, f16 m, u8 qs[16]
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 32 * b
+      let w = widen(bytes(p, 4))
+      let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
+      acc += float8(fold(t)) * (f16(p, 0) * d[b])
+      offset += f16(p, 2) * s[b]
+    }
+  case .q5_0, .q5_1:  // f16 d, (Q5_1: f16 m), u32 qh, u8 qs[16]
+    let one = type == .q5_1, h = one ? 4 : 2, bias: Int16 = one ? 0 : 16
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 32 * b
+      let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
+      let q = bytes(p, h + 4)
+      let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
+      acc += float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (f16(p, 0) * d[b])
+      if one { offset += f16(p, 2) * s[b] }
+    }
+  case .q8_0:  // f16 d, i8 qs[32]
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 32 * b
+      let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
+      acc += float8(fold(t)) * (f16(p, 0) * d[b])
+    }
+  case .q4_K, .q5_K:  // f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; sub-blocks of 32
+    let five = type == .q5_K, qsAt = five ? 48 : 16
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 256 * b, bsums = s + 16 * b
+      var isum = SIMD8<Int32>()
+      var mins: Float = 0
+      let h0 = five ? bytes(p, 16) : SIMD16<UInt8>(), h1 = five ? bytes(p, 32) : SIMD16<UInt8>()
+      for c in 0..<4 {  // chunk c: low nibbles are sub-block 2c, high nibbles 2c + 1
+        let v0 = bytes(p, qsAt + 32 * c), v1 = bytes(p, qsAt + 32 * c + 16)
+        var lo0 = v0 & 15, lo1 = v1 & 15, hi0 = v0 &>> 4, hi1 = v1 &>> 4
+        if five {
+          let sh = UInt8(2 * c)
+          lo0 |= ((h0 &>> sh) & 1) &<< 4; hi0 |= ((h0 &>> (sh + 1)) & 1) &<< 4
+          lo1 |= ((h1 &>> sh) & 1) &<< 4; hi1 |= ((h1 &>> (sh + 1)) & 1) &<< 4
+        }
+        let xc = xb + 64 * c
+        let (sc0, m0) = kQuantScaleMin(p + 4, 2 * c), (sc1, m1) = kQuantScaleMin(p + 4, 2 * c + 1)
+        let lo = widen(lo0) &* xs(xc, 0) &+ widen(lo1) &* xs(xc, 16)
+        let hi = widen(hi0) &* xs(xc, 32) &+ widen(hi1) &* xs(xc, 48)
+        isum &+= fold(lo) &* Int32(sc0) &+ fold(hi) &* Int32(sc1)
+        mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
+      }
+      acc += float8(isum) * (f16(p, 0) * d[b])
+      offset -= f16(p, 2) * d[b] * mins
+    }
+  case .q6_K:  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
+    for b in 0..<nb {
+      let p = row + b * bb, xb = x + 256 * b
+      var isum = SIMD8<Int32>()
+      for half in 0..<2 {
+        for l0 in [0, 16] {
+          let ql = bytes(p, 64 * half + l0), qm = bytes(p, 64 * half + 32 + l0), qh = bytes(p, 128 + 32 * half + l0)
+          let q1 = widen((ql & 15) | ((qh & 3) &<< 4)) &- 32
+          let q2 = widen((qm & 15) | (((qh &>> 2) & 3) &<< 4)) &- 32
+          let q3 = widen((ql &>> 4) | (((qh &>> 4) & 3) &<< 4)) &- 32
+          let q4 = widen((qm &>> 4) | (((qh &>> 6) & 3) &<< 4)) &- 32
+          let xh = xb + 128 * half + l0
+          let sc = p + 192 + 8 * half + l0 / 16
+          @inline(__always) func scale(_ i: Int) -> Int32 { Int32(Int8(bitPattern: sc.load(fromByteOffset: i, as: UInt8.self))) }
+          isum &+= fold(q1 &* xs(xh, 0)) &* scale(0) &+ fold(q2 &* xs(xh, 32)) &* scale(2)
+          isum &+= fold(q3 &* xs(xh, 64)) &* scale(4) &+ fold(q4 &* xs(xh, 96)) &* scale(6)
+        }
+      }
+      acc += float8(isum) * (f16(p, 208) * d[b])
+    }
+  case .f32, .f16, .bf16, .q8_K:
+    break  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
+  }
+  return acc.sum() + offset
+}
