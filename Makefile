@@ -4,7 +4,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-training bench bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-training bench bench-decode bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make test-training  the training pipeline's checks: data, geometry, decoder against transformers, PyTorch against Swift"
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
+	@echo "make bench-decode  SmolLM2-135M Q4_1 / Q8_0 / Q4_K_M decode and prefill beside llama.cpp, with the read bandwidth"
 	@echo "make bench-qwen-vl  Qwen2.5-VL-3B / Qwen3-VL-2B widths (random weights, depth cut): TTFT on a 1920x1080 screenshot beside transformers"
 	@echo "make bench-gguf-pairs  Qwen2.5-VL GGUF pairs (f16, q8_0, q4_k) beside llama.cpp's mtmd: speed, and accuracy against the folder"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
@@ -52,6 +53,27 @@ bench: build
 	python3 scripts/fixtures/make_smollm2_fixtures.py --venv-only
 	$(BIN) bench generate --model "$$(scripts/fetch-models)/SmolLM2-135M-Instruct.Q4_1.gguf" --threads 1,2 \
 	  --anchor-cmd "$${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}/llamacpp/bin/python scripts/bench/generate_llamacpp.py"
+
+# Decode and prefill beside llama.cpp on SmolLM2-135M-Instruct: the published Q4_1 file and its
+# Q8_0 and Q4_K_M conversions (made by `gui-agent quantize`, cached in $GUI_AGENT_CACHE/bench/smollm2),
+# 1 and 2 threads, BENCH_DECODE_RUNS times each, with the read bandwidth measured alongside.
+# About 2 minutes per run. See BENCHMARKS.md.
+BENCH_DECODE_RUNS ?= 2
+bench-decode: build
+	python3 scripts/fixtures/make_smollm2_fixtures.py --venv-only
+	@models=$$(scripts/fetch-models) || exit 1; \
+	cache=$${GUI_AGENT_CACHE:-$$HOME/.cache/gui-agent}; out=$$cache/bench/smollm2; mkdir -p $$out; \
+	for t in q8_0 q4_k; do \
+	  [ -f $$out/SmolLM2-135M-Instruct.$$t.gguf ] || \
+	    $(BIN) quantize --model $$models/SmolLM2-135M-Instruct.Q4_1.gguf --type $$t -o $$out/SmolLM2-135M-Instruct.$$t.gguf || exit 1; \
+	done; \
+	for run in $$(seq $(BENCH_DECODE_RUNS)); do \
+	  for f in $$models/SmolLM2-135M-Instruct.Q4_1.gguf $$out/SmolLM2-135M-Instruct.q8_0.gguf $$out/SmolLM2-135M-Instruct.q4_k.gguf; do \
+	    echo "run $$run, load average: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	    $(BIN) bench generate --model $$f --threads 1,2 --prompt-tokens 512 --decode-tokens 64 \
+	      --anchor-cmd "$$cache/llamacpp/bin/python scripts/bench/generate_llamacpp.py" || exit 1; \
+	  done; \
+	done
 
 # Qwen-VL time to first token on a synthetic 1920x1080 screenshot, decode rate and peak memory,
 # beside transformers on the CPU (float32) in the same run. Random-weight folders at the real widths

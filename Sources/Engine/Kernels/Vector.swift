@@ -135,4 +135,13 @@ enum Vec {
     while i + 16 <= n { store16(load16(x + i) + load16(y + i), x + i); i += 16 }
     while i < n { x[i] += y[i]; i += 1 }
   }
+
+  /// y += a * x over `n`.
+  @inline(__always)
+  static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    let va = F16(repeating: a)
+    var i = 0
+    while i + 16 <= n { store16(load16(x + i) * va + load16(y + i), y + i); i += 16 }
+    while i < n { y[i] += a * x[i]; i += 1 }
+  }
 }

@@ -22,6 +22,22 @@ enum Attention {
     // its heads' columns of `out`.
     // Causal rows go in blocks: block [i0, i1) needs only keys 0..<start+i1, which skips the
     // masked upper triangle's products (about half of a long prefill's attention work).
+    if n == 1 {  // a decode step: one query row sees every key; vector products, no sgemm packing
+      Parallel.ranges(heads, threads: threads) { headRange in
+        var scores = [Float](repeating: 0, count: length)  // (L,) for one head at a time
+        scores.withUnsafeMutableBufferPointer { sp in
+          guard let s = sp.baseAddress else { return }
+          for h in headRange {
+            let kvh = h / group, qh = q + h * hd, oh = out + h * hd
+            for j in 0..<length { s[j] = scale * Vec.dot(qh, keys + j * kvStride + kvh * hd, hd) }
+            Vec.softmax(s, length)
+            oh.update(repeating: 0, count: hd)
+            for j in 0..<length { Vec.axpy(s[j], values + j * kvStride + kvh * hd, oh, hd) }  // p_j v_j
+          }
+        }
+      }
+      return
+    }
     let block = causal ? 128 : max(n, 1)
     Parallel.ranges(heads, threads: threads) { headRange in
       var scores = [Float](repeating: 0, count: min(n, block) * length)  // (block, L) for one head at a time

@@ -57,95 +57,151 @@ private func float8(_ v: SIMD8<Int32>) -> SIMD8<Float> {
   return r
 }
 
-/// `row · x` for a weight row of `type` (one `Q8Row.layout(for:)` handles) and an activation row
-/// `a` quantized for that type, both `a.count` long. The sums are llama.cpp's reference dots:
+/// A `Q8Row`'s buffers, as the block terms read them.
+private struct Q8View {
+  let x: UnsafePointer<Int16>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
+}
+
+/// One block's share of a row's dot product: a vector part (summed over the row's blocks in
+/// 8 lanes) and a scalar part (a minimum's or offset's term). One type per weight layout, so that
+/// `blockSums` is specialized for each and the term inlined into its loop.
+private protocol BlockTerm {
+  static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float)
+}
+
+private enum Q4_0Term: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+    let xb = a.x + 32 * b, w = widen(bytes(p, 2))
+    let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
+    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), 0)
+  }
+}
+
+private enum Q4_1Term: BlockTerm {  // f16 d, f16 m, u8 qs[16]
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+    let xb = a.x + 32 * b, w = widen(bytes(p, 4))
+    let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
+    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), f16(p, 2) * a.s[b])
+  }
+}
+
+/// Q5_0 (`one` false: f16 d, u32 qh, u8 qs[16], values n - 16) and Q5_1 (f16 d, f16 m, u32 qh, qs).
+@inline(__always)
+private func q5Term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float) {
+  let h = one ? 4 : 2, bias: Int16 = one ? 0 : 16, xb = a.x + 32 * b
+  let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
+  let q = bytes(p, h + 4)
+  let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
+  return (float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (f16(p, 0) * a.d[b]), one ? f16(p, 2) * a.s[b] : 0)
+}
+
+private enum Q5_0Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Term(p, b, a, one: false) } }
+private enum Q5_1Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Term(p, b, a, one: true) } }
+
+private enum Q8_0Term: BlockTerm {  // f16 d, i8 qs[32]
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+    let xb = a.x + 32 * b
+    let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
+    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), 0)
+  }
+}
+
+/// Q4_K (`five` false) and Q5_K: f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; 8
+/// sub-blocks of 32 with 6-bit scales and minimums; the minimums meet the activation's bsums.
+@inline(__always)
+private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float) {
+  let qsAt = five ? 48 : 16, xb = a.x + 256 * b, bsums = a.s + 16 * b
+  var isum = SIMD8<Int32>()
+  var mins: Float = 0
+  let h0 = five ? bytes(p, 16) : SIMD16<UInt8>(), h1 = five ? bytes(p, 32) : SIMD16<UInt8>()
+  for c in 0..<4 {  // chunk c: low nibbles are sub-block 2c, high nibbles 2c + 1
+    let v0 = bytes(p, qsAt + 32 * c), v1 = bytes(p, qsAt + 32 * c + 16)
+    var lo0 = v0 & 15, lo1 = v1 & 15, hi0 = v0 &>> 4, hi1 = v1 &>> 4
+    if five {
+      let sh = UInt8(2 * c)
+      lo0 |= ((h0 &>> sh) & 1) &<< 4; hi0 |= ((h0 &>> (sh + 1)) & 1) &<< 4
+      lo1 |= ((h1 &>> sh) & 1) &<< 4; hi1 |= ((h1 &>> (sh + 1)) & 1) &<< 4
+    }
+    let xc = xb + 64 * c
+    let (sc0, m0) = kQuantScaleMin(p + 4, 2 * c), (sc1, m1) = kQuantScaleMin(p + 4, 2 * c + 1)
+    let lo = widen(lo0) &* xs(xc, 0) &+ widen(lo1) &* xs(xc, 16)
+    let hi = widen(hi0) &* xs(xc, 32) &+ widen(hi1) &* xs(xc, 48)
+    isum &+= fold(lo) &* Int32(sc0) &+ fold(hi) &* Int32(sc1)
+    mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
+  }
+  return (float8(isum) * (f16(p, 0) * a.d[b]), -(f16(p, 2) * a.d[b] * mins))
+}
+
+private enum Q4_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kTerm(p, b, a, five: false) } }
+private enum Q5_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kTerm(p, b, a, five: true) } }
+
+private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+    let xb = a.x + 256 * b
+    var isum = SIMD8<Int32>()
+    for half in 0..<2 {
+      for l0 in [0, 16] {
+        let ql = bytes(p, 64 * half + l0), qm = bytes(p, 64 * half + 32 + l0), qh = bytes(p, 128 + 32 * half + l0)
+        let q1 = widen((ql & 15) | ((qh & 3) &<< 4)) &- 32
+        let q2 = widen((qm & 15) | (((qh &>> 2) & 3) &<< 4)) &- 32
+        let q3 = widen((ql &>> 4) | (((qh &>> 4) & 3) &<< 4)) &- 32
+        let q4 = widen((qm &>> 4) | (((qh &>> 6) & 3) &<< 4)) &- 32
+        let xh = xb + 128 * half + l0
+        let sc = p + 192 + 8 * half + l0 / 16
+        @inline(__always) func scale(_ i: Int) -> Int32 { Int32(Int8(bitPattern: sc.load(fromByteOffset: i, as: UInt8.self))) }
+        isum &+= fold(q1 &* xs(xh, 0)) &* scale(0) &+ fold(q2 &* xs(xh, 32)) &* scale(2)
+        isum &+= fold(q3 &* xs(xh, 64)) &* scale(4) &+ fold(q4 &* xs(xh, 96)) &* scale(6)
+      }
+    }
+    return (float8(isum) * (f16(p, 208) * a.d[b]), 0)
+  }
+}
+
+/// Sums a row's block terms for one row or, when `row1` is given, two rows at once: two
+/// independent chains in flight, one read of each activation block, half the per-row overhead.
+@inline(__always)
+private func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row0: UnsafeRawPointer,
+                                     _ row1: UnsafeRawPointer?, _ a: Q8View) -> (Float, Float) {
+  var acc0 = SIMD8<Float>(), off0: Float = 0
+  guard let row1 else {
+    for b in 0..<nb {
+      let (v, o) = T.term(row0 + b * bb, b, a)
+      acc0 += v; off0 += o
+    }
+    return (acc0.sum() + off0, 0)
+  }
+  var acc1 = SIMD8<Float>(), off1: Float = 0
+  for b in 0..<nb {
+    let (v0, o0) = T.term(row0 + b * bb, b, a), (v1, o1) = T.term(row1 + b * bb, b, a)
+    acc0 += v0; off0 += o0
+    acc1 += v1; off1 += o1
+  }
+  return (acc0.sum() + off0, acc1.sum() + off1)
+}
+
+/// `row · x` for one weight row of `type` (one `Q8Row.layout(for:)` handles) and an activation
+/// row `a` quantized for that type, both `a.count` long; see `int8RowDots`.
+func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
+  int8RowDots(type, row, nil, a).0
+}
+
+/// `row0 · x` and, when given, `row1 · x`, for weight rows of `type` and an activation row `a`
+/// quantized for that type. The sums are llama.cpp's reference dots:
 /// Q4_0: d_w d_x sum (n - 8) q; Q4_1: d_w d_x sum n q + m_w s_x; Q5_0/Q5_1 likewise with 5-bit n;
 /// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
 /// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
-func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
-  let x = UnsafePointer(a.values), d = UnsafePointer(a.scales), s = UnsafePointer(a.sums)
+func int8RowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
+  let v = Q8View(x: UnsafePointer(a.values), d: UnsafePointer(a.scales), s: UnsafePointer(a.sums))
   let nb = a.count / type.blockSize, bb = type.blockBytes
-  var acc = SIMD8<Float>()
-  var offset: Float = 0  // minimum terms, summed apart
   switch type {
-  case .q4_0:  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 32 * b
-      let w = widen(bytes(p, 2))
-      let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
-      acc += float8(fold(t)) * (f16(p, 0) * d[b])
-    }
-  case .q4_1:  // f16 d, f16 m, u8 qs[16]
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 32 * b
-      let w = widen(bytes(p, 4))
-      let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
-      acc += float8(fold(t)) * (f16(p, 0) * d[b])
-      offset += f16(p, 2) * s[b]
-    }
-  case .q5_0, .q5_1:  // f16 d, (Q5_1: f16 m), u32 qh, u8 qs[16]
-    let one = type == .q5_1, h = one ? 4 : 2, bias: Int16 = one ? 0 : 16
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 32 * b
-      let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
-      let q = bytes(p, h + 4)
-      let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
-      acc += float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (f16(p, 0) * d[b])
-      if one { offset += f16(p, 2) * s[b] }
-    }
-  case .q8_0:  // f16 d, i8 qs[32]
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 32 * b
-      let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
-      acc += float8(fold(t)) * (f16(p, 0) * d[b])
-    }
-  case .q4_K, .q5_K:  // f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; sub-blocks of 32
-    let five = type == .q5_K, qsAt = five ? 48 : 16
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 256 * b, bsums = s + 16 * b
-      var isum = SIMD8<Int32>()
-      var mins: Float = 0
-      let h0 = five ? bytes(p, 16) : SIMD16<UInt8>(), h1 = five ? bytes(p, 32) : SIMD16<UInt8>()
-      for c in 0..<4 {  // chunk c: low nibbles are sub-block 2c, high nibbles 2c + 1
-        let v0 = bytes(p, qsAt + 32 * c), v1 = bytes(p, qsAt + 32 * c + 16)
-        var lo0 = v0 & 15, lo1 = v1 & 15, hi0 = v0 &>> 4, hi1 = v1 &>> 4
-        if five {
-          let sh = UInt8(2 * c)
-          lo0 |= ((h0 &>> sh) & 1) &<< 4; hi0 |= ((h0 &>> (sh + 1)) & 1) &<< 4
-          lo1 |= ((h1 &>> sh) & 1) &<< 4; hi1 |= ((h1 &>> (sh + 1)) & 1) &<< 4
-        }
-        let xc = xb + 64 * c
-        let (sc0, m0) = kQuantScaleMin(p + 4, 2 * c), (sc1, m1) = kQuantScaleMin(p + 4, 2 * c + 1)
-        let lo = widen(lo0) &* xs(xc, 0) &+ widen(lo1) &* xs(xc, 16)
-        let hi = widen(hi0) &* xs(xc, 32) &+ widen(hi1) &* xs(xc, 48)
-        isum &+= fold(lo) &* Int32(sc0) &+ fold(hi) &* Int32(sc1)
-        mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
-      }
-      acc += float8(isum) * (f16(p, 0) * d[b])
-      offset -= f16(p, 2) * d[b] * mins
-    }
-  case .q6_K:  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
-    for b in 0..<nb {
-      let p = row + b * bb, xb = x + 256 * b
-      var isum = SIMD8<Int32>()
-      for half in 0..<2 {
-        for l0 in [0, 16] {
-          let ql = bytes(p, 64 * half + l0), qm = bytes(p, 64 * half + 32 + l0), qh = bytes(p, 128 + 32 * half + l0)
-          let q1 = widen((ql & 15) | ((qh & 3) &<< 4)) &- 32
-          let q2 = widen((qm & 15) | (((qh &>> 2) & 3) &<< 4)) &- 32
-          let q3 = widen((ql &>> 4) | (((qh &>> 4) & 3) &<< 4)) &- 32
-          let q4 = widen((qm &>> 4) | (((qh &>> 6) & 3) &<< 4)) &- 32
-          let xh = xb + 128 * half + l0
-          let sc = p + 192 + 8 * half + l0 / 16
-          @inline(__always) func scale(_ i: Int) -> Int32 { Int32(Int8(bitPattern: sc.load(fromByteOffset: i, as: UInt8.self))) }
-          isum &+= fold(q1 &* xs(xh, 0)) &* scale(0) &+ fold(q2 &* xs(xh, 32)) &* scale(2)
-          isum &+= fold(q3 &* xs(xh, 64)) &* scale(4) &+ fold(q4 &* xs(xh, 96)) &* scale(6)
-        }
-      }
-      acc += float8(isum) * (f16(p, 208) * d[b])
-    }
-  case .f32, .f16, .bf16, .q8_K:
-    break  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
+  case .q4_0: return blockSums(Q4_0Term.self, nb, bb, row0, row1, v)
+  case .q4_1: return blockSums(Q4_1Term.self, nb, bb, row0, row1, v)
+  case .q5_0: return blockSums(Q5_0Term.self, nb, bb, row0, row1, v)
+  case .q5_1: return blockSums(Q5_1Term.self, nb, bb, row0, row1, v)
+  case .q8_0: return blockSums(Q8_0Term.self, nb, bb, row0, row1, v)
+  case .q4_K: return blockSums(Q4_KTerm.self, nb, bb, row0, row1, v)
+  case .q5_K: return blockSums(Q5_KTerm.self, nb, bb, row0, row1, v)
+  case .q6_K: return blockSums(Q6_KTerm.self, nb, bb, row0, row1, v)
+  case .f32, .f16, .bf16, .q8_K: return (0, 0)  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
   }
-  return acc.sum() + offset
 }

@@ -13,6 +13,12 @@ extension Commands {
       command printing a JSON object with "prefill_tokens_per_s" and "decode_tokens_per_s"; it gets
       BENCH_MODEL, BENCH_THREADS, BENCH_PROMPT_TOKENS and BENCH_DECODE_TOKENS in its environment
       (make bench uses llama.cpp: scripts/bench/generate_llamacpp.py).
+
+      For a model file, the machine's read bandwidth is measured with the same threads (the best
+      of 5 passes over 512 MB) and set beside what decode reads: the file's bytes per token (every
+      weight is read once a token) times tokens/s. Decode cannot run faster than that bound.
+      GGUF decode rounds activations to int8 blocks as llama.cpp does; --float-decode keeps them
+      float32.
       """,
     options: [
       .value("model", "FILE", "The model file (.gguf) or checkpoint directory."),
@@ -45,6 +51,17 @@ extension Commands {
           "decode_ms_per_token": r.decodeMillisecondsPerToken,
         ]
         var line = r.summary
+        // Decode reads every weight once a token: file bytes x tokens/s against the read bandwidth.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: model)
+        if attributes?[.type] as? FileAttributeType == .typeRegular, let fileBytes = attributes?[.size] as? Int {
+          let bandwidth = MemoryBandwidth.measure(threads: threads)
+          let used = Double(fileBytes) * r.decodeTokensPerSecond
+          row["read_bandwidth_gb_per_s"] = bandwidth / 1e9
+          row["decode_weight_gb_per_s"] = used / 1e9
+          row["decode_fraction_of_bandwidth"] = used / bandwidth
+          line += String(format: "\nbandwidth: %.1f GB/s read with %d thread(s); decode reads the %.0f MB file %.1f times a second = %.1f GB/s, %.0f %% of it",
+                         bandwidth / 1e9, threads, Double(fileBytes) / 1e6, r.decodeTokensPerSecond, used / 1e9, 100 * used / bandwidth)
+        }
         if let cmd = args.string("anchor-cmd") {
           let a = try generateAnchor(cmd, model: model, threads: threads, prompt: prompt, decode: decode)
           row["anchor_prefill_tokens_per_s"] = a.prefill
