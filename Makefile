@@ -2,6 +2,10 @@
 # The toolchain lives in /opt/swift on this kind of machine; a login shell may not have it on PATH.
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 SWIFT_FLAGS ?= -c release
+# The CPU the numeric modules are compiled for: haswell (AVX2 + FMA, portable) unless set, e.g.
+# TARGET_CPU=native for this machine's own instructions (use a separate build folder for it).
+TARGET_CPU ?=
+export GUI_AGENT_TARGET_CPU = $(TARGET_CPU)
 BIN = .build/release/gui-agent
 
 .PHONY: all deps build demo test test-training bench bench-decode bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help

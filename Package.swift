@@ -2,12 +2,16 @@
 // gui-agent: screen understanding and GUI automation on Linux/X11.
 // Dependencies point one way: gui-agent -> Agent -> Grounding -> Engine; Agent -> ScreenCapture;
 // ScreenCapture and Grounding share the image type and PNG codec from Imaging.
+import Foundation
 import PackageDescription
 
 // Numeric modules: FMA and AVX2 (Haswell and later, every x86-64 laptop of the last decade).
+// GUI_AGENT_TARGET_CPU builds them for another CPU instead, e.g. `native` for the build machine's
+// own (AVX-512, VNNI where it has them; the binary then runs only on such CPUs): make TARGET_CPU=native.
 // Checked arithmetic stays on: these modules also parse untrusted files.
+let targetCPU = ProcessInfo.processInfo.environment["GUI_AGENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 } ?? "haswell"
 let optimized: [SwiftSetting] = [
-  .unsafeFlags(["-target-cpu", "haswell"]),
+  .unsafeFlags(["-target-cpu", targetCPU]),
 ]
 
 let package = Package(
