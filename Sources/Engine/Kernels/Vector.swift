@@ -136,6 +136,31 @@ enum Vec {
     while i < n { x[i] += y[i]; i += 1 }
   }
 
+  /// The dots of x (n,) with 4 rows (n,) `stride` apart, n a multiple of 16: four chains in
+  /// flight, and one shared reduction tree instead of a horizontal sum per row.
+  @inline(__always)
+  static func dots4(_ x: UnsafePointer<Float>, _ rows: UnsafePointer<Float>, stride: Int, _ n: Int) -> SIMD4<Float> {
+    var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+    var i = 0
+    while i < n {
+      let xv = load16(x + i)
+      a0 = load16(rows + i) * xv + a0
+      a1 = load16(rows + stride + i) * xv + a1
+      a2 = load16(rows + 2 * stride + i) * xv + a2
+      a3 = load16(rows + 3 * stride + i) * xv + a3
+      i += 16
+    }
+    // Lanes of two rows' partial sums side by side, then adjacent lanes added: each step halves
+    // the lanes per row (8 -> 4 -> 2 -> 1) for all rows at once.
+    @inline(__always) func pair(_ u: SIMD8<Float>, _ v: SIMD8<Float>) -> SIMD8<Float> {
+      let w = SIMD16(lowHalf: u, highHalf: v)
+      return w.evenHalf + w.oddHalf
+    }
+    let r = pair(pair(a0.lowHalf + a0.highHalf, a1.lowHalf + a1.highHalf),
+                 pair(a2.lowHalf + a2.highHalf, a3.lowHalf + a3.highHalf))  // rows 0..3 in lane pairs
+    return r.evenHalf + r.oddHalf
+  }
+
   /// y += a * x over `n`.
   @inline(__always)
   static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

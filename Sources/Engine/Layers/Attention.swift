@@ -29,7 +29,16 @@ enum Attention {
           guard let s = sp.baseAddress else { return }
           for h in headRange {
             let kvh = h / group, qh = q + h * hd, oh = out + h * hd
-            for j in 0..<length { s[j] = scale * Vec.dot(qh, keys + j * kvStride + kvh * hd, hd) }
+            let kh = keys + kvh * hd
+            var j = 0
+            if hd % 16 == 0 {  // four keys at a time
+              while j + 4 <= length {
+                let d = scale * Vec.dots4(qh, kh + j * kvStride, stride: kvStride, hd)
+                s[j] = d[0]; s[j + 1] = d[1]; s[j + 2] = d[2]; s[j + 3] = d[3]
+                j += 4
+              }
+            }
+            while j < length { s[j] = scale * Vec.dot(qh, kh + j * kvStride, hd); j += 1 }
             Vec.softmax(s, length)
             oh.update(repeating: 0, count: hd)
             for j in 0..<length { Vec.axpy(s[j], values + j * kvStride + kvh * hd, oh, hd) }  // p_j v_j
