@@ -7,9 +7,10 @@ public enum WeightStorage: Sendable, Equatable {
   /// Kept in the file's type (GGUF blocks stay quantized); products with float32 activations,
   /// so results equal float math on the dequantized weights up to rounding.
   case stored
-  /// As `stored`, but decode rounds activations to int8 blocks before products with
-  /// Q4_0 / Q4_1 / Q8_0 weights, as llama.cpp does: about twice as fast a decode; logits move
-  /// by up to ~1 on SmolLM2 (llama.cpp's own rounding noise), prefill stays float32.
+  /// As `stored`, but decode (below 4 rows) rounds activations to int8 blocks before products
+  /// with quantized weights, as llama.cpp does (`Q8Row`, Weights/Int8Dot.swift); the GGUF
+  /// default. Measured on SmolLM2 Q4_1: 1.2-1.3x the float decode rate; a step's logits move by
+  /// up to 0.42 (llama.cpp's own rounding noise). f16/bf16/f32 weights and prefill stay float32.
   case storedInt8Decode
 }
 

@@ -12,7 +12,11 @@
 final class Q8Row: @unchecked Sendable {
   /// Which of llama.cpp's activation types: blocks of 32 with f16 scales (Q8_0; Q8_1 adds each
   /// block's scaled sum), or blocks of 256 with an f32 scale and sums per 16 values (Q8_K).
-  enum Layout: Sendable { case q8_0, q8_1, q8_K }
+  enum Layout: Sendable {
+    case q8_0, q8_1, q8_K
+    /// Values per block (and per scale).
+    var blockSize: Int { self == .q8_K ? 256 : 32 }
+  }
 
   let layout: Layout
   let count: Int
@@ -24,7 +28,7 @@ final class Q8Row: @unchecked Sendable {
   /// integer sums of each 16 values (`bsums`, for the K-quants' minimums). Q8_0: unused zeros.
   let sums: UnsafeMutablePointer<Float>
 
-  var blockSize: Int { layout == .q8_K ? 256 : 32 }
+  var blockSize: Int { layout.blockSize }
 
   /// The activation layout llama.cpp pairs with a weight type, nil for types multiplied in float
   /// (f32, f16, bf16; llama.cpp itself rounds activations to f16 for f16 weights).
@@ -37,9 +41,6 @@ final class Q8Row: @unchecked Sendable {
     }
   }
 
-  /// Whether a weight of `type` is multiplied through `Q8Row`.
-  static func handles(_ type: TensorDType) -> Bool { layout(for: type) != nil }
-
   /// Quantizes x (k,), k a multiple of the layout's block.
   /// Q8_0/Q8_1: q = round-half-even(x * 127 / max|x|), as the AVX2 `quantize_row_q8_0/1`
   /// (`_mm256_round_ps(..., _MM_ROUND_NEAREST)`), d = max|x| / 127 stored as f16.
@@ -48,7 +49,7 @@ final class Q8Row: @unchecked Sendable {
   init(_ x: UnsafePointer<Float>, count k: Int, layout: Layout) {
     self.layout = layout
     count = k
-    let block = layout == .q8_K ? 256 : 32, nb = k / block
+    let nb = k / layout.blockSize
     values = .allocate(capacity: max(1, k))
     values.initialize(repeating: 0, count: max(1, k))
     scales = .allocate(capacity: max(1, nb))
