@@ -58,3 +58,14 @@ public struct ScreenParse: Sendable, Equatable, Codable {
     }.joined(separator: "\n")
   }
 }
+
+/// Reads a screenshot into elements (OCR today).
+///
+/// `area` is where the screenshot lies on the screen (a monitor's rectangle, or the root window's
+/// at (0, 0)); element boxes come back in screen pixels. Not required to be thread-safe: one
+/// parser per thread.
+public protocol ScreenParser: AnyObject {
+  /// A short name for records (`"tesseract 5.3.0 eng"`).
+  var name: String { get }
+  func parse(_ screenshot: RGBImage, area: PixelRect) throws -> ScreenParse
+}
