@@ -28,6 +28,8 @@ public enum NoCoordinateReason: Sendable, Equatable, CustomStringConvertible {
   case notFinite(String)
   /// The pointer head's best region scores below the minimum the caller asked for: "not found".
   case belowMinimumScore(score: Double, minimum: Double)
+  /// OCR grounding: no run of words on the screen spells any label of the instruction.
+  case noTextMatch(labels: [String])
 
   public var description: String {
     switch self {
@@ -37,6 +39,8 @@ public enum NoCoordinateReason: Sendable, Equatable, CustomStringConvertible {
     case let .notFinite(s): "coordinate \(s) is not a finite number"
     case let .belowMinimumScore(score, minimum):
       "not found: the pointer's best region scores \(String(format: "%.4f", score)), below the minimum \(minimum)"
+    case let .noTextMatch(labels):
+      "not found: no text on the screen reads " + labels.map { "'\($0)'" }.joined(separator: " or ")
     }
   }
 }

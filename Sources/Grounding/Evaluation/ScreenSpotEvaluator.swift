@@ -13,6 +13,18 @@ public enum EvaluationMethod: Sendable {
   case predictions(PredictionTable)
   /// A vision-language model through ``Grounder``.
   case model(Grounder, thinking: ThinkingMode, maxTokens: Int)
+  /// Screen text (OCR), with a model to choose among matches in hybrid mode (``OCRGrounder``).
+  case screenText(OCRGrounder)
+}
+
+extension EvaluationMethod {
+  /// Whether predicting needs the image's pixels (else only its size, from the PNG header).
+  var readsPixels: Bool {
+    switch self {
+    case .model, .screenText: true
+    case .center, .random, .predictions: false
+    }
+  }
 }
 
 /// Which samples one run takes: those whose index modulo `count` is `index` (0-based).
@@ -136,7 +148,7 @@ public struct ScreenSpotEvaluator: Sendable {
     // The model needs the pixels; the others only the size, read from the PNG header.
     var image: RGBImage? = nil
     let width: Int, height: Int
-    if case .model = method {
+    if method.readsPixels {
       do { image = try PNG.read(path: path) } catch { throw .invalidArgument("\(path): \(error.localizedDescription)") }
       width = image?.width ?? 0; height = image?.height ?? 0
     } else {
@@ -166,6 +178,11 @@ public struct ScreenSpotEvaluator: Sendable {
       // A pointer-head result has no answer text.
       return Prediction(x: r.point.map { Double($0.x) }, y: r.point.map { Double($0.y) },
                         answer: r.method == .pointer ? nil : r.answer,
+                        noCoordinate: r.point == nil ? (r.noCoordinate?.description ?? "no coordinate") : nil)
+    case let .screenText(grounder):
+      guard let image else { throw .invalidArgument("image \(path) was not read") }
+      let r = try grounder.ground(image: image, instruction: sample.instruction)
+      return Prediction(x: r.point.map { Double($0.x) }, y: r.point.map { Double($0.y) }, answer: r.answer,
                         noCoordinate: r.point == nil ? (r.noCoordinate?.description ?? "no coordinate") : nil)
     }
   }

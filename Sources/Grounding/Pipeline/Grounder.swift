@@ -36,6 +36,11 @@ public enum GroundingMethod: String, Sendable, Codable {
   case text
   /// The pointer head scored the image tokens (one prefill, no decoding).
   case pointer
+  /// Screen text (OCR) spelled the instruction's label; no model ran.
+  case ocr
+  /// Several OCR matches, the model chose among them (pointer mass in each box, else the
+  /// distance of each box from the model's point).
+  case hybrid
 }
 
 /// Instruction + screenshot -> screen point, through a vision-language model.
