@@ -39,6 +39,9 @@ extension Commands {
       With --model, the folder is recognised as a known model ('gui-agent models'), which gives
       its coordinate convention and prompt; --model-name, --convention and --prompt-template
       override that choice, and the report's --json says what was used.
+
+      --grounder ocr scores Tesseract word matching (no model); --grounder hybrid, OCR matches
+      chosen among by the model, which grounds alone where no text matches (docs/screen-parsing.md).
       """,
     options: modelOptions + thinkingOptions + reportOptions + [
       .value("data", "ANNOTATIONS.json", "The annotation file (required)."),
@@ -54,7 +57,7 @@ extension Commands {
       .value("max-tokens", "N", "With --model: most answer tokens (default: the prompt's own, else 48; a thinking budget adds to it)."),
     ] + groundingOptionSpecs + [
       minScoreOption,
-    ],
+    ] + grounderOptionSpecs,
     run: { args in
       guard let data = args.string("data") else { throw UsageError("missing --data ANNOTATIONS.json") }
       guard let images = args.string("images") else { throw UsageError("missing --images DIR") }
@@ -110,6 +113,11 @@ extension Commands {
       var extra: [String: Any] = ["format": annotations.format.rawValue, "data": data, "method": label]
       if shard != .whole { extra["shard"] = shard.description }
       if case let .model(grounder, _, _) = method { extra.merge(setupJSON(grounder.setup)) { a, _ in a } }
+      if case let .screenText(g) = method {
+        extra["grounder"] = g.mode.rawValue
+        extra["ocr"] = g.parser.name
+        if let m = g.model { extra.merge(setupJSON(m.setup)) { a, _ in a } }
+      }
       try printReport(report, args: args, title: "ScreenSpot \(annotations.format) — \((data as NSString).lastPathComponent), \(label)", extra: extra)
       return .success
     })
@@ -151,7 +159,7 @@ extension Commands {
     if args.string("seed") != nil, args.string("baseline") != "random" { throw UsageError("--seed goes with --baseline random") }
     if args.string("baseline") != nil || args.string("predictions") != nil {
       for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --model") }
-      for name in ["think-budget", "max-tokens", "prompt-template", "model-name", "convention", "threads", "min-score"]
+      for name in ["think-budget", "max-tokens", "prompt-template", "model-name", "convention", "threads", "min-score", "grounder", "ocr-scale", "ocr-language"]
       where args.string(name) != nil {
         throw UsageError("--\(name) goes with --model")
       }
@@ -169,6 +177,15 @@ extension Commands {
     }
     if let path = args.string("predictions") {
       return (.predictions(try PredictionTable.read(path: path)), "predictions \((path as NSString).lastPathComponent)")
+    }
+    let mode = try grounderMode(args)
+    if mode != .model {
+      for name in ["think", "no-think"] where args.flag(name) { throw UsageError("--\(name) goes with --grounder model") }
+      if mode == .ocr, args.string("model") != nil { throw UsageError("--grounder ocr uses no model: drop --model, or use --grounder hybrid") }
+      let g = try ocrGrounder(args, mode: mode)
+      let label = mode == .ocr ? "OCR (\(g.parser.name))"
+        : "hybrid: OCR + model \(((g.model?.pipeline.model.path ?? "") as NSString).lastPathComponent)"
+      return (.screenText(g), label)
     }
     let thinking = try thinkingMode(args)
     let givenMaxTokens = try args.int("max-tokens", range: 1...100_000)

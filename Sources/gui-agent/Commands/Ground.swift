@@ -15,6 +15,12 @@ extension Commands {
       screenshot with the point and box drawn. Exit status 0 also when the answer holds no
       coordinate (x and y are then null, and the reason is printed).
 
+      --grounder ocr finds the instruction's text on the screen with Tesseract (no model is
+      loaded): the label is taken out of the instruction ("click the Save button" -> "Save") and
+      matched against runs of words on a line, allowing a few misread characters; no match is
+      "not found", exit status 3. --grounder hybrid lets the model choose when several texts
+      match, and ground alone when none does (icons, descriptions). docs/screen-parsing.md.
+
       A model whose checkpoint has a pointer head grounds with it (one prefill, no decoding;
       "method": "pointer" in --json, "text" otherwise) and gives a score, the best region's
       share of the head's attention (0 to 1). With --min-score S, a best region scoring below S
@@ -37,10 +43,12 @@ extension Commands {
     ] + groundingOptionSpecs + [
       minScoreOption,
       displayOption,
-    ],
+    ] + grounderOptionSpecs,
     positionals: [PositionalSpec(name: "INSTRUCTION", help: "What to find, e.g. \"the Save button\".")],
     run: { args in
       let instruction = args.positionals[0]
+      let mode = try grounderMode(args)
+      if mode != .model { return try groundOnText(args, mode: mode, instruction: instruction) }
       let thinking = try thinkingMode(args)
       let givenMaxTokens = try args.int("max-tokens", range: 1...100_000)
       let options = try groundingOptions(args)

@@ -1,0 +1,91 @@
+import Engine
+import Foundation
+import Grounding
+import Imaging
+
+/// `--grounder model|ocr|hybrid` and the OCR options (ground, eval screenspot, run).
+extension Commands {
+  static let grounderOptionSpecs: [OptionSpec] = [
+    .value("grounder", "model|ocr|hybrid",
+           "How instructions become points: the model alone (default); screen text read by OCR; or OCR matches chosen among by the model, which grounds alone where no text matches."),
+    .value("ocr-scale", "X", "OCR: upscale the screenshot by X before reading (1...4, default \(TesseractParser.defaultScale))."),
+    .value("ocr-language", "LANG", "OCR: Tesseract language(s), e.g. eng or eng+deu (default eng)."),
+  ]
+
+  /// The --grounder mode; OCR options without an OCR grounder are a usage error.
+  static func grounderMode(_ args: ParsedArguments) throws -> GrounderMode {
+    let mode = try args.string("grounder").map { (g: String) throws(UsageError) -> GrounderMode in
+      guard let m = GrounderMode(rawValue: g) else {
+        throw UsageError("--grounder: '\(g)' is not one of \(GrounderMode.allCases.map(\.rawValue).joined(separator: ", "))")
+      }
+      return m
+    } ?? .model
+    if mode == .model {
+      for name in ["ocr-scale", "ocr-language"] where args.string(name) != nil {
+        throw UsageError("--\(name) goes with --grounder ocr or hybrid")
+      }
+    }
+    return mode
+  }
+
+  /// A Tesseract parser reading lines and their words (the OCR grounder matches runs of words
+  /// within a line).
+  static func ocrParser(_ args: ParsedArguments) throws -> TesseractParser {
+    var options = TesseractParser.Options(level: .linesAndWords)
+    if let s = try args.double("ocr-scale", range: 1...4) { options.scale = s }
+    if let l = args.string("ocr-language") { options.language = l }
+    return try TesseractParser(options: options)
+  }
+
+  /// The OCR grounder of `mode` (ocr or hybrid; hybrid loads the model and logs its setup).
+  static func ocrGrounder(_ args: ParsedArguments, mode: GrounderMode) throws -> OCRGrounder {
+    let parser = try ocrParser(args)
+    Output.log("OCR: \(parser.name), upscaled x\(parser.options.scale)")
+    guard mode == .hybrid else { return OCRGrounder(parser: parser) }
+    var grounder = try Grounder(model: try loadModel(args), options: try groundingOptions(args))
+    logSetup(grounder.setup)
+    try applyMinimumScore(args, to: &grounder)
+    return OCRGrounder(parser: parser, model: grounder)
+  }
+
+  /// `ground --grounder ocr|hybrid`: the point, printed as `ground` prints a model's.
+  static func groundOnText(_ args: ParsedArguments, mode: GrounderMode, instruction: String) throws -> ExitCode {
+    let (image, origin) = try screenshot(args)
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let grounder = try ocrGrounder(args, mode: mode)
+    let loadSeconds = (clock.now - t0).seconds
+    let r = try grounder.ground(image: image, instruction: instruction, origin: origin)
+    if let out = args.string("annotate") {
+      try PNG.write(image.annotated(point: r.point, box: r.box, origin: origin), to: out)
+    }
+    var timings = r.timings
+    timings["load"] = loadSeconds
+    if args.json {
+      let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
+      var fields: [String: Any] = [
+        "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
+        "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
+        "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
+        "grounder": mode.rawValue, "ocr": grounder.parser.name, "answer": r.answer, "reasoning": r.reasoning,
+        "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(), "timings": timings,
+      ]
+      if let m = grounder.model { fields.merge(setupJSON(m.setup)) { a, _ in a }; fields["model"] = m.pipeline.model.path }
+      try Output.json(fields)
+    } else {
+      Output.out("method: \(r.method.rawValue)" + (r.answer.isEmpty ? "" : ", \(r.answer)"))
+      if let p = r.point {
+        Output.out("point: \(p.x) \(p.y)" + (r.box.map { " box: \($0)" } ?? ""))
+      } else {
+        Output.out("no point: \(r.noCoordinate?.description ?? "no coordinate")")
+      }
+      if let out = args.string("annotate") { Output.out("wrote \(out)") }
+    }
+    switch r.noCoordinate {
+    case .noTextMatch?, .belowMinimumScore?:
+      Output.err("gui-agent: \(r.noCoordinate?.description ?? "not found")")
+      return .notFound
+    default: return .success
+    }
+  }
+}
