@@ -35,6 +35,8 @@ let package = Package(
     .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CMicroHTTPD", path: "Sources/CMicroHTTPD", pkgConfig: "libmicrohttpd",
                    providers: [.apt(["libmicrohttpd-dev"])]),
+    .systemLibrary(name: "CTesseract", path: "Sources/CTesseract", pkgConfig: "tesseract",
+                   providers: [.apt(["libtesseract-dev"])]),
 
     // fork/exec with a process group and a parent-death signal, which Foundation's Process lacks.
     .target(name: "CSpawn", path: "Sources/CSpawn"),
@@ -42,7 +44,7 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
     .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized),
-    .target(name: "Grounding", dependencies: ["Engine", "Imaging"], swiftSettings: optimized),
+    .target(name: "Grounding", dependencies: ["Engine", "Imaging", "CTesseract"], swiftSettings: optimized),
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite", "CSpawn"]),
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),
     .executableTarget(name: "gui-agent", dependencies: ["Agent", "Grounding", "ScreenCapture", "Engine", "Imaging", "Service"]),

@@ -28,6 +28,12 @@ public enum GroundingError: Error, LocalizedError, Equatable {
   case recordFile(path: String, line: Int, reason: String)
   /// Two records for the same sample that disagree (e.g. two shards that both scored it).
   case conflictingRecords(sample: String, first: String, second: String)
+  /// No folder searched holds Tesseract's model for the language (`<language>.traineddata`).
+  case ocrDataMissing(language: String, searched: [String])
+  /// Tesseract found the folder but could not load the language from it.
+  case ocrLanguageUnavailable(language: String, dataPath: String)
+  /// The OCR engine failed on an image.
+  case ocrEngine(String)
 
   public var errorDescription: String? {
     switch self {
@@ -43,6 +49,11 @@ public enum GroundingError: Error, LocalizedError, Equatable {
     case let .annotationFile(path, reason): "annotation file \(path): \(reason)"
     case let .recordFile(path, line, reason): line > 0 ? "\(path) line \(line): \(reason)" : "\(path): \(reason)"
     case let .conflictingRecords(sample, first, second): "conflicting results for \(sample): \(first) vs \(second)"
+    case let .ocrDataMissing(language, searched):
+      "no Tesseract data for language '\(language)' in \(searched.joined(separator: ", ")) "
+        + "(install tesseract-ocr-\(language.split(separator: "+").first ?? "eng") or set TESSDATA_PREFIX to its tessdata folder)"
+    case let .ocrLanguageUnavailable(language, dataPath): "Tesseract could not load language '\(language)' from \(dataPath)"
+    case let .ocrEngine(message): "OCR failed: \(message)"
     }
   }
 }
