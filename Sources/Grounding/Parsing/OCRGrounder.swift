@@ -61,8 +61,10 @@ public final class OCRGrounder: @unchecked Sendable {
     let candidates = TextMatch.candidates(forInstruction: instruction, in: parse)
     var result = GroundingResult(point: nil, box: nil, answer: "", reasoning: "", noCoordinate: nil, grid: nil,
                                  timings: ["ocr": ocrSeconds], method: .ocr)
+    let field = FieldBeside.namesField(instruction)
     func take(_ c: TextCandidate) {
-      result.point = c.center
+      // A field named by its label: the field right of the label, where one is.
+      result.point = (field ? FieldBeside.point(rightOf: c.box, in: image, origin: origin) : nil) ?? c.center
       result.box = c.box
       result.answer = "\"\(c.text)\" (\(c.distance) edits from '\(c.label)', confidence \(Int(c.confidence.rounded())))"
     }
