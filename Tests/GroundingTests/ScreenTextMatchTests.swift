@@ -129,3 +129,54 @@ final class FixedParser: ScreenParser {
     #expect(r.noCoordinate == .noTextMatch(labels: ["gear", "the gear icon"]))
   }
 }
+
+@Suite struct FieldBesideTests {
+  @Test(arguments: [
+    ("the Name field", true), ("type in the Name field", true), ("Email address field", true),
+    ("the Group combo box", true), ("the Password box", true), ("the field showing alice", false),
+    ("the Save button", false), ("Name", false),
+  ])
+  func namesField(instruction: String, expected: Bool) {
+    #expect(FieldBeside.namesField(instruction) == expected)
+  }
+
+  /// A grey window with a white field (border 1 px, dark) from x = 150 to 300 at rows 40...60.
+  static func form() throws -> RGBImage {
+    var image = try RGBImage(width: 400, height: 100, fill: RGB(220, 220, 220))
+    for y in 40...60 {
+      for x in 150...300 {
+        let border = x == 150 || x == 300 || y == 40 || y == 60
+        let c: UInt8 = border ? 90 : 255
+        let i = 3 * (y * image.width + x)
+        image.pixels[i] = c; image.pixels[i + 1] = c; image.pixels[i + 2] = c
+      }
+    }
+    return image
+  }
+
+  @Test func clicksInsideTheFieldRightOfTheLabel() throws {
+    let label = PixelRect(x: 100, y: 44, width: 40, height: 14)
+    let p = try #require(FieldBeside.point(rightOf: label, in: try Self.form(), origin: .zero))
+    #expect(p == ScreenPoint(x: 162, y: 51))
+    // With the capture's origin the same field, in screen pixels.
+    let shifted = PixelRect(x: 1100, y: 544, width: 40, height: 14)
+    #expect(FieldBeside.point(rightOf: shifted, in: try Self.form(), origin: ScreenPoint(x: 1000, y: 500))
+            == ScreenPoint(x: 1162, y: 551))
+  }
+
+  @Test func noFieldWithinTheGap() throws {
+    // The label's row right of x = 20 is plain window up to the field at 150: more than 64 px.
+    #expect(FieldBeside.point(rightOf: PixelRect(x: 10, y: 44, width: 10, height: 14), in: try Self.form(), origin: .zero) == nil)
+    // A label on another row has no field beside it.
+    #expect(FieldBeside.point(rightOf: PixelRect(x: 100, y: 5, width: 40, height: 14), in: try Self.form(), origin: .zero) == nil)
+  }
+
+  @Test func groundsTheFieldNotTheLabel() throws {
+    let parse = ScreenParse(area: PixelRect(x: 0, y: 0, width: 400, height: 100), elements: [
+      ScreenElement(id: 1, kind: .word, text: "Name", box: PixelRect(x: 100, y: 44, width: 40, height: 14), confidence: 95),
+    ], milliseconds: 0)
+    let g = OCRGrounder(parser: FixedParser(parse))
+    #expect(try g.ground(image: try Self.form(), instruction: "the Name field").point == ScreenPoint(x: 162, y: 51))
+    #expect(try g.ground(image: try Self.form(), instruction: "Name").point == ScreenPoint(x: 120, y: 51))
+  }
+}
