@@ -122,6 +122,17 @@ final class FixedParser: ScreenParser {
     #expect(r.point == ScreenPoint(x: 2000, y: 10))
   }
 
+  @Test func theModelChoosesOnlyAmongTheClosestMatches() {
+    let parse = ScreenParse(area: PixelRect(x: 0, y: 0, width: 400, height: 300), elements: [
+      TextMatchTests.word(1, "Entry", x: 10, y: 10), TextMatchTests.word(2, "1", x: 60, y: 10, w: 8),
+      TextMatchTests.word(3, "Entry", x: 10, y: 50), TextMatchTests.word(4, "2", x: 60, y: 50, w: 8),
+      TextMatchTests.word(5, "Entry", x: 10, y: 90),
+    ], milliseconds: 0)
+    let all = TextMatch.candidates(forInstruction: "the text Entry 2", in: parse)
+    #expect(all.count == 3)
+    #expect(OCRGrounder.closest(all).map(\.text) == ["Entry 2"])
+  }
+
   @Test func noMatchIsNotFoundWithTheLabelsTried() throws {
     let g = OCRGrounder(parser: FixedParser(TextMatchTests.parse))
     let r = try g.ground(image: try RGBImage(width: 800, height: 600), instruction: "the gear icon")

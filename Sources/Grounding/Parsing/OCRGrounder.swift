@@ -58,7 +58,7 @@ public final class OCRGrounder: @unchecked Sendable {
     do { (parse, ocrSeconds) = try self.parse(image, area: area) } catch let e as GroundingError { throw e } catch {
       throw .invalidArgument("screen parsing failed: \(error.localizedDescription)")
     }
-    let candidates = TextMatch.candidates(forInstruction: instruction, in: parse)
+    let candidates = Self.closest(TextMatch.candidates(forInstruction: instruction, in: parse))
     var result = GroundingResult(point: nil, box: nil, answer: "", reasoning: "", noCoordinate: nil, grid: nil,
                                  timings: ["ocr": ocrSeconds], method: .ocr)
     let field = FieldBeside.namesField(instruction)
@@ -105,6 +105,12 @@ public final class OCRGrounder: @unchecked Sendable {
     result.timings.merge(m.timings) { a, _ in a }
     result.reasoning = m.reasoning
     return result
+  }
+
+  /// The matches as close as the best (fewest edits): a model choosing among all matches would
+  /// trade an exact "Entry 2" for a fuzzy "Entry" it happens to prefer.
+  static func closest(_ matches: [TextCandidate]) -> [TextCandidate] {
+    matches.filter { $0.distance == matches.first?.distance }
   }
 
   /// The pointer head's softmax mass on the tokens whose centres fall in `box` (screen pixels),
