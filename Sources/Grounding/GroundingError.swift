@@ -28,6 +28,9 @@ public enum GroundingError: Error, LocalizedError, Equatable {
   case recordFile(path: String, line: Int, reason: String)
   /// Two records for the same sample that disagree (e.g. two shards that both scored it).
   case conflictingRecords(sample: String, first: String, second: String)
+  /// Results files that do not make one whole run: a shard missing or given twice, or files of
+  /// different annotations or setups. The message names the shard and files.
+  case shardSet(String)
 
   public var errorDescription: String? {
     switch self {
@@ -43,6 +46,7 @@ public enum GroundingError: Error, LocalizedError, Equatable {
     case let .annotationFile(path, reason): "annotation file \(path): \(reason)"
     case let .recordFile(path, line, reason): line > 0 ? "\(path) line \(line): \(reason)" : "\(path): \(reason)"
     case let .conflictingRecords(sample, first, second): "conflicting results for \(sample): \(first) vs \(second)"
+    case let .shardSet(message): message
     }
   }
 }
