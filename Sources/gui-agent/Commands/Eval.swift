@@ -80,6 +80,8 @@ extension Commands {
       let evaluator = ScreenSpotEvaluator(imagesDirectory: images, method: method, shard: shard, limit: limit)
 
       let output = try args.string("out").map { try ResultsOutput(path: $0) }
+      let dataset = try ResultsHeader.Dataset.describing(path: data, annotations: annotations)
+      try output?.checkResumable(shard: shard, dataset: dataset)
       let writer = output?.writer
       // The bar counts this run's samples only (not resumed ones), so its ETA holds.
       var bar: (ProgressBar, resumed: Int)? = nil
@@ -94,8 +96,8 @@ extension Commands {
       }
       bar?.0.finish()
       if let output {
-        let header = ResultsHeader(shard: shard, dataset: try .describing(path: data, annotations: annotations), limit: limit,
-                                   records: run.records.count, setup: evaluationSetup(method, label: label))
+        let header = ResultsHeader(shard: shard, dataset: dataset, limit: limit, records: run.records.count,
+                                   setup: evaluationSetup(method, label: label))
         try output.finish(header: header, records: run.records)
       }
       if run.resumed > 0 { Output.log("\(run.resumed) samples were already in \(args.string("out") ?? "")") }

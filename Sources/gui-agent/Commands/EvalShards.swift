@@ -10,6 +10,8 @@ struct ResultsOutput {
   /// Records of earlier runs: the finished file (a run with a smaller --limit) and the partial one.
   let existing: [EvaluationRecord]
   let writer: ResultsFile.Writer
+  /// The header of a finished file already at `path`.
+  let finishedHeader: ResultsHeader?
 
   init(path: String) throws {
     self.path = path
@@ -20,7 +22,20 @@ struct ResultsOutput {
     let partial = try ResultsFile.read(path: path + ".partial")
     if partial.droppedPartialLine { Output.log("\(path).partial: the last line was cut short; it is left out and rewritten") }
     existing = finished.records + partial.records
+    finishedHeader = finished.header
     writer = try ResultsFile.Writer(path: path + ".partial", validLength: partial.validLength)
+  }
+
+  /// Refuses to resume a finished file of another shard or annotation file: its records would
+  /// not be in this run's file, which replaces it.
+  func checkResumable(shard: Shard, dataset: ResultsHeader.Dataset) throws {
+    guard let h = finishedHeader else { return }
+    if h.shardIndex != shard.index || h.shardCount != shard.count {
+      throw UsageError("--out \(path) holds shard \(h.shardIndex)/\(h.shardCount), not \(shard): give each shard its own --out")
+    }
+    if h.dataset.identity != dataset.identity {
+      throw UsageError("--out \(path) holds results of \(h.dataset.file) (\(h.dataset.format)), another annotation file")
+    }
   }
 
   /// Writes the finished file and removes the partial one.

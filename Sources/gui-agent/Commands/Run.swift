@@ -55,6 +55,7 @@ extension Commands {
     positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".", optional: true)],
     run: { args in
       if let file = args.string("tasks") { return try runTasks(args, file: file) }
+      if args.string("shard") != nil { throw UsageError("--shard goes with --tasks") }
       guard let task = args.positionals.first else { throw UsageError("missing TASK (or --tasks FILE.jsonl)") }
       let settings = try agentSettings(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }

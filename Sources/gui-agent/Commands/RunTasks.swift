@@ -48,7 +48,7 @@ extension Commands {
       if let scenarioPath = line.scenario {
         var runner = ScenarioRunner(store: store)
         if let vlm { runner.describedLocator = try GrounderLocator(model: vlm) }
-        let scenario = try Scenario.load(from: folder.appendingPathComponent(scenarioPath))
+        let scenario = try Scenario.load(from: resolve(scenarioPath, in: folder))
         let r = runner.run(scenario)
         result.merge(["status": r.passed ? "succeeded" : "failed", "steps": r.steps, "reason": r.reason,
                       "episode_id": r.episodeId.map { $0 as Any } ?? NSNull()]) { a, _ in a }
@@ -56,7 +56,7 @@ extension Commands {
         guard let task = line.task else { throw UsageError("\(file): task \(id) has neither \"task\" nor \"scenario\"") }
         if server == nil { server = try PrivateDisplay() }
         let display = try X11Display(display: server?.display)
-        let plan = try line.plan.map { try ScriptedPlan.load(from: folder.appendingPathComponent($0)) }
+        let plan = try line.plan.map { try ScriptedPlan.load(from: resolve($0, in: folder)) }
         let configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
                                                         planner: nil, settings: settings, grounding: try groundingOptions(args))
         let outcome = try AgentLoop(configuration: configuration).run(task: task, plan: plan)
@@ -76,6 +76,11 @@ extension Commands {
       Output.out("\(succeeded) succeeded, \(results.count - succeeded) failed")
     }
     return succeeded == results.count ? .success : .failure
+  }
+
+  /// A path of a task line: absolute as it is, else relative to the task file's folder.
+  private static func resolve(_ path: String, in folder: URL) -> URL {
+    path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
   }
 
   /// The lines of a task file, blank lines left out.

@@ -29,6 +29,7 @@ extension Commands {
       let shard = try shardOption(args)
       let scenarios = try Scenario.loadAll(from: URL(fileURLWithPath: args.positionals[0]))
         .enumerated().filter { shard.contains($0.offset) }.map(\.element)
+      if scenarios.isEmpty { Output.log("shard \(shard) has no scenarios"); return .success }
       let store = try EpisodeStore(path: shardStoreURL(args, shard: shard))
       let json = args.json
       let width = max(8, scenarios.map(\.name.count).max() ?? 8)
