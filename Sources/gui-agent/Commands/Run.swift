@@ -50,7 +50,7 @@ extension Commands {
     ] + pairOptions + groundingOptionSpecs + [
       storeOption, displayOption,
       .value("tasks", "FILE.jsonl", "Run the tasks of FILE (one JSON object a line) instead of TASK."),
-      .value("shard", "K/N|auto[/N]", "With --tasks: " + shardOptionHelp),
+      .value("shard", "K/N|auto[/N]", "With --tasks: only the lines with index % N == K (0-based); auto, auto/N as in 'eval screenspot'."),
     ],
     positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".", optional: true)],
     run: { args in
