@@ -8,13 +8,14 @@ TARGET_CPU ?=
 export GUI_AGENT_TARGET_CPU = $(TARGET_CPU)
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-training bench bench-decode bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-slurm test-training bench bench-decode bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
 
 all: build
 
 help:
 	@echo "make demo   install what is missing, build, run the demo (an X11 app under Xvfb)"
 	@echo "make test   install what is missing, build and run every test in release mode"
+	@echo "make test-slurm  a private one-node Slurm cluster: sharded eval and scenario runs, merged, equal to one machine's"
 	@echo "make test-training  the training pipeline's checks: data, geometry, decoder against transformers, PyTorch against Swift"
 	@echo "make build  build the gui-agent binary ($(BIN))"
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
@@ -38,6 +39,11 @@ test: deps
 	scripts/fetch-models >/dev/null
 	scripts/with-xvfb $(SWIFT) test $(SWIFT_FLAGS)
 	python3 training/selftest_realapps.py
+
+# Sharded runs on a real one-node Slurm cluster started for the test (scripts/test-slurm):
+# skipped with a reason where its daemons cannot run.
+test-slurm: build
+	scripts/test-slurm
 
 # The training pipeline (training/README.md): a small fresh pool of Tk and GTK windows, the data and
 # decoder checks (selftest.py, transformers from PyPI), and the embedded model evaluated by PyTorch

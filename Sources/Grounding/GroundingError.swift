@@ -34,6 +34,9 @@ public enum GroundingError: Error, LocalizedError, Equatable {
   case ocrLanguageUnavailable(language: String, dataPath: String)
   /// The OCR engine failed on an image.
   case ocrEngine(String)
+  /// Results files that do not make one whole run: a shard missing or given twice, or files of
+  /// different annotations or setups. The message names the shard and files.
+  case shardSet(String)
 
   public var errorDescription: String? {
     switch self {
@@ -54,6 +57,7 @@ public enum GroundingError: Error, LocalizedError, Equatable {
         + "(install tesseract-ocr-\(language.split(separator: "+").first ?? "eng") or set TESSDATA_PREFIX to its tessdata folder)"
     case let .ocrLanguageUnavailable(language, dataPath): "Tesseract could not load language '\(language)' from \(dataPath)"
     case let .ocrEngine(message): "OCR failed: \(message)"
+    case let .shardSet(message): message
     }
   }
 }

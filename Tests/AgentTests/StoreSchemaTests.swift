@@ -22,6 +22,7 @@ import Testing
     let url = tmp.file("v1.sqlite")
     let id = try EpisodeStore(path: url).beginEpisode(task: "kept", models: [:], settings: [String: String]())
     let db = try SQLiteConnection(path: url.path)
+    let current = StoreSchema.currentVersion
     let v2: StoreSchema.Migration = { try $0.execute("ALTER TABLE episodes ADD COLUMN note TEXT DEFAULT 'v2'", step: "v2") }
     let failing: StoreSchema.Migration = { db in
       try db.execute("ALTER TABLE episodes ADD COLUMN half TEXT", step: "v3")
@@ -30,14 +31,16 @@ import Testing
     #expect(throws: AgentError.store(step: "migration 3", message: "deliberate")) {
       try StoreSchema.migrate(db, migrations: StoreSchema.migrations + [v2, failing])
     }
-    // Version 2 committed; version 3 rolled back entirely.
-    #expect(try StoreSchema.userVersion(db) == 2)
+    // The first added migration committed; the second rolled back entirely.
+    #expect(try StoreSchema.userVersion(db) == current + 1)
     let columns = try db.query("SELECT name FROM pragma_table_info('episodes')", step: "columns") { $0.text(0) }
     #expect(columns.contains("note") && !columns.contains("half"))
     #expect(try db.query("SELECT task, note FROM episodes WHERE id = ?", step: "row", [.integer(id)]) { [$0.text(0), $0.text(1)] }
       == [["kept", "v2"]])
-    // This build only knows version 1: the store is now from its future.
-    #expect(throws: AgentError.futureStoreVersion(path: url.path, found: 2, supported: 1)) { try EpisodeStore(path: url) }
+    // This build knows only its own versions: the store is now from its future.
+    #expect(throws: AgentError.futureStoreVersion(path: url.path, found: current + 1, supported: current)) {
+      try EpisodeStore(path: url)
+    }
   }
 
   @Test func futureVersionIsRefusedAndLeftAlone() throws {

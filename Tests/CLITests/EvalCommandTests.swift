@@ -60,12 +60,12 @@ import Testing
     func path(_ n: String) -> String { dir.appendingPathComponent(n).path }
     let whole = try screenspot(["--baseline", "random", "--seed", "5", "--json"]).json()
 
-    // Interrupted after 6 samples, then continued: 15 lines, none twice.
+    // Interrupted after 6 samples, then continued: a header and 15 records, none twice.
     #expect(try screenspot(["--baseline", "random", "--seed", "5", "--limit", "6", "--out", path("all.jsonl")]).status == 0)
     let again = try screenspot(["--baseline", "random", "--seed", "5", "--out", path("all.jsonl"), "--json"])
     #expect(again.stderr.contains("6 samples were already in"))
     let lines = try String(contentsOfFile: path("all.jsonl"), encoding: .utf8).split(separator: "\n")
-    #expect(lines.count == 15)
+    #expect(lines.count == 16 && lines[0].hasPrefix(#"{"results_header":"#))
     #expect(try again.json()["overall"] as? Double == whole["overall"] as? Double)
 
     for k in 0..<3 {
@@ -78,10 +78,10 @@ import Testing
     #expect(NSDictionary(dictionary: merged["by_source"] as? [String: Any] ?? [:])
             == NSDictionary(dictionary: whole["by_source"] as? [String: Any] ?? [:]))
 
-    // Another seed's shard disagrees with these: merge refuses.
+    // Another seed's shard is another setup: merge refuses, naming the file.
     #expect(try screenspot(["--baseline", "random", "--seed", "6", "--shard", "0/3", "--out", path("x.jsonl")]).status == 0)
-    let conflict = try CLI.run(["eval", "merge", path("s0.jsonl"), path("x.jsonl")])
-    #expect(conflict.status == 1 && conflict.stderr.contains("conflicting results for sample 0"))
+    let conflict = try CLI.run(["eval", "merge", path("s1.jsonl"), path("s2.jsonl"), path("x.jsonl")])
+    #expect(conflict.status == 1 && conflict.stderr.contains("different setups") && conflict.stderr.contains("x.jsonl"))
   }
 
   @Test func predictionsMissingAreMisses() throws {
@@ -134,7 +134,7 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     let j = try r.json()
     #expect((j["n"] as? Int ?? 0) + (j["skipped"] as? Int ?? 0) == 3)
-    let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").dropFirst()   // the header
     #expect(lines.count == 3)
     for line in lines {
       let o = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -175,7 +175,7 @@ import Testing
     #expect(report["known_model"] as? String == known, "\(report)")
     let samples = try #require(try JSONSerialization.jsonObject(
       with: Data(contentsOf: EvalCommandTests.mini.appendingPathComponent("screenspot_mini.json"))) as? [[String: Any]])
-    let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").dropFirst()   // the header
     #expect(lines.count == 2)
     for (line, sample) in zip(lines, samples) {
       let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

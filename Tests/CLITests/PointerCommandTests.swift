@@ -73,7 +73,7 @@ import Testing
     #expect(r.status == 0, "\(r.stderr)")
     let j = try r.json()
     #expect(j["n"] as? Int == 3 && j["hits"] as? Int == 0 && j["skipped"] as? Int == 0)
-    let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+    let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").dropFirst()   // the header
     #expect(lines.count == 3)
     for line in lines {
       let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

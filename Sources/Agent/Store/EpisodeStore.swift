@@ -103,9 +103,10 @@ public final class EpisodeStore: Sendable {
     let modelsJSON = try Self.json(models, what: "models")
     let settingsJSON = try Self.json(settings, what: "settings")
     return try withConnection { db in
-      try db.run("INSERT INTO episodes (task, models, settings, started, status, pid) VALUES (?, ?, ?, ?, 'running', ?)",
+      try db.run("INSERT INTO episodes (task, models, settings, started, status, pid, host) VALUES (?, ?, ?, ?, 'running', ?, ?)",
                  step: "beginning episode",
-                 [.text(task), .text(modelsJSON), .text(settingsJSON), .text(StoreTime.string(started)), .integer(Int64(pid))])
+                 [.text(task), .text(modelsJSON), .text(settingsJSON), .text(StoreTime.string(started)), .integer(Int64(pid)),
+                  .text(StoreMerge.hostName())])
       return db.lastInsertRowID
     }
   }

@@ -9,7 +9,7 @@
 enum StoreSchema {
   typealias Migration = @Sendable (SQLiteConnection) throws -> Void
 
-  static let migrations: [Migration] = [createTables]
+  static let migrations: [Migration] = [createTables, addOrigin]
 
   static var currentVersion: Int { migrations.count }
 
@@ -53,6 +53,17 @@ enum StoreSchema {
       );
       CREATE INDEX episodes_status ON episodes(status);
       """, step: "migration 1: creating tables")
+  }
+
+  /// Version 2: where an episode was recorded. `host` is the machine that ran it (set when it
+  /// begins); `source_store` and `source_id` are the store file and id it had there, set by
+  /// `episodes merge` (NULL for an episode recorded in this store).
+  private static func addOrigin(_ db: SQLiteConnection) throws {
+    try db.execute("""
+      ALTER TABLE episodes ADD COLUMN host TEXT;
+      ALTER TABLE episodes ADD COLUMN source_store TEXT;
+      ALTER TABLE episodes ADD COLUMN source_id INTEGER;
+      """, step: "migration 2: adding episode origin columns")
   }
 
   /// Brings the store to the newest version of `migrations`, one transaction per migration.

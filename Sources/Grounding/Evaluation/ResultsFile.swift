@@ -9,6 +9,8 @@ public enum ResultsFile {
     public var validLength: Int
     /// Whether a last line was cut short (a crash mid-write) and left out.
     public var droppedPartialLine: Bool
+    /// The first line of a finished file (``ResultsHeader``); nil in a file still being appended to.
+    public var header: ResultsHeader? = nil
   }
 
   /// Reads a results file; a file that does not exist reads as empty.
@@ -26,6 +28,7 @@ public enum ResultsFile {
     let bytes = [UInt8](data)
     var records: [EvaluationRecord] = []
     var start = 0, line = 0, valid = 0, dropped = false
+    var header: ResultsHeader? = nil
     let decoder = JSONDecoder()
     while start < bytes.count {
       line += 1
@@ -34,7 +37,9 @@ public enum ResultsFile {
       let text = Data(bytes[start..<end])
       let isLast = newline == nil || newline == bytes.count - 1
       let blank = text.allSatisfy { $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }
-      if !blank {
+      if line == 1, newline != nil, let h = try? decoder.decode(ResultsHeader.Line.self, from: text) {
+        header = h.resultsHeader
+      } else if !blank {
         do {
           guard newline != nil else { throw CutShort() }
           records.append(try decoder.decode(EvaluationRecord.self, from: text))
@@ -49,7 +54,7 @@ public enum ResultsFile {
       start = end + 1
       valid = min(start, bytes.count)
     }
-    return Contents(records: records, validLength: valid, droppedPartialLine: dropped)
+    return Contents(records: records, validLength: valid, droppedPartialLine: dropped, header: header)
   }
 
   private struct CutShort: Error {}

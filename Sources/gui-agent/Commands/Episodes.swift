@@ -6,7 +6,7 @@ extension Commands {
   static let episodes = Command(
     name: "episodes",
     abstract: "List, show, export and remove recorded episodes.",
-    subcommands: [episodesList, episodesShow, episodesExport, episodesRemove])
+    subcommands: [episodesList, episodesShow, episodesExport, episodesRemove, episodesMerge])
 
   private static let idArgument = [PositionalSpec(name: "ID", help: "The episode id (see 'episodes list').")]
 

@@ -31,9 +31,13 @@ extension Commands {
       image, unreadable PNG, box outside the image, missing or unknown field) is skipped: it is
       named on standard error and counted apart.
 
-      With --out every result is appended to a JSONL file as soon as it exists; running again with
-      the same --out continues where the last run stopped (a line cut short is rewritten).
-      --shard K/N takes the samples whose index modulo N is K; 'gui-agent eval merge' joins the
+      With --out every result is appended to RESULTS.jsonl.partial as soon as it exists; running
+      again with the same --out continues where the last run stopped (a line cut short is
+      rewritten). At the end RESULTS.jsonl is written whole (a header line saying the shard, the
+      annotation file's sample count and SHA-256, and the setup; then one line per sample) into a
+      temporary file that is synced and renamed, so it is never seen half written.
+      --shard K/N takes the samples whose index modulo N is K; --shard auto takes K and N from a
+      Slurm job array, auto/N K from a Kubernetes Indexed Job; 'gui-agent eval merge' joins the
       shards' files. --limit N keeps the first N samples of the file, before sharding.
 
       With --model, the folder is recognised as a known model ('gui-agent models'), which gives
@@ -52,7 +56,7 @@ extension Commands {
       .value("seed", "S", "With --baseline random: the seed (default 0)."),
       .value("predictions", "FILE", "Score points from FILE (JSONL or JSON list: img_filename, instruction, x, y)."),
       .value("out", "RESULTS.jsonl", "Append per-sample results here; resumes a run that stopped."),
-      .value("shard", "K/N", "Run only samples with index % N == K (0-based)."),
+      .value("shard", "K/N|auto[/N]", shardOptionHelp),
       .value("limit", "N", "Only the first N samples of the file."),
       .value("max-tokens", "N", "With --model: most answer tokens (default: the prompt's own, else 48; a thinking budget adds to it)."),
     ] + groundingOptionSpecs + [
@@ -65,10 +69,7 @@ extension Commands {
         guard let v = ScreenSpotFormat(rawValue: f) else { throw UsageError("--format: '\(f)' is not v1, v2 or pro") }
         return v
       }
-      let shard: Shard
-      do { shard = try args.string("shard").map { try Shard(parsing: $0) } ?? .whole } catch {
-        throw UsageError("--shard: \(error.localizedDescription)")
-      }
+      let shard = try shardOption(args)
       let limit = try args.int("limit", range: 0...Int.max)
       try checkMethodOptions(args)
       var isFolder: ObjCBool = false
@@ -81,17 +82,13 @@ extension Commands {
       if annotations.entries.isEmpty { Output.log("\(data) holds no samples") }
       let evaluator = ScreenSpotEvaluator(imagesDirectory: images, method: method, shard: shard, limit: limit)
 
-      var existing: [EvaluationRecord] = []
-      var writer: ResultsFile.Writer? = nil
-      if let out = args.string("out") {
-        let contents = try ResultsFile.read(path: out)
-        if contents.droppedPartialLine { Output.log("\(out): the last line was cut short; it is left out and rewritten") }
-        existing = contents.records
-        writer = try ResultsFile.Writer(path: out, validLength: contents.validLength)
-      }
+      let output = try args.string("out").map { try ResultsOutput(path: $0) }
+      let dataset = try ResultsHeader.Dataset.describing(path: data, annotations: annotations)
+      try output?.checkResumable(shard: shard, dataset: dataset)
+      let writer = output?.writer
       // The bar counts this run's samples only (not resumed ones), so its ETA holds.
       var bar: (ProgressBar, resumed: Int)? = nil
-      let run = try evaluator.run(annotations, existing: existing) { record, done, total throws(GroundingError) in
+      let run = try evaluator.run(annotations, existing: output?.existing ?? []) { record, done, total throws(GroundingError) in
         try writer?.append(record)
         if let reason = record.skipped {
           // Over a progress bar: clear its line first, the bar redraws below.
@@ -101,6 +98,11 @@ extension Commands {
         bar.map { $0.0.update(done - $0.resumed) }
       }
       bar?.0.finish()
+      if let output {
+        let header = ResultsHeader(shard: shard, dataset: dataset, limit: limit, records: run.records.count,
+                                   setup: evaluationSetup(method, label: label))
+        try output.finish(header: header, records: run.records)
+      }
       if run.resumed > 0 { Output.log("\(run.resumed) samples were already in \(args.string("out") ?? "")") }
       if run.unmatched > 0 {
         Output.log("\(run.unmatched) records in \(args.string("out") ?? "") match no sample of this run; left out of the report")
@@ -126,21 +128,20 @@ extension Commands {
     name: "merge",
     abstract: "Join the results files of several runs (shards) and print one report.",
     discussion: """
-      Each file is a --out file of 'gui-agent eval screenspot'. Records of one sample (same index,
-      image and instruction) that agree count once; records that disagree are an error (exit 1).
-      Files of different annotation files (e.g. ScreenSpot-Pro's per-application files) join too.
+      Each file is a --out file of 'gui-agent eval screenspot'. Their headers must make whole runs:
+      one setup, one annotation file (same SHA-256), one shard count, every shard exactly once;
+      otherwise nothing is joined and the error names the shard and files (exit 1). Records of one
+      sample that disagree are an error too. --join-datasets joins files of different annotation
+      files (e.g. ScreenSpot-Pro's per-application files), each still complete. --out writes the
+      joined records, in the order of an unsharded run, as one results file.
       """,
-    options: reportOptions,
+    options: reportOptions + [
+      .flag("join-datasets", "Join files of different annotation files (each one's shards still complete)."),
+      .value("out", "MERGED.jsonl", "Also write the joined records as one results file (written atomically)."),
+    ],
     positionals: [PositionalSpec(name: "RESULTS.jsonl", help: "Results files to join.", variadic: true)],
     run: { args in
-      var lists: [[EvaluationRecord]] = []
-      for path in args.positionals {
-        guard FileManager.default.fileExists(atPath: path) else { throw GroundingError.recordFile(path: path, line: 0, reason: "no such file") }
-        let contents = try ResultsFile.read(path: path)
-        if contents.droppedPartialLine { Output.log("\(path): the last line was cut short; it is left out") }
-        lists.append(contents.records)
-      }
-      let merged = try ResultsFile.merge(lists)
+      let merged = try mergeResults(args)
       let report = AccuracyReport(records: merged)
       try printReport(report, args: args, title: "ScreenSpot — \(args.positionals.count) results files joined",
                       extra: ["files": args.positionals])

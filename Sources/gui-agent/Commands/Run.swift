@@ -25,7 +25,8 @@ extension Commands {
       The --model folder is recognised as a known model ('gui-agent models') for its coordinate
       convention and grounding prompt; --model-name, --convention and --prompt-template override
       that (a VLM that plans gets the agent's own prompt; the convention still applies).
-      """,
+
+      """ + tasksDiscussion,
     options: [
       .value("model", "DIR", "The vision-language model (a checkpoint folder, docs/models.md; default: the embedded bluelm-vl-nano)."),
       .value("planner", "MODEL", "A text planner model (directory or .gguf); --model then grounds."),
@@ -48,10 +49,14 @@ extension Commands {
       .value("threads", "N", "Compute threads (default: all cores)."),
     ] + pairOptions + groundingOptionSpecs + [
       storeOption, displayOption,
+      .value("tasks", "FILE.jsonl", "Run the tasks of FILE (one JSON object a line) instead of TASK."),
+      .value("shard", "K/N|auto[/N]", "With --tasks: only the lines with index % N == K (0-based); auto, auto/N as in 'eval screenspot'."),
     ],
-    positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".")],
+    positionals: [PositionalSpec(name: "TASK", help: "What to do, e.g. \"open the File menu\".", optional: true)],
     run: { args in
-      let task = args.positionals[0]
+      if let file = args.string("tasks") { return try runTasks(args, file: file) }
+      if args.string("shard") != nil { throw UsageError("--shard goes with --tasks") }
+      guard let task = args.positionals.first else { throw UsageError("missing TASK (or --tasks FILE.jsonl)") }
       let settings = try agentSettings(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
       let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
@@ -97,7 +102,7 @@ extension Commands {
     args.string("store").map { URL(fileURLWithPath: $0) } ?? EpisodeStore.defaultURL()
   }
 
-  private static func agentSettings(_ args: ParsedArguments) throws -> AgentSettings {
+  static func agentSettings(_ args: ParsedArguments) throws -> AgentSettings {
     var s = AgentSettings()
     s.maxSteps = try args.int("max-steps", range: 1...10_000) ?? s.maxSteps
     s.dryRun = args.flag("dry-run")

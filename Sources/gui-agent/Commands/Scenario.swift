@@ -15,16 +15,22 @@ extension Commands {
       Each scenario starts its own Xvfb and applications, runs its scripted plan through the agent \
       loop (recorded in the episode store) and its check command; see Scenarios/README.md. \
       Exit status 0 only when every scenario passed. --json prints \
-      {"passed", "failed", "scenarios": [{"name", "passed", "episode_id", "steps", "reason", "seconds"}]}.
+      {"passed", "failed", "scenarios": [{"name", "passed", "episode_id", "steps", "reason", "seconds"}]}. \
+      --shard K/N|auto runs the scenarios whose index in file-name order % N == K; '{shard}' in \
+      --store becomes K-of-N, a store per shard for 'episodes merge'.
       """,
     options: [storeOption, .flag("keep-going", "Run the remaining scenarios after a failure."),
               .value("model", "DIR", "The grounding model for element descriptions that are not @name references "
                        + "(default: the embedded bluelm-vl-nano, loaded only when a plan has such descriptions)."),
-              .value("threads", "N", "Compute threads of the grounding model (default: all cores).")],
+              .value("threads", "N", "Compute threads of the grounding model (default: all cores)."),
+              .value("shard", "K/N|auto[/N]", shardOptionHelp)],
     positionals: [PositionalSpec(name: "FILE|DIR", help: "A scenario file, or a folder of them (*.json).")],
     run: { args in
+      let shard = try shardOption(args)
       let scenarios = try Scenario.loadAll(from: URL(fileURLWithPath: args.positionals[0]))
-      let store = try EpisodeStore(path: storeURL(args))
+        .enumerated().filter { shard.contains($0.offset) }.map(\.element)
+      if scenarios.isEmpty { Output.log("shard \(shard) has no scenarios"); return .success }
+      let store = try EpisodeStore(path: shardStoreURL(args, shard: shard))
       let json = args.json
       let width = max(8, scenarios.map(\.name.count).max() ?? 8)
       if !json { Output.out(row("scenario", "result", "steps", "seconds", "reason", width: width)) }
