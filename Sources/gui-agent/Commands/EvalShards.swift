@@ -55,6 +55,15 @@ extension Commands {
       setup["max_tokens"] = String(maxTokens)
       setup["min_score"] = String(grounder.minimumScore)
     }
+    if case let .screenText(g) = method {
+      setup["grounder"] = g.mode.rawValue
+      setup["ocr"] = g.parser.name
+      if let t = g.parser as? TesseractParser { setup["ocr_scale"] = String(t.options.scale) }
+      if let m = g.model {
+        for (key, value) in setupJSON(m.setup) { setup[key] = (value as? String) ?? "none" }
+        setup["min_score"] = String(m.minimumScore)
+      }
+    }
     return setup
   }
 
