@@ -59,9 +59,9 @@ extension Commands {
     run: { args in
       let task = args.positionals[0]
       let settings = try agentSettings(args)
+      let remote = try remoteMode(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
       let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-      let remote = try remoteMode(args)
       // With --model-url, --model-name is the served model's name, not a local folder's.
       let grounding = try groundingOptions(args, readModelName: remote != .vision)
       let localGrounding = remote == .vision ? GroundingOptions() : grounding

@@ -1,4 +1,5 @@
 import Agent
+import Engine
 import Foundation
 import Grounding
 
@@ -72,9 +73,18 @@ extension Commands {
     case .vision:
       let endpoint = try chatEndpoint(args, url: args.string("model-url") ?? "")
       let name = args.string("model-name") ?? ""
-      let model: RemoteVisionModel
+      var model: RemoteVisionModel
       do { model = try RemoteVisionModel(servedName: name, convention: convention) } catch let error as AgentError {
         throw UsageError("--model-name: \(error.errorDescription ?? name)")
+      }
+      // The server's processor bounds, when it was started with others than Qwen2.5-VL's.
+      if var resize = model.resize {
+        resize.minPixels = try args.int("min-pixels", range: 1...(1 << 28)) ?? resize.minPixels
+        resize.maxPixels = try args.int("max-pixels", range: 1...(1 << 28)) ?? resize.maxPixels
+        guard resize.minPixels <= resize.maxPixels else {
+          throw UsageError("--min-pixels \(resize.minPixels) is above --max-pixels \(resize.maxPixels)")
+        }
+        model.resize = resize
       }
       let known = model.knownModel.map { "\($0.displayName)" } ?? "no known model"
       Output.log("planning with \(name) at \(endpoint.url.absoluteString) as \(known): \(model.convention.optionName) coordinates, "
