@@ -3,7 +3,8 @@ import Foundation
 /// An OpenAI-compatible chat endpoint of a test's own: a plain HTTP/1.1 server on 127.0.0.1 at
 /// a kernel-chosen port that records every request and answers each with what the test's
 /// `reply` closure gives for it (a scripted completion, an HTTP error, a slow answer, garbage).
-/// One connection at a time, `Connection: close` after each answer.
+/// One connection at a time, `Connection: close` after each answer. The serving thread holds
+/// the server until ``stop()``, which every test calls.
 public final class FakeChatServer: @unchecked Sendable {
   /// One request as it arrived.
   public struct Request: Sendable {
@@ -118,8 +119,6 @@ public final class FakeChatServer: @unchecked Sendable {
     finished.wait()
     close(listener)
   }
-
-  deinit { stop() }
 
   /// A port on which nothing listens (bound, then released), for "endpoint down" tests.
   public static func closedPort() throws -> UInt16 {
