@@ -19,6 +19,9 @@ public enum AgentError: Error, LocalizedError, Equatable {
   case stepNotFound(episode: Int64, index: Int)
   /// Writing an export failed: which file, and why.
   case export(path: String, message: String)
+  /// A planner's OpenAI-compatible endpoint failed: its URL, and what went wrong (down, timed
+  /// out, an HTTP error with an excerpt of its body, an answer that is not a chat completion).
+  case endpoint(url: String, message: String)
 
   /// True when the episode store itself failed (full, read-only, unreadable, a statement
   /// error): the episode cannot be recorded, as opposed to something going wrong in it.
@@ -46,6 +49,7 @@ public enum AgentError: Error, LocalizedError, Equatable {
     case let .episodeNotFound(id): "no episode with id \(id)"
     case let .stepNotFound(episode, index): "episode \(episode) has no step \(index)"
     case let .export(path, message): "export to \(path) failed: \(message)"
+    case let .endpoint(url, message): "chat endpoint \(url): \(message)"
     }
   }
 }

@@ -6,12 +6,27 @@ import Foundation
 // MARK: - Targets
 
 extension ActionTarget: Codable {
-  private enum Key: String, CodingKey { case point, box, element }
+  private enum Key: String, CodingKey { case point, box, element, elementID = "element_id" }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Key.self)
     if c.contains(.element) {
       self = .element(try c.decode(String.self, forKey: .element))
+      return
+    }
+    if c.contains(.elementID) {
+      // Some models quote numbers: "3" reads as 3.
+      let n: Int
+      if let number = try? c.decode(Int.self, forKey: .elementID) {
+        n = number
+      } else {
+        n = Int(try c.decode(String.self, forKey: .elementID).trimmingCharacters(in: .whitespaces)) ?? 0
+      }
+      guard n >= 1 else {
+        throw ParseFailure(.badArgument(action: "target", argument: "element_id", value: "\(n)"),
+                           "target element_id must be an element's number (1 or more), got \(n)")
+      }
+      self = .elementNumber(n)
       return
     }
     var box: ModelBox?
@@ -36,7 +51,7 @@ extension ActionTarget: Codable {
       self = .point(ModelPoint(box: box))
     } else {
       throw ParseFailure(.missingArgument(action: "target", argument: "point"),
-                         "target needs \"point\": [x,y], \"box\": [x1,y1,x2,y2] or \"element\": \"...\"")
+                         "target needs \"point\": [x,y], \"box\": [x1,y1,x2,y2], \"element\": \"...\" or \"element_id\": N")
     }
   }
 
@@ -45,6 +60,8 @@ extension ActionTarget: Codable {
     switch self {
     case let .element(text):
       try c.encode(text, forKey: .element)
+    case let .elementNumber(n):
+      try c.encode(n, forKey: .elementID)
     case let .point(p):
       try c.encode([p.x, p.y], forKey: .point)
       if let b = p.box { try c.encode([b.x1, b.y1, b.x2, b.y2], forKey: .box) }

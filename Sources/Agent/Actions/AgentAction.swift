@@ -42,11 +42,14 @@ public struct ModelPoint: Codable, Equatable, Sendable {
   }
 }
 
-/// Where a pointer action lands: a point the model located, or a description of a UI element
-/// that a grounding model turns into a point later.
+/// Where a pointer action lands: a point the model located, a description of a UI element
+/// that a grounding model turns into a point later, or the number of an element in the list a
+/// screen parser gave the planner (``ScreenParse``), whose centre the loop clicks.
 public enum ActionTarget: Equatable, Sendable {
   case point(ModelPoint)
   case element(String)
+  /// 1-based, as `ScreenParse.promptLines()` numbers the elements.
+  case elementNumber(Int)
 
   /// A bare point target.
   public static func at(_ x: Double, _ y: Double) -> ActionTarget { .point(ModelPoint(x: x, y: y)) }

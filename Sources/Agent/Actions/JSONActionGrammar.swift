@@ -18,7 +18,8 @@ import Foundation
 ///
 /// - Targets: `"point": [x, y]` (model coordinates, raw numbers), optionally with
 ///   `"box": [x1, y1, x2, y2]`; a lone `"box"` means its center; `"element": "..."` is a
-///   description to be grounded later.
+///   description to be grounded later; `"element_id": 3` is element 3 of the planner's parsed
+///   element list.
 /// - Optional fields and their defaults: scroll `target` (absent: where the pointer is),
 ///   `amount` (5), wait `seconds` (5), finished `summary` (""), call_user `question` ("").
 /// - Action names also accept the UI-TARS spellings (`left_double`, `right_single`, `press`, ...).

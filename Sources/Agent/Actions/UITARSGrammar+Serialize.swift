@@ -18,6 +18,7 @@ extension UITARSGrammar {
     func target(_ t: ActionTarget, box: String, element: String) -> String {
       switch t {
       case let .element(text): return "\(element)=\(quoted(text))"
+      case let .elementNumber(n): return "\(element)_id='\(n)'"
       case let .point(p):
         let numbers = p.box.map { [$0.x1, $0.y1, $0.x2, $0.y2] } ?? [p.x, p.y]
         let tuple = "(" + numbers.map(formatNumber).joined(separator: ",") + ")"

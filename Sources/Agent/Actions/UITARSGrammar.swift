@@ -158,6 +158,13 @@ public enum UITARSGrammar {
     if let e = elementKeys.lazy.compactMap({ call.arguments[$0] }).first, !e.trimmingSpaces().isEmpty {
       return .element(e)
     }
+    if let key = elementKeys.first(where: { call.arguments[$0 + "_id"] != nil }), let v = call.arguments[key + "_id"] {
+      guard let n = Int(v.trimmingSpaces()), n >= 1 else {
+        throw ParseFailure(.badArgument(action: call.name, argument: key + "_id", value: v),
+                           "action '\(call.name)' has \(key)_id='\(v)', expected an element's number (1 or more)")
+      }
+      return .elementNumber(n)
+    }
     for key in first ? firstTargetKeys : secondTargetKeys {
       guard let v = call.arguments[key], !v.trimmingSpaces().isEmpty else { continue }
       guard let p = modelPoint(v) else {

@@ -1,12 +1,15 @@
 import Foundation
+import Grounding
 import Imaging
 import ScreenCapture
 
 // MARK: - Locating
 
 extension AgentLoop {
-  /// The action's targets as screen pixels, or why one could not be located.
-  func locate(_ action: AgentAction, _ space: PointSpace, on image: RGBImage) -> Result<[ScreenPoint], LocateFailure> {
+  /// The action's targets as screen pixels, or why one could not be located. `parse` is the
+  /// element list the planner was shown, for `element_id` targets.
+  func locate(_ action: AgentAction, _ space: PointSpace, parse: ScreenParse? = nil,
+              on image: RGBImage) -> Result<[ScreenPoint], LocateFailure> {
     var points: [ScreenPoint] = []
     for target in action.targets {
       switch target {
@@ -24,6 +27,14 @@ extension AgentLoop {
         } catch {
           return .failure(LocateFailure("point (\(p.x), \(p.y)) does not map to the screen: \(describe(error))"))
         }
+      case let .elementNumber(n):
+        guard let parse else {
+          return .failure(LocateFailure("element_id \(n) names an element, but this step was shown no element list"))
+        }
+        guard let element = parse.elements.first(where: { $0.id == n }) else {
+          return .failure(LocateFailure("element_id \(n) is not in the element list (\(parse.elements.count) elements)"))
+        }
+        points.append(element.center)
       case let .element(description):
         guard let locator = configuration.locator else {
           return .failure(LocateFailure("no grounding model to locate '\(description)'"))

@@ -56,11 +56,18 @@ extension AgentLoop {
     // A failure before anything ran concerns the whole response: the history shows all of it.
     let attempted = actions.count > 1 ? JSONActionGrammar.serialize(ParsedResponse(actions: actions)) : nil
 
+    // The store keeps no parse of its own: its size and the element clicked go with the latencies.
+    if let parse = output.parse {
+      draft.latencies["parse_elements"] = Double(parse.elements.count)
+      if let n = actions.lazy.flatMap(\.targets).compactMap({ if case let .elementNumber(n) = $0 { n } else { nil } }).first {
+        draft.latencies["element_id"] = Double(n)
+      }
+    }
     // Locate every action's targets on the screenshot the model saw.
     let t0 = clock.now
     var planned: [(action: AgentAction, points: [ScreenPoint])] = []
     for (i, action) in actions.enumerated() {
-      switch locate(action, output.pointSpace, on: before) {
+      switch locate(action, output.pointSpace, parse: output.parse, on: before) {
       case let .failure(f):
         draft.action = action
         draft.latencies["grounding"] = ms(clock.now - t0)

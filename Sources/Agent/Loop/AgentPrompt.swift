@@ -10,6 +10,9 @@ public enum AgentPrompt {
   public enum Targets: Sendable {
     case elements
     case pointsOrElements
+    /// A text planner shown a screen parser's element list (`ScreenParse.promptLines()`): it
+    /// names an element of the list by number, anything else by description.
+    case listedElements(String)
   }
 
   public static func render(task: String, history: [HistoryEntry], feedback: String?,
@@ -35,6 +38,11 @@ public enum AgentPrompt {
     case .pointsOrElements:
       out += #"{"thought": "The Save button is at the top.", "action": "click", "target": {"point": [512, 300]}}"# + "\n"
       out += #"A target is {"point": [x, y]} in the screenshot or {"element": "a description"}."# + "\n"
+    case let .listedElements(lines):
+      out += #"{"thought": "Element 3 is the Save button.", "action": "click", "target": {"element_id": 3}}"# + "\n"
+      out += #"A target is {"element_id": N} for element N of the list below, or {"element": "a description"} "#
+        + "for something the list lacks; do not give coordinates.\n"
+      out += "Elements read on the screen ([number] \"text\" at (centre x, y) width x height):\n\(lines)\n"
     }
     out += """
       Actions: click, double_click, right_click ("target"); drag ("from", "to"); \

@@ -1,4 +1,5 @@
 import Foundation
+import Grounding
 import Imaging
 
 // MARK: - What a planner sees
@@ -62,9 +63,12 @@ public struct PlannerOutput: Sendable {
   public var pointSpace: PointSpace
   /// A scripted step's expectation about the screen (see ``ScriptedStep/expectChange``).
   public var expectChange: Bool?
+  /// The element list the planner was shown; `{"element_id": N}` targets are its elements.
+  public var parse: ScreenParse?
 
   public init(rawOutput: String, answer: String? = nil, reasoning: String? = nil, tokens: TokenCounts? = nil,
-              latencies: [String: Double] = [:], pointSpace: PointSpace = .screen, expectChange: Bool? = nil) {
+              latencies: [String: Double] = [:], pointSpace: PointSpace = .screen, expectChange: Bool? = nil,
+              parse: ScreenParse? = nil) {
     self.rawOutput = rawOutput
     self.answer = answer ?? rawOutput
     self.reasoning = reasoning
@@ -72,6 +76,7 @@ public struct PlannerOutput: Sendable {
     self.latencies = latencies
     self.pointSpace = pointSpace
     self.expectChange = expectChange
+    self.parse = parse
   }
 }
 

@@ -61,6 +61,10 @@ public struct ScenarioRunner {
   /// button"}`): a grounding model (``GrounderLocator``). Without one, such a step fails with a
   /// reason that says so.
   public var describedLocator: (any ElementLocator)?
+  /// Plans the episode in place of the scenario's scripted plan (a model under test), for at
+  /// most `plannerMaxSteps` steps; the check judges the result as it judges a plan's.
+  public var planner: (any ActionPlanner)?
+  public var plannerMaxSteps = 10
 
   public init(store: EpisodeStore, onResult: ((ScenarioResult) -> Void)? = nil) {
     self.store = store
@@ -148,13 +152,13 @@ private struct Attempt {
 
     var settings = AgentSettings()
     settings.settleSeconds = scenario.settleSeconds
-    settings.maxSteps = plan.steps.count + 1
+    settings.maxSteps = runner.planner == nil ? plan.steps.count + 1 : runner.plannerMaxSteps
     settings.episodeTimeoutSeconds = max(1, deadline.timeIntervalSinceNow)
-    let loop = AgentLoop(configuration: .init(display: display, store: runner.store,
+    let loop = AgentLoop(configuration: .init(display: display, store: runner.store, planner: runner.planner,
                                               locator: ScenarioLocator(geometry: GeometryLocator(geometry: geometry),
                                                                        described: runner.describedLocator),
                                               settings: settings))
-    let result = try loop.run(task: scenario.task, plan: plan)
+    let result = try loop.run(task: scenario.task, plan: runner.planner == nil ? plan : nil)
     outcome = result
     guard result.status == .succeeded else { return (false, "episode \(result.status.rawValue): \(result.reason)") }
 

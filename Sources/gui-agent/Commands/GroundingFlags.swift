@@ -6,7 +6,7 @@ import Grounding
 /// writes coordinates and what prompt it gets (ground, eval screenspot, run, serve, models).
 extension Commands {
   static let modelNameOption = OptionSpec.value(
-    "model-name", "NAME", "Ground as this known model (ids in 'gui-agent models'): its coordinate convention and prompt (default: recognised from the folder).")
+    "model-name", "NAME", "Ground as this known model (ids in 'gui-agent models'): its coordinate convention and prompt (default: recognised from the folder). With run --model-url: the served model's name, read as a known model by its aliases.")
   static let conventionOption = OptionSpec.value(
     "convention", "norm1000|resized-pixels|unit",
     "How the model writes coordinates: 0...1000 of the image, pixels of its resized input, or fractions (default: the known model's).")

@@ -26,6 +26,11 @@ extension Commands {
       convention and grounding prompt; --model-name, --convention and --prompt-template override
       that (a VLM that plans gets the agent's own prompt; the convention still applies).
 
+      Served models (vLLM, llama-server, ollama, 'gui-agent serve'; docs/agent-loop.md):
+      --model-url URL --model-name NAME: a served VLM plans and points (e.g. ui-tars-1.5-7b; the
+      name picks the known model's convention and grammar). --planner-url URL --planner-model
+      NAME: a served model plans, --model (default: the embedded model) grounds. The API key is
+      read from $\(ChatEndpoint.defaultKeyVariable), or the variable --api-key-env names.
       """ + tasksDiscussion,
     options: [
       .value("model", "DIR", "The vision-language model (a checkpoint folder, docs/models.md; default: the embedded bluelm-vl-nano)."),
@@ -47,7 +52,7 @@ extension Commands {
       .value("history", "K", "Earlier steps shown to the planner (default 5)."),
       .value("trace-out", "FILE", "Where to write the HTML trace (default: traces/ next to the store)."),
       .value("threads", "N", "Compute threads (default: all cores)."),
-    ] + pairOptions + groundingOptionSpecs + [
+    ] + remotePlannerOptions + pairOptions + groundingOptionSpecs + [
       storeOption, displayOption,
       .value("tasks", "FILE.jsonl", "Run the tasks of FILE (one JSON object a line) instead of TASK."),
       .value("shard", "K/N|auto[/N]", "With --tasks: only the lines with index % N == K (0-based); auto, auto/N as in 'eval screenspot'."),
@@ -58,12 +63,18 @@ extension Commands {
       if args.string("shard") != nil { throw UsageError("--shard goes with --tasks") }
       guard let task = args.positionals.first else { throw UsageError("missing TASK (or --tasks FILE.jsonl)") }
       let settings = try agentSettings(args)
+      let remote = try remoteMode(args)
       let plan = try args.string("plan").map { try ScriptedPlan.load(from: URL(fileURLWithPath: $0)) }
       let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-      let grounding = try groundingOptions(args)
+      // With --model-url, --model-name is the served model's name, not a local folder's.
+      let grounding = try groundingOptions(args, readModelName: remote != .vision)
+      let localGrounding = remote == .vision ? GroundingOptions() : grounding
+      let served = try remote.map { try remotePlanner(args, mode: $0, convention: grounding.convention) }
       // Without a plan the VLM is needed: --model, else the embedded default. A plan uses one
-      // only to ground its element descriptions: --model, else the default when it exists.
-      let vlmPath = plan == nil ? try DefaultModel.resolve(args.string("model")) : (args.string("model") ?? DefaultModel.path())
+      // only to ground its element descriptions: --model, else the default when it exists. A
+      // served VLM grounds its own points: a local one only when --model is given.
+      let vlmPath = remote == .vision ? args.string("model")
+        : plan == nil ? try DefaultModel.resolve(args.string("model")) : (args.string("model") ?? DefaultModel.path())
       let pair = try loadOptions(args)
       let vlm = try vlmPath.map { try ModelLoader.load(path: $0, options: pair, threads: threads) }
       for note in vlm?.notes ?? [] { Output.log(note) }
@@ -72,10 +83,16 @@ extension Commands {
       let display = try X11Display(display: args.string("display"))
       if let vlm, vlm.vision != nil {
         logSetup(try GroundingSetup.choose(folder: vlm.path, family: vlm.family, checkpointTemplate: vlm.promptTemplate,
-                                           options: grounding))
+                                           options: localGrounding))
       }
-      var configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
-                                                      planner: plannerModel, settings: settings, grounding: grounding)
+      var configuration: AgentLoop.Configuration
+      if let served {
+        let locator = try vlm.map { try GrounderLocator(model: $0, grounding: localGrounding) }
+        configuration = AgentLoop.Configuration(display: display, store: store, planner: served, locator: locator, settings: settings)
+      } else {
+        configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
+                                                    planner: plannerModel, settings: settings, grounding: grounding)
+      }
       if args.flag("confirm") { configuration.confirm = askBeforeAction }
       let json = args.json
       if !json { configuration.onStep = printStep }
