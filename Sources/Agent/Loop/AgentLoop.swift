@@ -48,13 +48,15 @@ public final class AgentLoop {
     /// text `planner` model, the planner plans and the `vlm` grounds (mode 2); scripted plans
     /// (mode 3, given to `run`) use the `vlm`, if any, to ground element targets.
     /// `grounding` picks the `vlm`'s known model, convention and prompt (default: from its folder).
+    /// `parser` reads the screen into the element list a text planner is shown.
     /// - Throws: `GroundingError` when `vlm` takes no images.
     public init(display: X11Display, store: EpisodeStore, vlm: LoadedModel?, planner plannerModel: LoadedModel?,
-                settings: AgentSettings = AgentSettings(), grounding: GroundingOptions = .init()) throws {
+                settings: AgentSettings = AgentSettings(), grounding: GroundingOptions = .init(),
+                parser: (any ScreenParser)? = nil) throws {
       self.init(display: display, store: store, settings: settings)
       if let vlm { locator = try GrounderLocator(model: vlm, grounding: grounding) }
       if let plannerModel {
-        planner = TextPlanner(model: plannerModel)
+        planner = TextPlanner(model: plannerModel, parser: parser)
       } else if let vlm {
         planner = try VisionPlanner(model: vlm, grounding: GroundingOptions(modelName: grounding.modelName, convention: grounding.convention))
       }

@@ -52,22 +52,34 @@ public final class VisionPlanner: ActionPlanner {
 /// loop's ``ElementLocator`` (a grounding VLM) turns into points.
 public final class TextPlanner: ActionPlanner {
   public let model: LoadedModel
+  /// Reads the screen into the numbered element list the prompt shows (the planner may then
+  /// answer with an element number); nil: the prompt has none.
+  public let parser: (any ScreenParser)?
   public var name: String { model.path }
   public var weightsDigest: String? { model.weightsDigest() }
   private var decoders = DecoderCache(points: false)
 
-  public init(model: LoadedModel) { self.model = model }
+  public init(model: LoadedModel, parser: (any ScreenParser)? = nil) {
+    self.model = model
+    self.parser = parser
+  }
 
   public func next(_ context: PlannerContext) throws -> PlannerOutput? {
+    let image = context.screenshot
+    let parse = try parser?.parse(image, area: PixelRect(x: 0, y: 0, width: image.width, height: image.height))
+    let targets: AgentPrompt.Targets = parse.map { .listedElements($0.promptLines()) } ?? .elements
     let prompt = AgentPrompt.render(task: context.task, history: context.history, feedback: context.feedback,
-                                    screenWidth: context.screenshot.width, screenHeight: context.screenshot.height,
-                                    targets: .elements)
+                                    screenWidth: image.width, screenHeight: image.height, targets: targets)
     let thinking = thinkingMode(context)
     let ids = model.promptIds(prompt, thinking: thinking)
+    // The constrained grammar has no element-number target; a constrained planner names elements.
     let completion = try generate(model, ids: ids, embeddings: nil, thinking: thinking, context: context,
                                   decoder: context.constrained ? decoders.decoder(model, context) : nil)
     // Told the screen size, a text planner that gives a point anyway means screen pixels.
-    return output(completion, promptTokens: ids.count, pointSpace: .screen)
+    var out = output(completion, promptTokens: ids.count, pointSpace: .screen)
+    out.parse = parse
+    if let parse { out.latencies["parse"] = parse.milliseconds }
+    return out
   }
 }
 

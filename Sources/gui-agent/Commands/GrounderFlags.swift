@@ -1,3 +1,4 @@
+import Agent
 import Engine
 import Foundation
 import Grounding
@@ -12,15 +13,16 @@ extension Commands {
     .value("ocr-language", "LANG", "OCR: Tesseract language(s), e.g. eng or eng+deu (default eng)."),
   ]
 
-  /// The --grounder mode; OCR options without an OCR grounder are a usage error.
-  static func grounderMode(_ args: ParsedArguments) throws -> GrounderMode {
+  /// The --grounder mode; OCR options without an OCR grounder are a usage error, unless the
+  /// command reads the screen with OCR for something else too (`run`'s element list).
+  static func grounderMode(_ args: ParsedArguments, ocrElsewhere: Bool = false) throws -> GrounderMode {
     let mode = try args.string("grounder").map { (g: String) throws(UsageError) -> GrounderMode in
       guard let m = GrounderMode(rawValue: g) else {
         throw UsageError("--grounder: '\(g)' is not one of \(GrounderMode.allCases.map(\.rawValue).joined(separator: ", "))")
       }
       return m
     } ?? .model
-    if mode == .model {
+    if mode == .model, !ocrElsewhere {
       for name in ["ocr-scale", "ocr-language"] where args.string(name) != nil {
         throw UsageError("--\(name) goes with --grounder ocr or hybrid")
       }
@@ -87,5 +89,34 @@ extension Commands {
       return .notFound
     default: return .success
     }
+  }
+}
+
+// MARK: - In the agent loop
+
+extension Commands {
+  static let agentTextOptions: [OptionSpec] = [
+    .flag("no-elements", "Mode 2 (--planner, --planner-url): do not show the planner the screen's text elements read by OCR."),
+  ]
+
+  /// The parser whose numbered element list a text planner is shown: OCR lines, unless --no-elements.
+  static func elementParser(_ args: ParsedArguments) throws -> (any ScreenParser)? {
+    guard !args.flag("no-elements") else { return nil }
+    var options = TesseractParser.Options(level: .lines)
+    if let s = try args.double("ocr-scale", range: 1...4) { options.scale = s }
+    if let l = args.string("ocr-language") { options.language = l }
+    return try TesseractParser(options: options)
+  }
+
+  /// The element locator of `--grounder ocr|hybrid` (hybrid grounds with `vlm`); nil for the model.
+  static func textLocator(_ args: ParsedArguments, vlm: LoadedModel?, grounding: GroundingOptions) throws -> TextLocator? {
+    let mode = try grounderMode(args, ocrElsewhere: true)
+    guard mode != .model else { return nil }
+    var model: Grounder? = nil
+    if mode == .hybrid {
+      guard let vlm else { throw UsageError("--grounder hybrid needs a grounding model (--model)") }
+      model = try Grounder(model: vlm, options: grounding)
+    }
+    return TextLocator(grounder: OCRGrounder(parser: try ocrParser(args), model: model))
   }
 }

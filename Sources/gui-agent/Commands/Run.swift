@@ -31,6 +31,12 @@ extension Commands {
       name picks the known model's convention and grammar). --planner-url URL --planner-model
       NAME: a served model plans, --model (default: the embedded model) grounds. The API key is
       read from $\(ChatEndpoint.defaultKeyVariable), or the variable --api-key-env names.
+
+      Element descriptions are located by the --model VLM (--grounder model), by the screen's
+      text read with Tesseract (--grounder ocr), or by both (--grounder hybrid: OCR matches, the
+      model choosing among several and grounding alone where no text matches). In mode 2 the
+      planner is shown the screen's text lines, numbered, and may answer {"element_id": N}
+      (--no-elements: not shown).
       """ + tasksDiscussion,
     options: [
       .value("model", "DIR", "The vision-language model (a checkpoint folder, docs/models.md; default: the embedded bluelm-vl-nano)."),
@@ -52,7 +58,7 @@ extension Commands {
       .value("history", "K", "Earlier steps shown to the planner (default 5)."),
       .value("trace-out", "FILE", "Where to write the HTML trace (default: traces/ next to the store)."),
       .value("threads", "N", "Compute threads (default: all cores)."),
-    ] + remotePlannerOptions + pairOptions + groundingOptionSpecs + [
+    ] + remotePlannerOptions + pairOptions + groundingOptionSpecs + grounderOptionSpecs + agentTextOptions + [
       storeOption, displayOption,
       .value("tasks", "FILE.jsonl", "Run the tasks of FILE (one JSON object a line) instead of TASK."),
       .value("shard", "K/N|auto[/N]", "With --tasks: only the lines with index % N == K (0-based); auto, auto/N as in 'eval screenspot'."),
@@ -90,9 +96,11 @@ extension Commands {
         let locator = try vlm.map { try GrounderLocator(model: $0, grounding: localGrounding) }
         configuration = AgentLoop.Configuration(display: display, store: store, planner: served, locator: locator, settings: settings)
       } else {
-        configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
-                                                    planner: plannerModel, settings: settings, grounding: grounding)
+        configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm, planner: plannerModel,
+                                                    settings: settings, grounding: grounding,
+                                                    parser: plannerModel != nil ? try elementParser(args) : nil)
       }
+      if let locator = try textLocator(args, vlm: vlm, grounding: localGrounding) { configuration.locator = locator }
       if args.flag("confirm") { configuration.confirm = askBeforeAction }
       let json = args.json
       if !json { configuration.onStep = printStep }

@@ -63,13 +63,14 @@ extension Commands {
     }
   }
 
-  /// The served planner for `mode`. A text planner gets no screen parser here: the element list
-  /// needs an OCR parser, which this build does not have.
+  /// The served planner for `mode`; a text planner is shown the OCR element list unless
+  /// `--no-elements`.
   static func remotePlanner(_ args: ParsedArguments, mode: RemoteMode, convention: CoordinateConvention?) throws -> any ActionPlanner {
     switch mode {
     case .text:
       let endpoint = try chatEndpoint(args, url: args.string("planner-url") ?? "")
-      return RemoteTextPlanner(client: ChatClient(endpoint: endpoint), model: args.string("planner-model") ?? "")
+      return RemoteTextPlanner(client: ChatClient(endpoint: endpoint), model: args.string("planner-model") ?? "",
+                               parser: try elementParser(args))
     case .vision:
       let endpoint = try chatEndpoint(args, url: args.string("model-url") ?? "")
       let name = args.string("model-name") ?? ""

@@ -40,6 +40,7 @@ extension Commands {
     let vlm = needsModel ? try ModelLoader.load(path: try DefaultModel.resolve(args.string("model")), threads: threads) : nil
     var server: PrivateDisplay? = nil
     defer { server?.stop() }
+    let textLocator = try textLocator(args, vlm: vlm, grounding: try groundingOptions(args))
     var results: [[String: Any]] = []
     if !args.json { Output.log("shard \(shard): \(mine.count) of \(all.count) tasks, store \(store.url.path)") }
     for (index, line) in mine {
@@ -48,6 +49,7 @@ extension Commands {
       if let scenarioPath = line.scenario {
         var runner = ScenarioRunner(store: store)
         if let vlm { runner.describedLocator = try GrounderLocator(model: vlm) }
+        if let textLocator { runner.describedLocator = textLocator }
         let scenario = try Scenario.load(from: resolve(scenarioPath, in: folder))
         let r = runner.run(scenario)
         result.merge(["status": r.passed ? "succeeded" : "failed", "steps": r.steps, "reason": r.reason,
@@ -57,8 +59,9 @@ extension Commands {
         if server == nil { server = try PrivateDisplay() }
         let display = try X11Display(display: server?.display)
         let plan = try line.plan.map { try ScriptedPlan.load(from: resolve($0, in: folder)) }
-        let configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
+        var configuration = try AgentLoop.Configuration(display: display, store: store, vlm: vlm,
                                                         planner: nil, settings: settings, grounding: try groundingOptions(args))
+        if let textLocator { configuration.locator = textLocator }
         let outcome = try AgentLoop(configuration: configuration).run(task: task, plan: plan)
         result.merge(["status": outcome.status.rawValue, "steps": outcome.steps, "reason": outcome.reason,
                       "episode_id": outcome.episodeId]) { a, _ in a }

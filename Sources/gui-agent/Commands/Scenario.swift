@@ -1,6 +1,7 @@
 import Agent
 import Engine
 import Foundation
+import Grounding
 
 /// `gui-agent scenario run FILE|DIR`: end-to-end scenarios, each on a private X server.
 extension Commands {
@@ -23,7 +24,7 @@ extension Commands {
               .value("model", "DIR", "The grounding model for element descriptions that are not @name references "
                        + "(default: the embedded bluelm-vl-nano, loaded only when a plan has such descriptions)."),
               .value("threads", "N", "Compute threads of the grounding model (default: all cores)."),
-              .value("shard", "K/N|auto[/N]", shardOptionHelp)],
+              .value("shard", "K/N|auto[/N]", shardOptionHelp)] + grounderOptionSpecs,
     positionals: [PositionalSpec(name: "FILE|DIR", help: "A scenario file, or a folder of them (*.json).")],
     run: { args in
       let shard = try shardOption(args)
@@ -39,10 +40,15 @@ extension Commands {
         Output.out(row(r.name, r.passed ? "pass" : "FAIL", "\(r.steps)", String(format: "%.1f", r.seconds),
                        r.reason.replacingOccurrences(of: "\n", with: " "), width: width))
       }
-      if args.string("model") != nil || scenarios.contains(where: { !$0.describedElements.isEmpty }) {
+      let mode = try grounderMode(args)
+      if mode == .ocr, args.string("model") != nil { throw UsageError("--grounder ocr uses no model: drop --model, or use --grounder hybrid") }
+      if mode != .ocr, args.string("model") != nil || scenarios.contains(where: { !$0.describedElements.isEmpty }) {
         let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         let model = try ModelLoader.load(path: try DefaultModel.resolve(args.string("model")), threads: threads)
         runner.describedLocator = try GrounderLocator(model: model)
+        if mode == .hybrid { runner.describedLocator = try textLocator(args, vlm: model, grounding: GroundingOptions()) }
+      } else if mode == .ocr {
+        runner.describedLocator = try textLocator(args, vlm: nil, grounding: GroundingOptions())
       }
       let report = runner.run(scenarios, keepGoing: args.flag("keep-going"))
       if json {
