@@ -35,6 +35,21 @@ import TestSupport
     #expect(r.stdout.contains("overall"))
   }
 
+  /// Loading the embedded model draws its own line, counted in the checkpoint's tensors.
+  @Test func modelLoadOnATerminal() throws {
+    let model = URL(fileURLWithPath: DefaultModelTests.embedded)
+    let weights = try Data(contentsOf: model.appendingPathComponent("model.safetensors"))
+    // safetensors: an 8-byte little-endian header length, then a JSON object of tensors and __metadata__.
+    let length = weights.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    let header = try #require(try JSONSerialization.jsonObject(with: weights.subdata(in: 8..<8 + length)) as? [String: Any])
+    let tensors = header.keys.filter { $0 != "__metadata__" }.count
+    let r = try onTerminal(["eval", "screenspot", "--data", EvalCommandTests.mini.appendingPathComponent("screenspot_mini.json").path,
+                            "--images", EvalCommandTests.mini.path, "--model", model.path, "--limit", "1", "--threads", "1"])
+    #expect(r.status == 0, "\(r.stdout)")
+    #expect(r.stdout.contains("\r\u{1B}[Kloading bluelm-vl-nano ["), "\(r.stdout)")
+    #expect(r.stdout.contains("\(tensors)/\(tensors) 100%"), "\(tensors) tensors: \(r.stdout)")
+  }
+
   @Test func quietOnATerminal() throws {
     for flag in ["--quiet", "-q"] {
       let r = try onTerminal(screenspotArguments([flag]))

@@ -80,13 +80,17 @@ struct ProgressLine {
 /// Draws a ``ProgressLine`` on standard error, redrawn in place with `\r` at most 10 times a
 /// second, ended with a newline by ``finish()``. Draws nothing when standard error is not a
 /// terminal (pipes, files, CI) or `--quiet` was given: see ``Output/progressEnabled``.
-final class ProgressBar {
-  private let total: Int
+/// `@unchecked Sendable`: model loading may report from several threads; every method holds the lock.
+final class ProgressBar: @unchecked Sendable {
+  private let lock = NSLock()
+  private var total: Int
   private let label: String
   private let unit: String
   private let start = Date()
   private var lastDraw = Date.distantPast
   private var drawn = false
+  /// Set by ``finish()``: later reports (a model reading a tensor lazily) draw nothing.
+  private var ended = false
   private var done = 0
   /// The first count drawn and when: the rate is measured from there.
   private var first: (done: Int, time: Date)? = nil
@@ -99,11 +103,15 @@ final class ProgressBar {
     self.enabled = enabled
   }
 
-  func update(_ done: Int) {
+  /// The count so far, and the total when it is known only once the work has started.
+  func update(_ done: Int, of total: Int? = nil) {
+    lock.lock()
+    defer { lock.unlock() }
+    if let total { self.total = max(total, 1) }
     self.done = done
-    guard enabled else { return }
+    guard enabled, !ended else { return }
     let now = Date()
-    guard done >= total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
+    guard done >= self.total || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
     draw(finished: false, now: now)
   }
 
@@ -120,14 +128,19 @@ final class ProgressBar {
 
   /// Clears the line so that a log line can be printed; the next update draws it again.
   func clear() {
+    lock.lock()
+    defer { lock.unlock() }
     guard enabled, drawn else { return }
     FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     lastDraw = .distantPast
   }
 
-  /// Draws the last count with the time taken and ends the line.
+  /// Draws the last count with the time taken and ends the line (nothing if nothing was drawn).
   func finish() {
-    guard enabled else { return }
+    lock.lock()
+    defer { lock.unlock() }
+    guard enabled, drawn, !ended else { return }
+    ended = true
     draw(finished: true, now: Date())
     FileHandle.standardError.write(Data("\n".utf8))
   }
