@@ -57,7 +57,8 @@ let package = Package(
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
     .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
     .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["Imaging", "TestSupport"]),
+    // The built binary end to end, and (through @testable import gui_agent) the CLI's pure helpers.
+    .testTarget(name: "CLITests", dependencies: ["gui-agent", "Imaging", "TestSupport"]),
   ],
   swiftLanguageModes: [.v6]
 )

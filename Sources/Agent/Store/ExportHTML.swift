@@ -11,11 +11,12 @@ extension EpisodeStore {
   }
 
   /// One self-contained HTML page for an episode: per step the screen the model saw (a `data:`
-  /// URL) with the grounded point drawn over it, the action, the reasoning, the timings, any
-  /// error, and the raw output and screen after it folded away. All text is HTML-escaped.
+  /// URL) with the grounded point drawn over it (``StepOverlay``), the action, the reasoning, the
+  /// timings, any error, and the raw output and screen after it folded away. All text is
+  /// HTML-escaped.
   ///
-  /// The marker is placed in percent of the screenshot's own size (read from its PNG header),
-  /// which matches the grounded point as long as screenshots are stored at screen resolution.
+  /// The overlay's viewBox is the screenshot's own size (read from its PNG header), which matches
+  /// the grounded point as long as screenshots are stored at screen resolution.
   public func htmlReport(episode id: Int64) throws -> String {
     let e = try episode(id)
     var body = """
@@ -34,7 +35,7 @@ extension EpisodeStore {
       <!doctype html>
       <html lang="en"><head><meta charset="utf-8">
       <title>Episode \(e.id): \(escapeHTML(e.task))</title>
-      <style>\(Self.css)</style></head>
+      <style>\(Self.css)\(StepOverlay.css)</style></head>
       <body>
       \(body)</body></html>
 
@@ -44,13 +45,11 @@ extension EpisodeStore {
   private func stepSection(_ step: StepRecord, episode id: Int64) throws -> String {
     var shot = "<div class=\"shot empty\">no screenshot</div>"
     if let png = try screenshot(episode: id, step: step.index, moment: .before) {
-      var marker = ""
-      if let p = step.groundedPoint, let size = ExportSupport.pngSize(png) {
-        let left = 100 * p.x / Double(size.width), top = 100 * p.y / Double(size.height)
-        marker = "<span class=\"mark\" style=\"left:\(Self.percent(left));top:\(Self.percent(top))\" "
-          + "title=\"(\(formatNumber(p.x)), \(formatNumber(p.y)))\"></span>"
-      }
-      shot = "<div class=\"shot\"><img src=\"\(Self.dataURL(png))\" alt=\"screen before step \(step.index + 1)\">\(marker)</div>"
+      let size = ExportSupport.pngSize(png)
+      let overlay = size.map { StepOverlay.svg(point: step.groundedPoint, width: $0.width, height: $0.height) } ?? ""
+      // The legend goes under the image, outside the box the overlay covers.
+      shot = "<div><div class=\"shot\"><img src=\"\(Self.dataURL(png))\" alt=\"screen before step \(step.index + 1)\">"
+        + "\(overlay)</div>\(overlay.isEmpty ? "" : StepOverlay.legend(point: step.groundedPoint))</div>"
     }
     let action = step.action.map { UITARSGrammar.serialize($0) } ?? step.actionJSON ?? "no action"
     var timings = step.latencies.sorted { $0.key < $1.key }.map { "<tr><td>\(escapeHTML($0.key))</td><td>\(formatMS($0.value))</td></tr>" }
@@ -88,7 +87,6 @@ extension EpisodeStore {
     .step{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.25rem;margin-bottom:2rem}
     .shot{position:relative;align-self:start}.shot img,details img{width:100%;display:block;border:1px solid #ccc}
     .shot.empty{border:1px dashed #ccc;padding:2rem;text-align:center;color:#888}
-    .mark{position:absolute;width:22px;height:22px;margin:-11px 0 0 -11px;border:3px solid #e0245e;border-radius:50%;box-shadow:0 0 0 2px #fff;box-sizing:border-box}
     pre{white-space:pre-wrap;background:#f5f5f7;padding:.5rem .7rem;border-radius:4px;margin:.4rem 0}
     code{background:#f5f5f7;padding:.1rem .3rem;border-radius:3px}
     table{border-collapse:collapse;margin:.4rem 0}td{padding:0 1rem 0 0}td+td{text-align:right;font-variant-numeric:tabular-nums}
@@ -97,8 +95,6 @@ extension EpisodeStore {
     """
 
   private static func dataURL(_ png: Data) -> String { "data:image/png;base64," + png.base64EncodedString() }
-
-  private static func percent(_ v: Double) -> String { String(format: "%.3f%%", v) }
 
   private func formatMS(_ ms: Double) -> String { ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.0f ms", ms) }
 }

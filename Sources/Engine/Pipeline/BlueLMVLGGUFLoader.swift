@@ -56,7 +56,7 @@ extension ModelLoader {
     let weights = try BlueLMVLGGUFWeights(model: lm, mmproj: mm, config: config)
     let network: BlueLMVLModel
     do throws(EngineError) {
-      network = try BlueLMVLModel(config: config, weights: weights, threads: threads)
+      network = try BlueLMVLModel(config: config, weights: options.observed(weights), threads: threads)
     } catch {
       switch error {
       case let .badTensorShape(name, expected, actual):

@@ -109,7 +109,8 @@ public enum ModelLoader {
       if !FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path),
          let pair = try GGUFPairFolder.find(url) {
         return try loadGGUF(pair.model, options: LoadOptions(mmproj: pair.mmproj.path, minPixels: options.minPixels,
-                                                             maxPixels: options.maxPixels), threads: threads)
+                                                             maxPixels: options.maxPixels, progress: options.progress),
+                            threads: threads)
       }
       guard options.mmproj == nil else {
         throw .invalidArgument("--mmproj goes with a language-model GGUF file; '\(path)' is a checkpoint folder")
@@ -140,7 +141,8 @@ public enum ModelLoader {
     do { tokenizer = try Tokenizer.load(jsonAt: tokenizerURL) } catch let e as EngineError { throw e } catch {
       throw .tokenizer("\(tokenizerURL.path): \(error.localizedDescription)")
     }
-    let network = try BlueLMVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
+    let network = try BlueLMVLModel(config: config, weights: options.observed(try SafetensorsCheckpoint(directory: url)),
+                                    threads: threads)
     return try blueLMVLLoaded(config: config, tokenizer: tokenizer, network: network, path: url.path, tokenizerName: "tokenizer.json")
   }
 }

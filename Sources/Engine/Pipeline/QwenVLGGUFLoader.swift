@@ -24,8 +24,17 @@ public struct LoadOptions: Sendable, Equatable {
   /// llama.cpp does (`WeightStorage.stored` instead of `.storedInt8Decode`): slower, and free of
   /// that rounding noise.
   public var floatDecode: Bool
-  public init(mmproj: String? = nil, minPixels: Int? = nil, maxPixels: Int? = nil, floatDecode: Bool = false) {
+  /// Told of the tensors read while the model is built (checkpoint folders and GGUF pairs;
+  /// a single llama GGUF is read without it). Not part of `==`.
+  public var progress: LoadProgress?
+  public init(mmproj: String? = nil, minPixels: Int? = nil, maxPixels: Int? = nil, floatDecode: Bool = false,
+              progress: LoadProgress? = nil) {
     self.mmproj = mmproj; self.minPixels = minPixels; self.maxPixels = maxPixels; self.floatDecode = floatDecode
+    self.progress = progress
+  }
+
+  public static func == (a: LoadOptions, b: LoadOptions) -> Bool {
+    (a.mmproj, a.minPixels, a.maxPixels, a.floatDecode) == (b.mmproj, b.minPixels, b.maxPixels, b.floatDecode)
   }
 
   /// The storage of a GGUF file's quantized matrices under these options.
@@ -97,7 +106,7 @@ extension ModelLoader {
                                       depth: config.vision.depth)
     let network: QwenVLModel
     do throws(EngineError) {
-      network = try QwenVLModel(config: full, weights: weights, threads: threads, int8Decode: !options.floatDecode)
+      network = try QwenVLModel(config: full, weights: options.observed(weights), threads: threads, int8Decode: !options.floatDecode)
     } catch {
       switch error {
       case let .badTensorShape(name, expected, actual):

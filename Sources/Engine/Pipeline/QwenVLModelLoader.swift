@@ -48,7 +48,7 @@ extension ModelLoader {
         try expect(text, id, field)
       }
     }
-    let network = try QwenVLModel(config: config, weights: try SafetensorsCheckpoint(directory: url), threads: threads)
+    let network = try QwenVLModel(config: config, weights: options.observed(try SafetensorsCheckpoint(directory: url)), threads: threads)
     let ids = ImageTokenIds(imageStart: config.visionStartTokenId, imageEnd: config.visionEndTokenId,
                             tileNewline: -1, imagePad: config.imageTokenId)
     // GUI-Actor points after its own system prompt and action prefix (its inference code).

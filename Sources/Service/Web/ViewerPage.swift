@@ -1,8 +1,10 @@
+import Agent
 import Foundation
 
 /// `GET /`: the trace viewer, one static page (HTML, CSS and JS inline; nothing fetched from
 /// elsewhere). It lists episodes (`#/`), shows one episode's steps (`#/episodes/ID`) with the
-/// screenshot, the click marked, reasoning and action, and polls every 2 s while one runs.
+/// screenshot (the click drawn over it as an SVG in the screenshot's pixels, see `StepOverlay`),
+/// reasoning and action, and polls every 2 s while one runs.
 /// With a token, open it as `/#token=TOKEN`: the page keeps it in sessionStorage and sends it as
 /// a bearer header; the fragment never reaches the server or its logs.
 extension GUIAgentService {
@@ -52,12 +54,11 @@ tr.ep { cursor: pointer; } tr.ep:hover { background: #eef3ff; }
         grid-template-columns: minmax(200px, 560px) 1fr; gap: 14px; }
 .shot { position: relative; align-self: start; }
 .shot img { width: 100%; display: block; border: 1px solid #ccd; }
-.marker { position: absolute; width: 18px; height: 18px; margin: -11px 0 0 -11px; border: 2px solid #e0245e;
-          border-radius: 50%; box-shadow: 0 0 0 2px #fff; pointer-events: none; }
 .action { font-family: ui-monospace, monospace; background: #f0f2f6; padding: 4px 8px; border-radius: 4px; display: inline-block; }
 .reasoning { white-space: pre-wrap; }
 .error { color: #b00020; }
 h2 { margin: 4px 0 8px; font-size: 18px; }
+\(StepOverlay.css)
 """
 
   static let script = """
@@ -88,6 +89,25 @@ h2 { margin: 4px 0 8px; font-size: 18px; }
     const r = await fetch(path, { headers });
     if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
     return URL.createObjectURL(await r.blob());
+  }
+  // The marks of StepOverlay (Agent) in the screenshot's pixels: a circle and a crosshair at the
+  // click, each stroked twice (a white halo under the colour).
+  const svgNS = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs) {
+    const e = document.createElementNS(svgNS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    return e;
+  }
+  function overlay(p, w, h) {
+    const r = Math.max(6, Math.round(Math.max(w, h) / 70)), arm = 2 * r, gap = r / 2, len = arm - gap;
+    const at = 'M' + p.x + ' ' + p.y;
+    const d = at + 'm-' + arm + ' 0h' + len + at + 'm' + gap + ' 0h' + len + at + 'm0 -' + arm + 'v' + len + at + 'm0 ' + gap + 'v' + len;
+    const svg = svgEl('svg', { class: 'overlay', viewBox: '0 0 ' + w + ' ' + h, preserveAspectRatio: 'none', role: 'img',
+                              'aria-label': 'click at (' + p.x + ', ' + p.y + ')' });
+    const mark = svgEl('g', { class: 'click', 'data-x': p.x, 'data-y': p.y });
+    for (const cls of ['halo', 'ink']) mark.append(svgEl('circle', { cx: p.x, cy: p.y, r: r, class: cls }), svgEl('path', { d: d, class: cls }));
+    svg.append(mark);
+    return svg;
   }
   function badge(status) { return el('span', { class: 'status ' + status }, status); }
   function schedule(live) {
@@ -120,15 +140,17 @@ h2 { margin: 4px 0 8px; font-size: 18px; }
         img.src = await image(s.screenshot_before);
         shot.append(img);
         if (s.grounded_point) {
+          // The overlay's viewBox is the screenshot's own size, known once the image has loaded.
           const p = s.grounded_point;
-          const mark = el('div', { class: 'marker', title: 'click (' + p.x + ', ' + p.y + ')' });
-          const place = () => { mark.style.left = (100 * p.x / img.naturalWidth) + '%'; mark.style.top = (100 * p.y / img.naturalHeight) + '%'; };
-          if (img.complete && img.naturalWidth) place(); else img.addEventListener('load', place);
-          shot.append(mark);
+          const draw = () => shot.append(overlay(p, img.naturalWidth, img.naturalHeight));
+          if (img.complete && img.naturalWidth) draw(); else img.addEventListener('load', draw);
         }
       } else shot.append(el('p', { class: 'muted' }, 'no screenshot'));
+      const legend = s.screenshot_before && s.grounded_point
+        ? el('p', { class: 'legend' }, el('span', { class: 'key click' }), 'click at (' + s.grounded_point.x + ', '
+             + s.grounded_point.y + ') screen pixels') : null;
       const lat = Object.entries(s.latencies || {}).map(([k, v]) => k + ' ' + Math.round(v) + ' ms').join(', ');
-      steps.push(el('section', { class: 'step', 'data-step': s.index }, shot, el('div', {},
+      steps.push(el('section', { class: 'step', 'data-step': s.index }, el('div', {}, shot, legend), el('div', {},
         el('h3', {}, 'Step ' + s.index),
         el('p', {}, 'Action: ', el('span', { class: 'action' }, s.action_text || '(none)')),
         s.grounded_point ? el('p', {}, 'Click at (' + s.grounded_point.x + ', ' + s.grounded_point.y + ')') : null,

@@ -59,6 +59,7 @@ struct Command: Sendable {
   /// Options every leaf command accepts.
   static let commonOptions: [OptionSpec] = [
     .flag("json", "Print one JSON object on standard output (machine output)."),
+    .flag("quiet", short: "q", "Draw no progress line on standard error (none is drawn when it is not a terminal)."),
     .flag("help", short: "h", "Show this help."),
   ]
 }

@@ -35,6 +35,7 @@ enum Runner {
         Output.out(Help.text(for: command, path: path))
         return .success
       }
+      Output.quiet = parsed.flag("quiet")
       guard let body = command.run else { return .usage }
       return try body(parsed)
     } catch let error as UsageError {

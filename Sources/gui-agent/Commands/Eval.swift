@@ -7,10 +7,11 @@ extension Commands {
   static let eval = Command(
     name: "eval",
     abstract: "Measure grounding accuracy on ScreenSpot benchmarks.",
-    subcommands: [evalScreenspot, evalMerge])
+    subcommands: [evalScreenspot, evalMerge, evalCompare])
 
   static let reportOptions: [OptionSpec] = [
     .value("markdown", "FILE", "Also write the report as a Markdown table to FILE."),
+    .value("plot", "FILE.png", "Also draw accuracy by source and by text/icon as a bar chart to FILE.png."),
   ]
 
   static let evalScreenspot = Command(
@@ -206,6 +207,7 @@ extension Commands {
         throw GroundingError.recordFile(path: path, line: 0, reason: "cannot write: \(error.localizedDescription)")
       }
     }
+    try writePlot(report, args: args, title: title)
     if args.json {
       try Output.json(report.jsonObject().merging(extra) { a, _ in a })
     } else {

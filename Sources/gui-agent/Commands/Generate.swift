@@ -107,7 +107,16 @@ extension Commands {
   static func loadModel(_ args: ParsedArguments) throws -> LoadedModel {
     let path = try DefaultModel.resolve(args.string("model"))
     let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-    let model = try ModelLoader.load(path: path, options: try loadOptions(args), threads: threads)
+    var options = try loadOptions(args)
+    // Counted in tensors: the loader reports each one it has read and built.
+    let bar = ProgressBar(total: 1, label: "loading \((path as NSString).lastPathComponent)", unit: "tensor")
+    options.progress = { read, total in bar.update(read, of: total) }
+    let model: LoadedModel
+    do { model = try ModelLoader.load(path: path, options: options, threads: threads) } catch {
+      bar.clear()
+      throw error
+    }
+    bar.finish()
     for note in model.notes { Output.log(note) }
     return model
   }

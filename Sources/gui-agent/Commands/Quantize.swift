@@ -32,7 +32,7 @@ extension Commands {
       With a GGUF FILE as --model: the language model re-quantized to --type (metadata copied,
       general.file_type updated); tensors llama-quantize leaves alone are copied as they are.
       Files are written to OUT.tmp and renamed when complete: a failure leaves no output behind.
-      A progress bar with ETA is drawn on standard error when it is a terminal.
+      A progress line with ETA is drawn on standard error when it is a terminal (not with --quiet).
       """,
     options: [
       .value("model", "DIR|FILE", "A Qwen-VL or bluelm_vl folder, or a GGUF language model to re-quantize."),
@@ -64,16 +64,17 @@ extension Commands {
       let options = GGUFExportOptions(modelType: type, projectorType: projectorType, output: output,
                                       projectorOutput: args.string("mmproj-out"), threads: threads)
       var bar: ProgressBar? = nil
-      let showBar = Output.stderrIsTerminal
+      let showBar = Output.progressEnabled
       let log: (String) -> Void = { line in
-        Output.err((bar != nil ? "\r\u{1B}[K" : "") + "gui-agent: " + line)
+        bar?.clear()
+        Output.log(line)
       }
       // The bar counts millions of values (at least one step).
       let progress: (Int, Int) -> Void = { done, total in
         guard showBar else { return }
         let unit = 1_000_000
-        if bar == nil { bar = ProgressBar(total: max(1, (total + unit - 1) / unit), label: "quantize \(type.rawValue) (M values)", enabled: true) }
-        bar?.update(done / unit)
+        if bar == nil { bar = ProgressBar(total: max(1, (total + unit - 1) / unit), label: "quantize \(type.rawValue) (M values)") }
+        bar?.update((done + unit - 1) / unit)
       }
       let summary = isDirectory.boolValue
         ? try GGUFExport.exportFolder(URL(fileURLWithPath: model), options: options, log: log, progress: progress)

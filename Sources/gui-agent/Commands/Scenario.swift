@@ -35,8 +35,13 @@ extension Commands {
       let json = args.json
       let width = max(8, scenarios.map(\.name.count).max() ?? 8)
       if !json { Output.out(row("scenario", "result", "steps", "seconds", "reason", width: width)) }
+      let bar = ProgressBar(total: scenarios.count, label: "scenarios", unit: "scenario")
+      var done = 0
       var runner = ScenarioRunner(store: store) { r in
+        done += 1
+        defer { bar.update(done) }
         guard !json else { return }
+        bar.clear()
         Output.out(row(r.name, r.passed ? "pass" : "FAIL", "\(r.steps)", String(format: "%.1f", r.seconds),
                        r.reason.replacingOccurrences(of: "\n", with: " "), width: width))
       }
@@ -50,7 +55,9 @@ extension Commands {
       } else if mode == .ocr {
         runner.describedLocator = try textLocator(args, vlm: nil, grounding: GroundingOptions())
       }
+      bar.update(0)
       let report = runner.run(scenarios, keepGoing: args.flag("keep-going"))
+      bar.finish()
       if json {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The trace viewer's drawing of a recorded click over the step's screenshot, read back from the
+/// DOM headless Chromium builds (see ViewerTests).
+@Suite(.serialized) struct ViewerOverlayTests {
+  @Test func clickIsDrawnInScreenshotPixelsWithALegend() throws {
+    let s = try EpisodeRouteTests.EpisodeServer()
+    let r = try s.client.post("/v1/episodes", json: ["task": "press the blue button", "plan": EpisodeRouteTests.shortPlan,
+                                                      "settings": EpisodeRouteTests.quiet])
+    let id = try #require(try r.json()["id"] as? Int)
+    _ = try s.waitForEnd(id)
+    // What the store recorded for the first step: the click the page must draw.
+    let episode = try s.client.get("/v1/episodes/\(id)").json()
+    let steps = try #require(episode["steps"] as? [[String: Any]])
+    let point = try #require(steps.first?["grounded_point"] as? [String: Double])
+    let (x, y) = (Int(try #require(point["x"])), Int(try #require(point["y"])))
+
+    let page = try ViewerTests.chromium(["--dump-dom"], url: "http://127.0.0.1:\(s.client.port)/#/episodes/\(id)")
+    let start = try #require(page.range(of: "data-step=\"0\""), "\(page.prefix(3000))")
+    let step1 = page.range(of: "data-step=\"1\"")?.lowerBound ?? page.endIndex
+    let step0 = String(page[start.lowerBound..<step1])
+    // The 320x240 screenshot's own coordinates, whatever size the page shows it at.
+    #expect(step0.contains("<svg class=\"overlay\" viewBox=\"0 0 320 240\" preserveAspectRatio=\"none\""), "\(step0)")
+    #expect(step0.contains("<g class=\"click\" data-x=\"\(x)\" data-y=\"\(y)\">"))
+    #expect(step0.contains("<circle cx=\"\(x)\" cy=\"\(y)\" r=\"6\" class=\"ink\">"))
+    #expect(step0.contains("<path d=\"M\(x) \(y)m-12 0h9M\(x) \(y)m3 0h9M\(x) \(y)m0 -12v9M\(x) \(y)m0 3v9\" class=\"ink\">"))
+    #expect(step0.contains("click at (\(x), \(y)) screen pixels"))
+    #expect(page.contains(".overlay .ink"))
+  }
+}
