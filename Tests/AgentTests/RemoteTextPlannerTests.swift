@@ -106,14 +106,16 @@ import TestSupport
   static let embeddedModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../Models/bluelm-vl-nano").standardized.path
 
-  /// SmolLM2 served by `gui-agent serve` plans a Tk scenario; the embedded VLM grounds. What
+  /// SmolLM2 served by `gui-agent serve` plans a Tk scenario from the task and the screen's OCR
+  /// element list; the embedded VLM grounds. What
   /// the tiny planner says is not asserted, only that each step was answered by the server and
   /// recorded with its output, and that the episode ends.
   @Test(.timeLimit(.minutes(10))) func servedSmolLM2PlansAScenario() throws {
     let served = try Served(model: try SmolLM2PlannerTests.smolLM2)
     defer { served.stop() }
     let endpoint = try ChatEndpoint(baseURL: served.url, timeoutSeconds: 300, retries: 1)
-    let planner = RemoteTextPlanner(client: ChatClient(endpoint: endpoint), model: served.modelName)
+    // The planner is shown what Tesseract reads on the Tk window, numbered.
+    let planner = RemoteTextPlanner(client: ChatClient(endpoint: endpoint), model: served.modelName, parser: try TesseractParser())
     let locator = try GrounderLocator(model: try ModelLoader.load(path: Self.embeddedModel, threads: 2))
     let (store, result, folder) = try RemotePlannerScenarioTests.run(try RemotePlannerScenarioTests.tkScenario(),
                                                                      planner: planner, maxSteps: 2, locator: locator)
@@ -128,5 +130,6 @@ import TestSupport
     // The server's usage and the round trip are recorded with the first step of a response.
     let first = try #require(steps.first)
     #expect((first.tokens?.prompt ?? 0) > 50 && (first.latencies["model"] ?? 0) > 0, "\(first)")
+    #expect((first.latencies["parse_elements"] ?? 0) >= 1 && (first.latencies["parse"] ?? 0) > 0, "\(first.latencies)")
   }
 }
