@@ -24,6 +24,6 @@ import TestSupport
     let db = try EpisodeStore(path: URL(fileURLWithPath: store))
     let episodes = try db.episodes().map { try db.episode($0.id) }
     #expect(episodes.count == names.count)
-    #expect(episodes.allSatisfy { $0.models["grounding"]?.hasPrefix("ocr: tesseract") == true }, "\(episodes.map(\.models))")
+    #expect(episodes.allSatisfy { $0.models["grounding"]?.contains("ocr: tesseract") == true }, "\(episodes.map(\.models))")
   }
 }

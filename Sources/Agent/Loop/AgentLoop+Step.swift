@@ -36,6 +36,8 @@ extension AgentLoop {
     }
     latencies.merge(output.latencies) { _, new in new }
     var draft = StepDraft(index: index, output: output, screenshot: beforePNG, latencies: latencies)
+    // The parse's size, whatever the answer (the planner saw the list).
+    if let parse = output.parse { draft.latencies["parse_elements"] = Double(parse.elements.count) }
     if clock.now >= deadline {
       let why = timeoutName(episode)
       try record(&episode, draft, error: "\(why) ran out while planning")
@@ -56,9 +58,8 @@ extension AgentLoop {
     // A failure before anything ran concerns the whole response: the history shows all of it.
     let attempted = actions.count > 1 ? JSONActionGrammar.serialize(ParsedResponse(actions: actions)) : nil
 
-    // The store keeps no parse of its own: its size and the element clicked go with the latencies.
-    if let parse = output.parse {
-      draft.latencies["parse_elements"] = Double(parse.elements.count)
+    // The store keeps no parse of its own: the element clicked goes with the latencies.
+    if output.parse != nil {
       if let n = actions.lazy.flatMap(\.targets).compactMap({ if case let .elementNumber(n) = $0 { n } else { nil } }).first {
         draft.latencies["element_id"] = Double(n)
       }
