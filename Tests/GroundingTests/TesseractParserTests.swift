@@ -59,13 +59,6 @@ import Testing
       let r = RecognizedText(text: "", left: 17 * s, top: 33 * s, right: 95 * s, bottom: 51 * s, confidence: 0)
       #expect(map.screenRect(r) == PixelRect(x: 1937, y: -7, width: 78, height: 18))
     }
-    // A border of padding around the scaled image is taken off first; a box reaching into it
-    // ends at the image's edge.
-    let padded = BoxMap(sourceWidth: 640, sourceHeight: 480, scale: 2, origin: ScreenPoint(x: 5, y: 7), padding: 16)
-    #expect(padded.screenRect(RecognizedText(text: "", left: 37, top: 26, right: 59, bottom: 47, confidence: 0))
-            == PixelRect(x: 15, y: 12, width: 12, height: 11))
-    #expect(padded.screenRect(RecognizedText(text: "", left: 3, top: 0, right: 40, bottom: 1000, confidence: 0))
-            == PixelRect(x: 5, y: 7, width: 12, height: 480))
     // 1.5 (640 -> 960): the smallest covering rectangle, clamped to the image.
     let half = BoxMap(sourceWidth: 640, sourceHeight: 480, scale: 1.5, origin: .zero)
     #expect(half.screenRect(RecognizedText(text: "", left: 15, top: 0, right: 31, bottom: 720, confidence: 0))
@@ -103,16 +96,6 @@ import Testing
       while i < both.elements.count, both.elements[i].kind == .word { words.append(both.elements[i].text); i += 1 }
       #expect(words.joined(separator: " ") == line.text)
     }
-  }
-
-  @Test func paddingSurroundsTheImageWithItsBackground() throws {
-    var image = try RGBImage(width: 3, height: 2, fill: RGB(9, 9, 9))
-    image.fill(PixelRect(x: 1, y: 1, width: 2, height: 1), color: RGB(200, 0, 0))
-    let padded = try image.padded(by: 2)
-    #expect(padded.width == 7 && padded.height == 6)
-    #expect(padded[0, 0] == RGB(9, 9, 9) && padded[6, 5] == RGB(9, 9, 9))
-    #expect(padded[3, 3] == RGB(200, 0, 0) && padded[4, 3] == RGB(200, 0, 0) && padded[2, 3] == RGB(9, 9, 9))
-    #expect((0..<2).allSatisfy { y in (0..<3).allSatisfy { x in padded[x + 2, y + 2] == image[x, y] } })
   }
 
   @Test func blankScreenHasNoElements() throws {

@@ -86,9 +86,6 @@ public final class TesseractParser: ScreenParser {
   public static let defaultScale = 2.0
   /// Tesseract's image side limit (its Pix dimensions are checked against it).
   static let maxSide = 32_767
-  /// Pixels of background added around the upscaled image: text that touches the edge (a
-  /// window's or region's capture, a terminal's first column) is otherwise misread.
-  static let padding = 16
 
   public let options: Options
   public let name: String
@@ -129,15 +126,14 @@ public final class TesseractParser: ScreenParser {
   public func readLines(_ screenshot: RGBImage, area: PixelRect) throws(GroundingError) -> [TextLine] {
     guard screenshot.width > 0, screenshot.height > 0 else { return [] }
     let map = BoxMap(sourceWidth: screenshot.width, sourceHeight: screenshot.height, scale: options.scale,
-                     origin: ScreenPoint(x: area.x, y: area.y), padding: Self.padding)
-    guard map.scaledWidth + 2 * map.padding <= Self.maxSide, map.scaledHeight + 2 * map.padding <= Self.maxSide else {
+                     origin: ScreenPoint(x: area.x, y: area.y))
+    guard map.scaledWidth <= Self.maxSide, map.scaledHeight <= Self.maxSide else {
       throw .imageTooLarge(width: map.scaledWidth, height: map.scaledHeight)
     }
     let input: RGBImage
     do {
-      let scaled = map.scaledWidth == screenshot.width && map.scaledHeight == screenshot.height
+      input = map.scaledWidth == screenshot.width && map.scaledHeight == screenshot.height
         ? screenshot : try screenshot.resized(width: map.scaledWidth, height: map.scaledHeight, filter: .bicubic)
-      input = try scaled.padded(by: map.padding)
     } catch {
       throw .imaging(error)
     }
@@ -160,40 +156,21 @@ struct BoxMap {
   let sourceWidth: Int, sourceHeight: Int
   let scaledWidth: Int, scaledHeight: Int
   let origin: ScreenPoint
-  /// The border around the scaled image, in scaled pixels.
-  let padding: Int
 
-  init(sourceWidth: Int, sourceHeight: Int, scale: Double, origin: ScreenPoint, padding: Int = 0) {
+  init(sourceWidth: Int, sourceHeight: Int, scale: Double, origin: ScreenPoint) {
     self.sourceWidth = sourceWidth
     self.sourceHeight = sourceHeight
     scaledWidth = max(1, Int((Double(sourceWidth) * scale).rounded()))
     scaledHeight = max(1, Int((Double(sourceHeight) * scale).rounded()))
     self.origin = origin
-    self.padding = padding
   }
 
   /// Integer arithmetic on the exact ratio scaled/source, so integer scales map back without rounding error.
   func screenRect(_ r: RecognizedText) -> PixelRect {
-    // Clamped first: a box reaching into the padding ends at the image's edge.
-    func down(_ v: Int, _ source: Int, _ scaled: Int) -> Int { min(scaled, max(0, v)) * source / scaled }
-    func up(_ v: Int, _ source: Int, _ scaled: Int) -> Int { (min(scaled, max(0, v)) * source + scaled - 1) / scaled }
-    let x0 = down(r.left - padding, sourceWidth, scaledWidth), x1 = up(r.right - padding, sourceWidth, scaledWidth)
-    let y0 = down(r.top - padding, sourceHeight, scaledHeight), y1 = up(r.bottom - padding, sourceHeight, scaledHeight)
+    func down(_ v: Int, _ source: Int, _ scaled: Int) -> Int { min(source, max(0, v * source / scaled)) }
+    func up(_ v: Int, _ source: Int, _ scaled: Int) -> Int { min(source, max(0, (v * source + scaled - 1) / scaled)) }
+    let x0 = down(r.left, sourceWidth, scaledWidth), x1 = up(r.right, sourceWidth, scaledWidth)
+    let y0 = down(r.top, sourceHeight, scaledHeight), y1 = up(r.bottom, sourceHeight, scaledHeight)
     return PixelRect(x: origin.x + x0, y: origin.y + y0, width: max(0, x1 - x0), height: max(0, y1 - y0))
-  }
-}
-
-extension RGBImage {
-  /// This image inside a border `width` pixels wide of its top-left pixel's colour (the
-  /// background, on a screenshot).
-  func padded(by width: Int) throws(ImagingError) -> RGBImage {
-    guard width > 0 else { return self }
-    var out = try RGBImage(width: self.width + 2 * width, height: height + 2 * width, fill: self[0, 0])
-    let row = self.width * 3
-    for y in 0..<height {
-      let to = ((y + width) * out.width + width) * 3
-      out.pixels.replaceSubrange(to..<(to + row), with: pixels[(y * row)..<((y + 1) * row)])
-    }
-    return out
   }
 }
