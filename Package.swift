@@ -55,6 +55,7 @@ let package = Package(
     .testTarget(name: "ScreenCaptureTests", dependencies: ["ScreenCapture", "CXCB", "TestSupport"]),
     .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
     .testTarget(name: "GroundingTests", dependencies: ["Grounding"], resources: [.copy("Fixtures")]),
+    .testTarget(name: "ParsingTests", dependencies: ["Grounding", "ScreenCapture", "Imaging", "TestSupport"]),
     .testTarget(name: "AgentTests", dependencies: ["Agent", "TestSupport"]),
     .testTarget(name: "ServiceTests", dependencies: ["Service", "Agent", "Engine", "Grounding", "Imaging", "ScreenCapture", "TestSupport"]),
     // The built binary end to end, and (through @testable import gui_agent) the CLI's pure helpers.

@@ -26,6 +26,7 @@ public final class GUIAgentService: @unchecked Sendable {
   private let displayLock = NSLock()
   private var display: X11Display?
   let counter = RequestCounter()
+  let ocrParsers = OCRParsers()
 
   /// - Parameters:
   ///   - store: where episodes are recorded; nil turns the episode routes into 503s.
@@ -106,6 +107,7 @@ public final class GUIAgentService: @unchecked Sendable {
     r.add("GET", "/openapi.json") { _, _ in OpenAPIDocument.response() }
     r.add("GET", "/v1/models") { [unowned self] _, _ in self.models() }
     r.add("POST", "/v1/ground") { [unowned self] request, _ in try self.ground(request) }
+    r.add("POST", "/v1/parse") { [unowned self] request, _ in try self.parse(request) }
     r.add("POST", "/v1/chat/completions") { [unowned self] request, _ in try self.chat(request) }
     r.add("GET", "/v1/episodes") { [unowned self] _, _ in try self.episodeManager().list() }
     r.add("POST", "/v1/episodes") { [unowned self] request, _ in try self.episodeManager().start(request) }

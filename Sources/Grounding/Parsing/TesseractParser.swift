@@ -54,8 +54,9 @@ public struct TextLine: Sendable, Equatable, Codable {
 
 /// Reads the text of a screenshot with Tesseract: lines and words with their boxes in screen pixels.
 ///
-/// Screen text is small (a 9-pixel x-height at 96 dpi) and Tesseract reads it better enlarged, so
-/// the screenshot is upscaled by ``Options/scale`` first and the boxes are scaled back exactly.
+/// Screen text is small (12 to 15 pixels high at 96 dpi) and Tesseract reads it better enlarged,
+/// so the screenshot is upscaled by ``Options/scale`` first and the boxes are scaled back exactly
+/// (docs/screen-parsing.md: scale 2 measured on real GTK screenshots).
 /// One engine per parser: not thread-safe, use one parser per thread.
 public final class TesseractParser: ScreenParser {
   public struct Options: Sendable, Hashable {

@@ -59,7 +59,7 @@ extension GUIAgentService {
   }
 
   /// The screenshot: a base64 PNG in `image`, or a capture of the screen or one `monitor`.
-  private func screenshot(_ body: JSONFields) throws -> (RGBImage, ScreenPoint) {
+  func screenshot(_ body: JSONFields) throws -> (RGBImage, ScreenPoint) {
     let capture = try body.bool("capture") ?? false
     switch (try body.string("image"), capture) {
     case let (text?, false):

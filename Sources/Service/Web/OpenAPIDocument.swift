@@ -21,7 +21,7 @@ enum OpenAPIDocument {
       "MethodNotAllowed": {"description": "The path exists under another method (see Allow).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "Conflict": {"description": "An episode is already running, or the episode is not running.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
       "TooLarge": {"description": "The request body exceeds the limit.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-      "Busy": {"description": "The inference queue is full (see Retry-After), or the server is shutting down.", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+      "Busy": {"description": "The inference queue is full (see Retry-After), or the server is shutting down (or, on /v1/parse, has no OCR language data).", "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     },
     "schemas": {
       "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object", "required": ["message", "type", "code"], "properties": {"message": {"type": "string"}, "type": {"type": "string"}, "code": {"type": "integer"}}}}},
@@ -39,6 +39,25 @@ enum OpenAPIDocument {
         "answer": {"type": "string"}, "reasoning": {"type": "string"},
         "no_coordinate": {"type": ["string", "null"]}, "image_size": {"type": "array", "items": {"type": "integer"}},
         "timings": {"type": "object", "additionalProperties": {"type": "number"}, "description": "Seconds: input, preprocess, vision, prefill, decode, queue, total."}}},
+      "ParseRequest": {"type": "object", "additionalProperties": false, "properties": {
+        "image": {"type": "string", "description": "Base64 PNG (or a data:image/png;base64 URL)."},
+        "capture": {"type": "boolean", "description": "Capture the server's screen instead of image."},
+        "monitor": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string"}], "description": "With capture: a monitor index or RandR name."},
+        "words": {"type": "boolean", "description": "List single words instead of text lines."},
+        "scale": {"type": "number", "minimum": 1, "maximum": 4, "description": "Upscaling before OCR (default 2)."},
+        "segmentation": {"enum": ["sparse", "auto", "block"], "description": "Tesseract's page segmentation (default sparse)."},
+        "language": {"type": "string", "description": "Tesseract language(s), e.g. eng or eng+deu (default eng)."}}},
+      "ParseResponse": {"type": "object", "required": ["area", "elements", "milliseconds", "parser"], "properties": {
+        "area": {"$ref": "#/components/schemas/Rect"},
+        "elements": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "text", "box", "confidence"], "properties": {
+          "id": {"type": "integer", "minimum": 1, "description": "The number drawn beside the box (set-of-marks)."},
+          "kind": {"enum": ["text", "word"]}, "text": {"type": "string"},
+          "box": {"$ref": "#/components/schemas/Rect"},
+          "confidence": {"type": "number", "minimum": 0, "maximum": 100}}}},
+        "milliseconds": {"type": "number"}, "parser": {"type": "string"},
+        "image_size": {"type": "array", "items": {"type": "integer"}}}},
+      "Rect": {"type": "object", "required": ["x", "y", "width", "height"], "description": "Screen pixels (the image's own pixels for image).", "properties": {
+        "x": {"type": "integer"}, "y": {"type": "integer"}, "width": {"type": "integer"}, "height": {"type": "integer"}}},
       "ChatRequest": {"type": "object", "required": ["messages"], "properties": {
         "model": {"type": "string"},
         "messages": {"type": "array", "items": {"type": "object", "required": ["role", "content"], "properties": {
@@ -87,6 +106,11 @@ enum OpenAPIDocument {
     "/v1/ground": {"post": {"summary": "Instruction + screenshot -> screen point.",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroundRequest"}}}},
       "responses": {"200": {"description": "The point (x, y null when the answer held none).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GroundResponse"}}}},
+        "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
+        "413": {"$ref": "#/components/responses/TooLarge"}, "503": {"$ref": "#/components/responses/Busy"}}}},
+    "/v1/parse": {"post": {"summary": "Screenshot -> the text on it as numbered elements with boxes (Tesseract OCR).",
+      "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ParseRequest"}}}},
+      "responses": {"200": {"description": "The elements in reading order, boxes in screen pixels.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ParseResponse"}}}},
         "400": {"$ref": "#/components/responses/BadRequest"}, "401": {"$ref": "#/components/responses/Unauthorized"},
         "413": {"$ref": "#/components/responses/TooLarge"}, "503": {"$ref": "#/components/responses/Busy"}}}},
     "/v1/chat/completions": {"post": {"summary": "OpenAI-compatible chat completion; stream: true answers with server-sent events (chat.completion.chunk, then [DONE]).",

@@ -1,7 +1,7 @@
 /// Every top-level command, in the order `--help` lists them.
 enum Commands {
   static let all: [Command] = [
-    screens, capture, act, tiles, ground, models, generate, eval, run, episodes, scenario, serve, bench, quantize, version,
+    screens, capture, act, tiles, ground, parse, models, generate, eval, run, episodes, scenario, serve, bench, quantize, version,
   ]
 
   static let version = Command(
