@@ -3,11 +3,23 @@ import Foundation
 /// Standard output for results, standard error for logs and progress.
 enum Output {
   static func out(_ s: String) {
-    FileHandle.standardOutput.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
   }
 
   static func err(_ s: String) {
-    FileHandle.standardError.write(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+    writeError(Data((s.hasSuffix("\n") ? s : s + "\n").utf8))
+  }
+
+  /// Standard output, raw. When its reader has gone (`gui-agent episodes show 1 | head`), the
+  /// process ends at once with status 141 (128 + SIGPIPE), as a program killed by SIGPIPE does;
+  /// Foundation's `FileHandle.write(_:)` would trap instead.
+  static func write(_ data: Data) {
+    do { try FileHandle.standardOutput.write(contentsOf: data) } catch { exit(141) }
+  }
+
+  /// Standard error, raw; a closed standard error loses the text and nothing else.
+  static func writeError(_ data: Data) {
+    try? FileHandle.standardError.write(contentsOf: data)
   }
 
   /// A log line on standard error, prefixed so it is easy to grep apart from results.
@@ -16,7 +28,7 @@ enum Output {
   /// Prints `object` as one line of JSON with sorted keys (stable for scripts and tests).
   static func json(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    FileHandle.standardOutput.write(data + Data("\n".utf8))
+    write(data + Data("\n".utf8))
   }
 
   static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) != 0 }

@@ -122,7 +122,7 @@ final class ProgressBar: @unchecked Sendable {
     let line = ProgressLine(label: label, done: done, total: total, elapsed: now.timeIntervalSince(start), unit: unit,
                             finished: finished, measured: (done - origin.done, now.timeIntervalSince(origin.time)))
     // One column spare: a line as wide as the terminal wraps on some terminals.
-    FileHandle.standardError.write(Data(("\r\u{1B}[K" + line.text(width: Output.terminalColumns - 1)).utf8))
+    Output.writeError(Data(("\r\u{1B}[K" + line.text(width: Output.terminalColumns - 1)).utf8))
     drawn = true
   }
 
@@ -131,7 +131,7 @@ final class ProgressBar: @unchecked Sendable {
     lock.lock()
     defer { lock.unlock() }
     guard enabled, drawn else { return }
-    FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    Output.writeError(Data("\r\u{1B}[K".utf8))
     lastDraw = .distantPast
   }
 
@@ -142,6 +142,6 @@ final class ProgressBar: @unchecked Sendable {
     guard enabled, drawn, !ended else { return }
     ended = true
     draw(finished: true, now: Date())
-    FileHandle.standardError.write(Data("\n".utf8))
+    Output.writeError(Data("\n".utf8))
   }
 }

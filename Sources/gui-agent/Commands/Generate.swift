@@ -67,7 +67,7 @@ extension Commands {
         promptIds: prepared.ids, imageEmbeddings: prepared.imageEmbeddings, imageGrids: prepared.imageGrids, maxTokens: maxTokens,
         sampling: sampling, stopStrings: args.strings("stop"), thinking: thinking,
         onText: { piece in
-          if streaming { FileHandle.standardOutput.write(Data(piece.utf8)) }
+          if streaming { Output.write(Data(piece.utf8)) }
           return true
         })
       if let path = args.string("logits-out") {

@@ -170,7 +170,7 @@ extension Commands {
   /// `--confirm`: asks on the terminal (standard error and standard input).
   private static func askBeforeAction(_ action: AgentAction, _ points: [ScreenPoint]) -> Bool {
     let at = points.isEmpty ? "" : " at " + points.map(\.description).joined(separator: " -> ")
-    FileHandle.standardError.write(Data("run \(JSONActionGrammar.serialize(action))\(at)? [y/N] ".utf8))
+    Output.writeError(Data("run \(JSONActionGrammar.serialize(action))\(at)? [y/N] ".utf8))
     guard let answer = readLine() else { return false }
     return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
   }
