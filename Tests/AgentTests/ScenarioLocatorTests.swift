@@ -57,7 +57,7 @@ final class DescriptionAsReference: ElementLocator {
   var asked: [String] = []
   var name: String { "geometry by description" }
   init(_ inner: GeometryLocator) { self.inner = inner }
-  func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     asked.append(description)
     return try inner.locate("@" + description.replacingOccurrences(of: " ", with: "_"), in: screenshot)
   }
