@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 @testable import Agent
 
 /// A step's grounding region (`grounded_box_*`, schema version 3): migrated onto older stores,
@@ -117,6 +118,16 @@ import Testing
     let step1 = try EpisodeOverlayTests().section(page, step: 1)
     #expect(step1.contains("<g class=\"click\" data-x=\"5\" data-y=\"6\">") && !step1.contains("class=\"region\""))
     #expect(!step1.contains("grounding region"))
+  }
+
+  @Test func episodesShowPrintsTheRegion() throws {
+    let tmp = try TempFolder()
+    defer { tmp.cleanup() }
+    let (_, id) = try makeEpisode(tmp.file("a.sqlite"))
+    let show = try runProgram(try guiAgentBinary(), ["episodes", "show", "\(id)", "--store", tmp.file("a.sqlite").path])
+    #expect(show.status == 0, "\(show.stderr)")
+    #expect(show.stdout.contains("  point: (60, 15)\n  grounding region: 17 x 12 at (52, 9)\n"), "\(show.stdout)")
+    #expect(show.stdout.components(separatedBy: "grounding region").count == 2)
   }
 
   @Test func aRegionAloneIsDrawn() {

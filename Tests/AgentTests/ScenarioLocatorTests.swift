@@ -36,8 +36,12 @@ struct ScenarioLocatorTests {
     let alone = ScenarioLocator(geometry: geometry, described: nil)
     let square = try alone.locate("@square", in: screen)
     #expect(square.point == ScreenPoint(x: 25, y: 40))
+    // The widget's rectangle is the region; an offset moves the point, not the region.
+    #expect(square.box == PixelRect(x: 10, y: 20, width: 30, height: 40))
+    let shifted = try alone.locate("@square+5-3", in: screen)
+    #expect(shifted.point == ScreenPoint(x: 30, y: 37) && shifted.box == square.box)
     let missing = try alone.locate("the Name field", in: screen)
-    #expect(missing.point == nil)
+    #expect(missing.point == nil && missing.box == nil)
     #expect(missing.why?.contains("needs a grounding model") == true)
 
     // A second geometry file stands in for the model: descriptions reach it, references do not.
