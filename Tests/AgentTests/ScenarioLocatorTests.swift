@@ -40,6 +40,8 @@ struct ScenarioLocatorTests {
     #expect(square.box == PixelRect(x: 10, y: 20, width: 30, height: 40))
     let shifted = try alone.locate("@square+5-3", in: screen)
     #expect(shifted.point == ScreenPoint(x: 30, y: 37) && shifted.box == square.box)
+    let far = try alone.locate("@square+9223372036854775807+0", in: screen)
+    #expect(far.point == nil && far.why?.contains("out of range") == true)
     let missing = try alone.locate("the Name field", in: screen)
     #expect(missing.point == nil && missing.box == nil)
     #expect(missing.why?.contains("needs a grounding model") == true)

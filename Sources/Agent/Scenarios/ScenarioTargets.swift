@@ -168,8 +168,12 @@ public final class GeometryLocator: ElementLocator {
     }
     do {
       let rect = try geometry.rect(of: ref)
-      let point = ScreenPoint(x: rect.x + rect.width / 2 + ref.dx, y: rect.y + rect.height / 2 + ref.dy)
-      return Located(point: point, box: rect, milliseconds: (ContinuousClock.now - start).milliseconds)
+      let (x, y) = (rect.x + rect.width / 2, rect.y + rect.height / 2)
+      let (px, xOverflow) = x.addingReportingOverflow(ref.dx), (py, yOverflow) = y.addingReportingOverflow(ref.dy)
+      guard !xOverflow, !yOverflow else {
+        return .notFound("element '\(description)': offset (\(ref.dx), \(ref.dy)) from (\(x), \(y)) is out of range")
+      }
+      return Located(point: ScreenPoint(x: px, y: py), box: rect, milliseconds: (ContinuousClock.now - start).milliseconds)
     } catch {
       return .notFound(error.localizedDescription)
     }
