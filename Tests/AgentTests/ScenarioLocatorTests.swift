@@ -36,8 +36,14 @@ struct ScenarioLocatorTests {
     let alone = ScenarioLocator(geometry: geometry, described: nil)
     let square = try alone.locate("@square", in: screen)
     #expect(square.point == ScreenPoint(x: 25, y: 40))
+    // The widget's rectangle is the region; an offset moves the point, not the region.
+    #expect(square.box == PixelRect(x: 10, y: 20, width: 30, height: 40))
+    let shifted = try alone.locate("@square+5-3", in: screen)
+    #expect(shifted.point == ScreenPoint(x: 30, y: 37) && shifted.box == square.box)
+    let far = try alone.locate("@square+9223372036854775807+0", in: screen)
+    #expect(far.point == nil && far.why?.contains("out of range") == true)
     let missing = try alone.locate("the Name field", in: screen)
-    #expect(missing.point == nil)
+    #expect(missing.point == nil && missing.box == nil)
     #expect(missing.why?.contains("needs a grounding model") == true)
 
     // A second geometry file stands in for the model: descriptions reach it, references do not.
@@ -57,7 +63,7 @@ final class DescriptionAsReference: ElementLocator {
   var asked: [String] = []
   var name: String { "geometry by description" }
   init(_ inner: GeometryLocator) { self.inner = inner }
-  func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     asked.append(description)
     return try inner.locate("@" + description.replacingOccurrences(of: " ", with: "_"), in: screenshot)
   }

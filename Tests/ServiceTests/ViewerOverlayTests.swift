@@ -1,4 +1,6 @@
+import Agent
 import Foundation
+import Imaging
 import Testing
 import TestSupport
 
@@ -28,5 +30,37 @@ import TestSupport
     #expect(step0.contains("<path d=\"M\(x) \(y)m-12 0h9M\(x) \(y)m3 0h9M\(x) \(y)m0 -12v9M\(x) \(y)m0 3v9\" class=\"ink\">"))
     #expect(step0.contains("click at (\(x), \(y)) screen pixels"))
     #expect(page.contains(".overlay .ink"))
+  }
+
+  @Test func groundingRegionIsDrawnUnderTheClickWithALegend() throws {
+    let folder = try Fixtures.temporaryFolder("region")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // A recorded episode whose step found its element in a region, read by a service without a display.
+    let store = try EpisodeStore(path: folder.appendingPathComponent("episodes.sqlite"))
+    let id = try store.beginEpisode(task: "click Save", models: [:], settings: [String: String]())
+    let shot = try PNG.encode(try RGBImage(width: 320, height: 240, fill: RGB(240, 240, 240)))
+    let step = try store.beginStep(episode: id, index: 0, intent: StepIntent(
+      rawOutput: #"{"action": "click", "target": {"element": "Save"}}"#, action: .click(.element("Save")),
+      groundedPoint: GroundedPoint(x: 150, y: 70), groundedBox: PixelRect(x: 131, y: 61, width: 40, height: 18), screenshot: shot))
+    try store.finishStep(step, outcome: StepOutcome(screenChanged: true))
+    try store.finishEpisode(id: id, status: .succeeded, summary: "saved")
+    let running = try RunningService({ $0.display = nil }, store: store)
+    defer { running.stop() }
+
+    let episode = try running.client.get("/v1/episodes/\(id)").json()
+    let steps = try #require(episode["steps"] as? [[String: Any]])
+    #expect(steps.first?["grounded_box"] as? [String: Int] == ["x": 131, "y": 61, "w": 40, "h": 18])
+
+    let page = try ViewerTests.chromium(["--dump-dom"], url: "http://127.0.0.1:\(running.client.port)/#/episodes/\(id)")
+    let start = try #require(page.range(of: "data-step=\"0\""), "\(page.prefix(3000))")
+    let step0 = String(page[start.lowerBound...])
+    #expect(step0.contains("<svg class=\"overlay\" viewBox=\"0 0 320 240\" preserveAspectRatio=\"none\" role=\"img\" "
+      + "aria-label=\"click at (150, 70), grounding region 40 x 18 at (131, 61)\">"), "\(step0)")
+    #expect(step0.contains("<g class=\"region\" data-x=\"131\" data-y=\"61\" data-w=\"40\" data-h=\"18\">"
+      + "<rect x=\"131\" y=\"61\" width=\"40\" height=\"18\" class=\"halo\"></rect>"
+      + "<rect x=\"131\" y=\"61\" width=\"40\" height=\"18\" class=\"ink\"></rect></g><g class=\"click\""))
+    #expect(step0.contains("<span class=\"key region\"></span>grounding region 40 x 18 at (131, 61) screen pixels"))
+    #expect(step0.contains("click at (150, 70) screen pixels"))
+    #expect(page.contains(".overlay .region .ink"))
   }
 }

@@ -9,8 +9,10 @@ extension AgentLoop {
   /// The action's targets as screen pixels, or why one could not be located. `parse` is the
   /// element list the planner was shown, for `element_id` targets.
   func locate(_ action: AgentAction, _ space: PointSpace, parse: ScreenParse? = nil,
-              on image: RGBImage) -> Result<[ScreenPoint], LocateFailure> {
+              on image: RGBImage) -> Result<LocatedTargets, LocateFailure> {
     var points: [ScreenPoint] = []
+    // The region of the first target only: the step records the first point.
+    var firstBox: PixelRect?
     for target in action.targets {
       switch target {
       case let .point(p):
@@ -35,6 +37,7 @@ extension AgentLoop {
           return .failure(LocateFailure("element_id \(n) is not in the element list (\(parse.elements.count) elements)"))
         }
         points.append(element.center)
+        if points.count == 1 { firstBox = element.box }
       case let .element(description):
         guard let locator = configuration.locator else {
           return .failure(LocateFailure("no grounding model to locate '\(description)'"))
@@ -45,13 +48,21 @@ extension AgentLoop {
             return .failure(LocateFailure("could not locate '\(description)': \(found.why ?? "no point")"))
           }
           points.append(point)
+          if points.count == 1 { firstBox = found.box }
         } catch {
           return .failure(LocateFailure("grounding '\(description)' failed: \(describe(error))"))
         }
       }
     }
-    return .success(points)
+    return .success(LocatedTargets(points: points, box: firstBox))
   }
+}
+
+/// An action's targets in screen pixels, with the region the first one was found in (nil for
+/// a point target or when the locator gives none): what the step records and the export draws.
+struct LocatedTargets {
+  var points: [ScreenPoint]
+  var box: PixelRect?
 }
 
 /// Why a target could not be located (a message for the record and the planner).

@@ -66,15 +66,15 @@ extension AgentLoop {
     }
     // Locate every action's targets on the screenshot the model saw.
     let t0 = clock.now
-    var planned: [(action: AgentAction, points: [ScreenPoint])] = []
+    var planned: [(action: AgentAction, points: [ScreenPoint], box: PixelRect?)] = []
     for (i, action) in actions.enumerated() {
       switch locate(action, output.pointSpace, parse: output.parse, on: before) {
       case let .failure(f):
         draft.action = action
         draft.latencies["grounding"] = ms(clock.now - t0)
         return try failed(&episode, draft, draft.which(i) + f.message, attempted: attempted)
-      case let .success(points):
-        planned.append((action, points))
+      case let .success(located):
+        planned.append((action, located.points, located.box))
       }
     }
     if actions.contains(where: { $0.targets.contains { if case .element = $0 { true } else { false } } }) {
@@ -91,7 +91,7 @@ extension AgentLoop {
     // Run them in order, each recorded as its own step.
     var screen = before
     for (i, p) in planned.enumerated() {
-      let one = draft.forAction(i, p.action, p.points, index: episode.stepsRecorded)
+      let one = draft.forAction(i, p.action, p.points, box: p.box, index: episode.stepsRecorded)
       if let ending = try act(&episode, one, deadline: deadline, screen: &screen) { return ending }
     }
     return nil
@@ -117,6 +117,8 @@ struct StepDraft {
   var tokens: TokenCounts?
   var action: AgentAction? = nil
   var points: [ScreenPoint] = []
+  /// The region the first point was found in, when a locator or the element list gave one.
+  var box: PixelRect?
   /// Which of the response's actions this is (0-based), and how many will run.
   var ordinal = 0
   var count = 1
@@ -133,9 +135,10 @@ struct StepDraft {
   /// The draft of action `ordinal`, recorded as step `index`: the same output and the screen
   /// the model saw (its points were located there). Tokens and the planning latencies stay
   /// with the first action's record, so that sums over steps count them once.
-  func forAction(_ ordinal: Int, _ action: AgentAction, _ points: [ScreenPoint], index: Int) -> StepDraft {
+  func forAction(_ ordinal: Int, _ action: AgentAction, _ points: [ScreenPoint], box: PixelRect?,
+                 index: Int) -> StepDraft {
     var d = self
-    (d.ordinal, d.action, d.points, d.index) = (ordinal, action, points, index)
+    (d.ordinal, d.action, d.points, d.box, d.index) = (ordinal, action, points, box, index)
     if ordinal > 0 { (d.tokens, d.latencies) = (nil, [:]) }
     return d
   }
@@ -151,7 +154,7 @@ struct StepDraft {
 
   var intent: StepIntent {
     StepIntent(reasoning: reasoning, rawOutput: output.rawOutput, action: action,
-               groundedPoint: points.first.map { GroundedPoint(x: Double($0.x), y: Double($0.y)) },
+               groundedPoint: points.first.map { GroundedPoint(x: Double($0.x), y: Double($0.y)) }, groundedBox: box,
                screenshot: screenshot, tokens: tokens, latencies: latencies)
   }
 }

@@ -97,12 +97,12 @@ public final class GrounderLocator: ElementLocator {
     grounder = try Grounder(model: model, options: grounding)
   }
 
-  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     let r = try grounder.ground(image: screenshot, instruction: description)
     let ms = 1000 * r.timings.values.reduce(0, +)
     let why = r.point == nil ? "no coordinate in the grounding answer '\(r.answer)'"
       + (r.noCoordinate.map { " (\($0))" } ?? "") : nil
-    return (r.point, why, ms)
+    return Located(point: r.point, box: r.point == nil ? nil : r.box, why: why, milliseconds: ms)
   }
 }
 

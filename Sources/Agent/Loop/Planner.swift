@@ -117,13 +117,33 @@ public final class ScriptedPlanner: ActionPlanner {
 
 // MARK: - Locating elements
 
-/// Turns an element description (`"the Save button"`) into a screen point.
+/// Where a locator found an element description, in screen pixels.
+public struct Located: Sendable, Equatable {
+  /// The click point; nil when the description could not be located (`why` says why).
+  public var point: ScreenPoint?
+  /// The region the element was found in (a pointer-head region, an OCR match's box, a
+  /// widget's rectangle), when the locator knows one.
+  public var box: PixelRect?
+  public var why: String?
+  public var milliseconds: Double
+
+  public init(point: ScreenPoint?, box: PixelRect? = nil, why: String? = nil, milliseconds: Double) {
+    self.point = point; self.box = box; self.why = why; self.milliseconds = milliseconds
+  }
+
+  /// Not located, for the reason `why`.
+  public static func notFound(_ why: String, milliseconds: Double = 0) -> Located {
+    Located(point: nil, why: why, milliseconds: milliseconds)
+  }
+}
+
+/// Turns an element description (`"the Save button"`) into a screen point and its region.
 public protocol ElementLocator: AnyObject {
   var name: String { get }
   /// The SHA-256 of the model's weights (`LoadedModel.weightsDigest`), nil without a model.
   var weightsDigest: String? { get }
-  /// The point, or nil with the reason when the description could not be located.
-  func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double)
+  /// The point and region, or no point with the reason when the description could not be located.
+  func locate(_ description: String, in screenshot: RGBImage) throws -> Located
 }
 
 extension ElementLocator {

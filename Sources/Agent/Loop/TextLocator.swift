@@ -13,10 +13,10 @@ public final class TextLocator: ElementLocator {
 
   public init(grounder: OCRGrounder) { self.grounder = grounder }
 
-  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     let r = try grounder.ground(image: screenshot, instruction: description)
     let ms = 1000 * r.timings.values.reduce(0, +)
     let why = r.point == nil ? (r.noCoordinate?.description ?? "no point for '\(description)'") : nil
-    return (r.point, why, ms)
+    return Located(point: r.point, box: r.point == nil ? nil : r.box, why: why, milliseconds: ms)
   }
 }

@@ -132,20 +132,24 @@ public struct ScenarioGeometry: Sendable {
   /// The center of the referenced widget or window (without the reference's offset).
   /// - Throws: `AgentError.invalidArgument` naming the reference and what exists instead.
   public func center(of ref: ScenarioTargets.Reference) throws -> (Int, Int) {
-    let rect: PixelRect
+    let rect = try rect(of: ref)
+    return (rect.x + rect.width / 2, rect.y + rect.height / 2)
+  }
+
+  /// The referenced widget's or window's rectangle in screen pixels.
+  /// - Throws: `AgentError.invalidArgument` naming the reference and what exists instead.
+  public func rect(of ref: ScenarioTargets.Reference) throws -> PixelRect {
     if let title = ref.windowName {
       guard let w = try display.findWindows(named: title).first(where: { $0.isViewable }) else {
         throw AgentError.invalidArgument("no viewable window named '\(title)' on \(display.name)")
       }
-      rect = w.rect
-    } else {
-      let all = try widgets()
-      guard let r = all[ref.name] else {
-        throw AgentError.invalidArgument("no widget '\(ref.name)' in \(file.lastPathComponent) (it has: \(all.keys.sorted().joined(separator: ", ")))")
-      }
-      rect = r
+      return w.rect
     }
-    return (rect.x + rect.width / 2, rect.y + rect.height / 2)
+    let all = try widgets()
+    guard let r = all[ref.name] else {
+      throw AgentError.invalidArgument("no widget '\(ref.name)' in \(file.lastPathComponent) (it has: \(all.keys.sorted().joined(separator: ", ")))")
+    }
+    return r
   }
 }
 
@@ -157,16 +161,21 @@ public final class GeometryLocator: ElementLocator {
 
   public init(geometry: ScenarioGeometry) { self.geometry = geometry }
 
-  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     let start = ContinuousClock.now
     guard let ref = ScenarioTargets.Reference(description) else {
-      return (nil, "element '\(description)' is not a reference like \"@submit\"", 0)
+      return .notFound("element '\(description)' is not a reference like \"@submit\"")
     }
     do {
-      let (x, y) = try geometry.center(of: ref)
-      return (ScreenPoint(x: x + ref.dx, y: y + ref.dy), nil, (ContinuousClock.now - start).milliseconds)
+      let rect = try geometry.rect(of: ref)
+      let (x, y) = (rect.x + rect.width / 2, rect.y + rect.height / 2)
+      let (px, xOverflow) = x.addingReportingOverflow(ref.dx), (py, yOverflow) = y.addingReportingOverflow(ref.dy)
+      guard !xOverflow, !yOverflow else {
+        return .notFound("element '\(description)': offset (\(ref.dx), \(ref.dy)) from (\(x), \(y)) is out of range")
+      }
+      return Located(point: ScreenPoint(x: px, y: py), box: rect, milliseconds: (ContinuousClock.now - start).milliseconds)
     } catch {
-      return (nil, error.localizedDescription, 0)
+      return .notFound(error.localizedDescription)
     }
   }
 }
@@ -184,10 +193,10 @@ public final class ScenarioLocator: ElementLocator {
     self.described = described
   }
 
-  public func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  public func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     if description.hasPrefix("@") { return try geometry.locate(description, in: screenshot) }
     guard let described else {
-      return (nil, "element '\(description)' needs a grounding model (scenario run --model DIR)", 0)
+      return .notFound("element '\(description)' needs a grounding model (scenario run --model DIR)")
     }
     return try described.locate(description, in: screenshot)
   }

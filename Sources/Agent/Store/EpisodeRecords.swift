@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 // MARK: - Episodes
 
@@ -72,6 +73,9 @@ public struct StepIntent: Equatable, Sendable {
   /// Nil when the output did not parse (the outcome's error says why).
   public var action: AgentAction?
   public var groundedPoint: GroundedPoint?
+  /// The region the grounded point was found in (screen pixels), when the target was an
+  /// element: a grounding model's region, an OCR match's box, a listed element's box.
+  public var groundedBox: PixelRect?
   /// PNG bytes of the screen the model saw.
   public var screenshot: Data?
   public var tokens: TokenCounts?
@@ -79,13 +83,14 @@ public struct StepIntent: Equatable, Sendable {
   public var latencies: [String: Double]
 
   public init(started: Date = Date(), reasoning: String? = nil, rawOutput: String, action: AgentAction? = nil,
-              groundedPoint: GroundedPoint? = nil, screenshot: Data? = nil, tokens: TokenCounts? = nil,
-              latencies: [String: Double] = [:]) {
+              groundedPoint: GroundedPoint? = nil, groundedBox: PixelRect? = nil, screenshot: Data? = nil,
+              tokens: TokenCounts? = nil, latencies: [String: Double] = [:]) {
     self.started = started
     self.reasoning = reasoning
     self.rawOutput = rawOutput
     self.action = action
     self.groundedPoint = groundedPoint
+    self.groundedBox = groundedBox
     self.screenshot = screenshot
     self.tokens = tokens
     self.latencies = latencies
@@ -126,6 +131,8 @@ public struct StepRecord: Codable, Equatable, Sendable {
   public var actionJSON: String?
   public var action: AgentAction?
   public var groundedPoint: GroundedPoint?
+  /// The region the grounded point was found in; nil for point targets and older stores.
+  public var groundedBox: PixelRect?
   public var screenChanged: Bool?
   public var latencies: [String: Double]
   public var tokens: TokenCounts?

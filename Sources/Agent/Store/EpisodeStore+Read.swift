@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 // MARK: - Reading
 
@@ -65,7 +66,8 @@ extension EpisodeStore {
       try db.query("""
         SELECT id, idx, started, ended, reasoning, raw_output, action, grounded_x, grounded_y, screen_changed,
                latencies, prompt_tokens, completion_tokens, error,
-               COALESCE(length(screenshot_before), 0), COALESCE(length(screenshot_after), 0)
+               COALESCE(length(screenshot_before), 0), COALESCE(length(screenshot_after), 0),
+               grounded_box_x, grounded_box_y, grounded_box_w, grounded_box_h
         FROM steps WHERE episode_id = ? ORDER BY idx
         """, step: "reading steps of episode \(id)", [.integer(id)]) { r in try Self.step(r, episode: id) }
     }
@@ -105,6 +107,10 @@ extension EpisodeStore {
       throw AgentError.store(step: "reading \(what)", message: "latencies '\(latencyText)' is not a JSON object of numbers")
     }
     let point: GroundedPoint? = if let x = r.optionalDouble(7), let y = r.optionalDouble(8) { GroundedPoint(x: x, y: y) } else { nil }
+    let box: PixelRect? = if let x = r.optionalInt(16), let y = r.optionalInt(17), let w = r.optionalInt(18),
+                             let h = r.optionalInt(19) {
+      PixelRect(x: Int(x), y: Int(y), width: Int(w), height: Int(h))
+    } else { nil }
     let tokens: TokenCounts? = if let p = r.optionalInt(11), let c = r.optionalInt(12) {
       TokenCounts(prompt: Int(p), completion: Int(c))
     } else { nil }
@@ -112,7 +118,7 @@ extension EpisodeStore {
       id: r.int(0), episodeID: id, index: index, started: try StoreTime.date(r.text(2), what),
       ended: try r.optionalText(3).map { try StoreTime.date($0, what) }, reasoning: r.optionalText(4),
       rawOutput: r.text(5), actionJSON: actionJSON, action: action, groundedPoint: point,
-      screenChanged: r.optionalInt(9).map { $0 != 0 }, latencies: latencies, tokens: tokens, error: r.optionalText(13),
+      groundedBox: box, screenChanged: r.optionalInt(9).map { $0 != 0 }, latencies: latencies, tokens: tokens, error: r.optionalText(13),
       screenshotBeforeBytes: Int(r.int(14)), screenshotAfterBytes: Int(r.int(15)))
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Synchronization
 
 /// A durable record of agent episodes and their steps, in one SQLite file.
@@ -119,13 +120,15 @@ public final class EpisodeStore: Sendable {
     return try withConnection { db in
       try db.run("""
         INSERT INTO steps (episode_id, idx, started, screenshot_before, reasoning, raw_output, action,
-                           grounded_x, grounded_y, latencies, prompt_tokens, completion_tokens)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                           grounded_x, grounded_y, grounded_box_x, grounded_box_y, grounded_box_w, grounded_box_h,
+                           latencies, prompt_tokens, completion_tokens)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """, step: "beginning step \(index) of episode \(episode)", [
           .integer(episode), .integer(Int64(index)), .text(StoreTime.string(intent.started)),
           intent.screenshot.map(SQLValue.blob) ?? .null, intent.reasoning.map(SQLValue.text) ?? .null,
           .text(intent.rawOutput), actionJSON.map(SQLValue.text) ?? .null,
           intent.groundedPoint.map { .real($0.x) } ?? .null, intent.groundedPoint.map { .real($0.y) } ?? .null,
+        ] + Self.boxValues(intent.groundedBox) + [
           .text(latencies), intent.tokens.map { .integer(Int64($0.prompt)) } ?? .null,
           intent.tokens.map { .integer(Int64($0.completion)) } ?? .null,
         ])
@@ -183,5 +186,11 @@ public final class EpisodeStore: Sendable {
     } catch {
       throw AgentError.invalidArgument("\(what) do not encode as JSON: \(error)")
     }
+  }
+
+  /// The `grounded_box_x, _y, _w, _h` column values of a step's region (NULLs for none).
+  static func boxValues(_ box: PixelRect?) -> [SQLValue] {
+    guard let b = box else { return [.null, .null, .null, .null] }
+    return [b.x, b.y, b.width, b.height].map { .integer(Int64($0)) }
   }
 }

@@ -11,12 +11,12 @@ extension EpisodeStore {
   }
 
   /// One self-contained HTML page for an episode: per step the screen the model saw (a `data:`
-  /// URL) with the grounded point drawn over it (``StepOverlay``), the action, the reasoning, the
+  /// URL) with the grounded point and its grounding region drawn over it (``StepOverlay``), the action, the reasoning, the
   /// timings, any error, and the raw output and screen after it folded away. All text is
   /// HTML-escaped.
   ///
   /// The overlay's viewBox is the screenshot's own size (read from its PNG header), which matches
-  /// the grounded point as long as screenshots are stored at screen resolution.
+  /// the grounded point and region as long as screenshots are stored at screen resolution.
   public func htmlReport(episode id: Int64) throws -> String {
     let e = try episode(id)
     var body = """
@@ -46,10 +46,12 @@ extension EpisodeStore {
     var shot = "<div class=\"shot empty\">no screenshot</div>"
     if let png = try screenshot(episode: id, step: step.index, moment: .before) {
       let size = ExportSupport.pngSize(png)
-      let overlay = size.map { StepOverlay.svg(point: step.groundedPoint, width: $0.width, height: $0.height) } ?? ""
+      let overlay = size.map {
+        StepOverlay.svg(point: step.groundedPoint, box: step.groundedBox, width: $0.width, height: $0.height)
+      } ?? ""
       // The legend goes under the image, outside the box the overlay covers.
       shot = "<div><div class=\"shot\"><img src=\"\(Self.dataURL(png))\" alt=\"screen before step \(step.index + 1)\">"
-        + "\(overlay)</div>\(overlay.isEmpty ? "" : StepOverlay.legend(point: step.groundedPoint))</div>"
+        + "\(overlay)</div>\(overlay.isEmpty ? "" : StepOverlay.legend(point: step.groundedPoint, box: step.groundedBox))</div>"
     }
     let action = step.action.map { UITARSGrammar.serialize($0) } ?? step.actionJSON ?? "no action"
     var timings = step.latencies.sorted { $0.key < $1.key }.map { "<tr><td>\(escapeHTML($0.key))</td><td>\(formatMS($0.value))</td></tr>" }

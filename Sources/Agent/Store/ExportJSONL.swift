@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 // MARK: - JSONL export
 
@@ -14,7 +15,8 @@ extension EpisodeStore {
   ///
   /// Step fields: `episode_id`, `step` (0-based index), `started`, `ended` (ISO-8601 UTC, `ended`
   /// null when the outcome was never written), `reasoning`, `raw_output`, `action` (the JSON action
-  /// form, docs/actions.md), `grounded_point` (`{"x","y"}` screen pixels), `screen_changed`,
+  /// form, docs/actions.md), `grounded_point` (`{"x","y"}` screen pixels), `grounded_box`
+  /// (`{"x","y","w","h"}` screen pixels: the region the point was found in, or null), `screen_changed`,
   /// `latencies_ms` (stage -> ms), `tokens` (`{"prompt","completion"}`), `error`,
   /// `screenshot_before` / `screenshot_after` (file names beside the JSONL, or null).
   /// Screenshots are files rather than base64 so that lines stay short and images open directly.
@@ -87,6 +89,12 @@ private struct EpisodeLine: Encodable {
 }
 
 /// One line of `steps.jsonl`.
+/// A step's region as `{"x","y","w","h"}`.
+private struct BoxLine: Encodable {
+  let x, y, w, h: Int
+  init(_ box: PixelRect) { (x, y, w, h) = (box.x, box.y, box.width, box.height) }
+}
+
 private struct StepLine: Encodable {
   let step: StepRecord
   let before: String?
@@ -98,7 +106,7 @@ private struct StepLine: Encodable {
 
   enum CodingKeys: String, CodingKey {
     case episodeID = "episode_id", step, started, ended, reasoning, rawOutput = "raw_output", action
-    case groundedPoint = "grounded_point", screenChanged = "screen_changed", latencies = "latencies_ms"
+    case groundedPoint = "grounded_point", groundedBox = "grounded_box", screenChanged = "screen_changed", latencies = "latencies_ms"
     case tokens, error, screenshotBefore = "screenshot_before", screenshotAfter = "screenshot_after"
   }
 
@@ -112,6 +120,7 @@ private struct StepLine: Encodable {
     try c.encode(step.rawOutput, forKey: .rawOutput)
     try c.encode(ExportSupport.embedded(step.actionJSON), forKey: .action)
     try c.encode(step.groundedPoint, forKey: .groundedPoint)
+    try c.encode(step.groundedBox.map(BoxLine.init), forKey: .groundedBox)
     try c.encode(step.screenChanged, forKey: .screenChanged)
     try c.encode(step.latencies, forKey: .latencies)
     try c.encode(step.tokens, forKey: .tokens)

@@ -84,7 +84,7 @@ public enum StoreMerge {
         guard version <= StoreSchema.currentVersion else {
           throw AgentError.futureStoreVersion(path: name, found: Int(version), supported: StoreSchema.currentVersion)
         }
-        let hasOrigin = version >= 2
+        let hasOrigin = version >= 2, hasBox = version >= 3
         try db.transaction("merging \(name)") {
           let ids = try db.query("SELECT id FROM src.episodes ORDER BY id", step: "listing episodes of \(name)") { $0.int(0) }
           for id in ids {
@@ -104,9 +104,11 @@ public enum StoreMerge {
             try db.run("""
               INSERT INTO main.steps (episode_id, idx, started, ended, screenshot_before, screenshot_after, reasoning,
                                       raw_output, action, grounded_x, grounded_y, screen_changed, latencies,
-                                      prompt_tokens, completion_tokens, error)
+                                      prompt_tokens, completion_tokens, error,
+                                      grounded_box_x, grounded_box_y, grounded_box_w, grounded_box_h)
               SELECT ?1, idx, started, ended, screenshot_before, screenshot_after, reasoning, raw_output, action,
-                     grounded_x, grounded_y, screen_changed, latencies, prompt_tokens, completion_tokens, error
+                     grounded_x, grounded_y, screen_changed, latencies, prompt_tokens, completion_tokens, error,
+                     \(hasBox ? "grounded_box_x, grounded_box_y, grounded_box_w, grounded_box_h" : "NULL, NULL, NULL, NULL")
               FROM src.steps WHERE episode_id = ?2 ORDER BY idx
               """, step: "copying the steps of episode \(id) of \(name)", [.integer(newID), .integer(id)])
             summary.episodes += 1

@@ -9,7 +9,7 @@
 enum StoreSchema {
   typealias Migration = @Sendable (SQLiteConnection) throws -> Void
 
-  static let migrations: [Migration] = [createTables, addOrigin]
+  static let migrations: [Migration] = [createTables, addOrigin, addGroundedBox]
 
   static var currentVersion: Int { migrations.count }
 
@@ -64,6 +64,17 @@ enum StoreSchema {
       ALTER TABLE episodes ADD COLUMN source_store TEXT;
       ALTER TABLE episodes ADD COLUMN source_id INTEGER;
       """, step: "migration 2: adding episode origin columns")
+  }
+
+  /// Version 3: the region each step's grounded point was found in (screen pixels; NULL for a
+  /// point target, a locator that gives no region, and steps recorded before this version).
+  private static func addGroundedBox(_ db: SQLiteConnection) throws {
+    try db.execute("""
+      ALTER TABLE steps ADD COLUMN grounded_box_x INTEGER;
+      ALTER TABLE steps ADD COLUMN grounded_box_y INTEGER;
+      ALTER TABLE steps ADD COLUMN grounded_box_w INTEGER;
+      ALTER TABLE steps ADD COLUMN grounded_box_h INTEGER;
+      """, step: "migration 3: adding step grounded-box columns")
   }
 
   /// Brings the store to the newest version of `migrations`, one transaction per migration.

@@ -172,20 +172,10 @@ final class QueuedLocator: ElementLocator {
 
   init(_ inner: GrounderLocator, queue: InferenceQueue) { self.inner = inner; self.queue = queue }
 
-  func locate(_ description: String, in screenshot: RGBImage) throws -> (point: ScreenPoint?, why: String?, milliseconds: Double) {
+  func locate(_ description: String, in screenshot: RGBImage) throws -> Located {
     let box = UncheckedBox(inner)
-    let r = try queue.run(admitAlways: true) { () throws -> LocateResult in
-      let (point, why, ms) = try box.value.locate(description, in: screenshot)
-      return LocateResult(point: point, why: why, milliseconds: ms)
-    }
-    return (r.point, r.why, r.milliseconds)
+    return try queue.run(admitAlways: true) { try box.value.locate(description, in: screenshot) }
   }
-}
-
-struct LocateResult: Sendable {
-  var point: ScreenPoint?
-  var why: String?
-  var milliseconds: Double
 }
 
 /// The episode was asked to stop (`POST /v1/episodes/{id}/stop` or shutdown).

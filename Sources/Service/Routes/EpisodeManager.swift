@@ -117,6 +117,7 @@ final class EpisodeManager: @unchecked Sendable {
         "action": s.actionJSON.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8), options: [.fragmentsAllowed]) } ?? NSNull(),
         "action_text": s.action.map { UITARSGrammar.serialize($0) as Any } ?? NSNull(),
         "grounded_point": s.groundedPoint.map { ["x": $0.x, "y": $0.y] as Any } ?? NSNull(),
+        "grounded_box": s.groundedBox.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] as Any } ?? NSNull(),
         "screen_changed": s.screenChanged.map { $0 as Any } ?? NSNull(),
         "latencies": s.latencies,
         "tokens": s.tokens.map { ["prompt": $0.prompt, "completion": $0.completion] as Any } ?? NSNull(),

@@ -3,7 +3,8 @@ import Foundation
 
 /// `GET /`: the trace viewer, one static page (HTML, CSS and JS inline; nothing fetched from
 /// elsewhere). It lists episodes (`#/`), shows one episode's steps (`#/episodes/ID`) with the
-/// screenshot (the click drawn over it as an SVG in the screenshot's pixels, see `StepOverlay`),
+/// screenshot (the click and the grounding region drawn over it as an SVG in the screenshot's
+/// pixels, see `StepOverlay`),
 /// reasoning and action, and polls every 2 s while one runs.
 /// With a token, open it as `/#token=TOKEN`: the page keeps it in sessionStorage and sends it as
 /// a bearer header; the fragment never reaches the server or its logs.
@@ -90,23 +91,32 @@ h2 { margin: 4px 0 8px; font-size: 18px; }
     if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
     return URL.createObjectURL(await r.blob());
   }
-  // The marks of StepOverlay (Agent) in the screenshot's pixels: a circle and a crosshair at the
-  // click, each stroked twice (a white halo under the colour).
+  // The marks of StepOverlay (Agent) in the screenshot's pixels: the grounding region's rectangle,
+  // and a circle and a crosshair at the click, each stroked twice (a white halo under the colour).
   const svgNS = 'http://www.w3.org/2000/svg';
   function svgEl(tag, attrs) {
     const e = document.createElementNS(svgNS, tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
     return e;
   }
-  function overlay(p, w, h) {
-    const r = Math.max(6, Math.round(Math.max(w, h) / 70)), arm = 2 * r, gap = r / 2, len = arm - gap;
-    const at = 'M' + p.x + ' ' + p.y;
-    const d = at + 'm-' + arm + ' 0h' + len + at + 'm' + gap + ' 0h' + len + at + 'm0 -' + arm + 'v' + len + at + 'm0 ' + gap + 'v' + len;
+  function clickText(p) { return 'click at (' + p.x + ', ' + p.y + ')'; }
+  function regionText(b) { return 'grounding region ' + b.w + ' x ' + b.h + ' at (' + b.x + ', ' + b.y + ')'; }
+  function overlay(p, b, w, h) {
     const svg = svgEl('svg', { class: 'overlay', viewBox: '0 0 ' + w + ' ' + h, preserveAspectRatio: 'none', role: 'img',
-                              'aria-label': 'click at (' + p.x + ', ' + p.y + ')' });
-    const mark = svgEl('g', { class: 'click', 'data-x': p.x, 'data-y': p.y });
-    for (const cls of ['halo', 'ink']) mark.append(svgEl('circle', { cx: p.x, cy: p.y, r: r, class: cls }), svgEl('path', { d: d, class: cls }));
-    svg.append(mark);
+                              'aria-label': [p && clickText(p), b && regionText(b)].filter(Boolean).join(', ') });
+    if (b) {
+      const region = svgEl('g', { class: 'region', 'data-x': b.x, 'data-y': b.y, 'data-w': b.w, 'data-h': b.h });
+      for (const cls of ['halo', 'ink']) region.append(svgEl('rect', { x: b.x, y: b.y, width: b.w, height: b.h, class: cls }));
+      svg.append(region);
+    }
+    if (p) {
+      const r = Math.max(6, Math.round(Math.max(w, h) / 70)), arm = 2 * r, gap = r / 2, len = arm - gap;
+      const at = 'M' + p.x + ' ' + p.y;
+      const d = at + 'm-' + arm + ' 0h' + len + at + 'm' + gap + ' 0h' + len + at + 'm0 -' + arm + 'v' + len + at + 'm0 ' + gap + 'v' + len;
+      const mark = svgEl('g', { class: 'click', 'data-x': p.x, 'data-y': p.y });
+      for (const cls of ['halo', 'ink']) mark.append(svgEl('circle', { cx: p.x, cy: p.y, r: r, class: cls }), svgEl('path', { d: d, class: cls }));
+      svg.append(mark);
+    }
     return svg;
   }
   function badge(status) { return el('span', { class: 'status ' + status }, status); }
@@ -139,16 +149,17 @@ h2 { margin: 4px 0 8px; font-size: 18px; }
         const img = el('img', { alt: 'step ' + s.index + ' screenshot' });
         img.src = await image(s.screenshot_before);
         shot.append(img);
-        if (s.grounded_point) {
+        if (s.grounded_point || s.grounded_box) {
           // The overlay's viewBox is the screenshot's own size, known once the image has loaded.
-          const p = s.grounded_point;
-          const draw = () => shot.append(overlay(p, img.naturalWidth, img.naturalHeight));
+          const draw = () => shot.append(overlay(s.grounded_point, s.grounded_box, img.naturalWidth, img.naturalHeight));
           if (img.complete && img.naturalWidth) draw(); else img.addEventListener('load', draw);
         }
       } else shot.append(el('p', { class: 'muted' }, 'no screenshot'));
-      const legend = s.screenshot_before && s.grounded_point
-        ? el('p', { class: 'legend' }, el('span', { class: 'key click' }), 'click at (' + s.grounded_point.x + ', '
-             + s.grounded_point.y + ') screen pixels') : null;
+      const legend = el('div', {},
+        s.screenshot_before && s.grounded_point
+          ? el('p', { class: 'legend' }, el('span', { class: 'key click' }), clickText(s.grounded_point) + ' screen pixels') : null,
+        s.screenshot_before && s.grounded_box
+          ? el('p', { class: 'legend' }, el('span', { class: 'key region' }), regionText(s.grounded_box) + ' screen pixels') : null);
       const lat = Object.entries(s.latencies || {}).map(([k, v]) => k + ' ' + Math.round(v) + ' ms').join(', ');
       steps.push(el('section', { class: 'step', 'data-step': s.index }, el('div', {}, shot, legend), el('div', {},
         el('h3', {}, 'Step ' + s.index),

@@ -66,6 +66,7 @@ extension Commands {
         if let r = s.reasoning, !r.isEmpty { Output.out("  reasoning: \(r)") }
         Output.out("  action: " + (s.action.map { JSONActionGrammar.serialize($0) } ?? s.actionJSON ?? "none (output: \(s.rawOutput))"))
         if let p = s.groundedPoint { Output.out("  point: (\(Int(p.x)), \(Int(p.y)))") }
+        if let b = s.groundedBox { Output.out("  grounding region: \(b.width) x \(b.height) at (\(b.x), \(b.y))") }
         if let c = s.screenChanged { Output.out("  screen changed: \(c ? "yes" : "no")") }
         if s.ended == nil { Output.out("  outcome: never recorded (the process stopped during the action)") }
         if let err = s.error { Output.out("  error: \(err)") }
