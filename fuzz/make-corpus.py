@@ -391,6 +391,34 @@ DICTIONARIES = {
 }
 
 
+# MARK: - screen text grounding, served planners, results files
+
+
+def screen_text_seeds():
+    for name, text in [("button", "click the Save button"), ("field", "type in the Name field"),
+                       ("quoted", 'press "Save As..."')]:
+        write("ocr-match", name, text)
+    action = '{"thought": "ok", "action": "click", "target": {"element_id": 3}}'
+    write("chat-completion", "json-action", {
+        "id": "chatcmpl-1", "object": "chat.completion",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": action, "reasoning_content": "the list"},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 812, "completion_tokens": 24}})
+    write("chat-completion", "parts", {"choices": [{"message": {"content": [
+        {"type": "text", "text": "Thought: save\nAction: click(start_box='(10,20)')"}]}}]})
+    records = [{"img_filename": "tk_login.png", "index": i, "instruction": text, "box": [10, 20, 110, 44],
+                "source": "tk-login", "ui_type": "text", "x": 50 + i, "y": 30, "hit": True, "answer": None,
+                "no_coordinate": None, "skipped": None, "seconds": 0.01}
+               for i, text in enumerate(["sign in", "remember me", "cancel"])]
+    header = {"results_header": {"dataset": {"file": "screenspot_mini.json", "format": "v1", "samples": 3,
+                                             "sha256": "0" * 64},
+                                 "records": 3, "setup": {"grounder": "ocr", "method": "OCR"},
+                                 "shard_count": 1, "shard_index": 0}}
+    lines = [json.dumps(x, sort_keys=True) for x in [header] + records]
+    write("results", "finished.jsonl", "\n".join(lines) + "\n")
+    write("results", "partial.jsonl", "\n".join(lines[1:3]) + "\n" + lines[3][:60])
+
+
 def dictionary_entry(token):
     """A libFuzzer dictionary line: the token's bytes in quotes, `\\`, `"` and unprintable bytes escaped."""
     data = token if isinstance(token, bytes) else token.encode()
@@ -428,6 +456,7 @@ if __name__ == "__main__":
     grounding_seeds()
     agent_seeds()
     service_seeds()
+    screen_text_seeds()
     write_dictionaries()
     for folder in sorted(CORPUS.iterdir()):
         files = list(folder.iterdir())

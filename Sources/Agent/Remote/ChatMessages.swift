@@ -87,7 +87,7 @@ public struct ChatCompletion: Sendable, Equatable {
   }
 
   /// Reads a response body; the message names what is missing (the caller adds the URL).
-  static func decode(_ body: Data) -> Result<ChatCompletion, ChatDecodeFailure> {
+  public static func decode(_ body: Data) -> Result<ChatCompletion, ChatDecodeFailure> {
     guard let object = try? JSONSerialization.jsonObject(with: body) else {
       return .failure(ChatDecodeFailure("the answer is not JSON: \(excerpt(body))"))
     }
@@ -121,8 +121,8 @@ public struct ChatCompletion: Sendable, Equatable {
 }
 
 /// Why a response body is not a chat completion.
-struct ChatDecodeFailure: Error {
-  var message: String
+public struct ChatDecodeFailure: Error {
+  public var message: String
   init(_ message: String) { self.message = message }
 }
 

@@ -26,7 +26,7 @@ struct FuzzTarget: Sendable {
 
   /// Every target, in the order `make fuzz` runs them.
   static let all: [FuzzTarget] = weightTargets + modelFileTargets + imageTargets + groundingTargets
-    + agentTargets + serviceTargets
+    + agentTargets + serviceTargets + screenTextTargets
 
   static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
