@@ -24,7 +24,7 @@ public final class OCRGrounder: @unchecked Sendable {
   /// The model of hybrid mode; nil in OCR mode.
   public let model: Grounder?
   private let lock = NSLock()
-  private var cached: (key: Int, area: PixelRect, parse: ScreenParse)?
+  private var cached: (image: RGBImage, area: PixelRect, parse: ScreenParse)?
 
   public init(parser: any ScreenParser, model: Grounder? = nil) {
     self.parser = parser
@@ -38,16 +38,13 @@ public final class OCRGrounder: @unchecked Sendable {
   public func parse(_ image: RGBImage, area: PixelRect) throws -> (ScreenParse, Double) {
     lock.lock()
     defer { lock.unlock() }
-    var h = Hasher()
-    h.combine(image.width)
-    h.combine(image.height)
-    image.pixels.withUnsafeBytes { h.combine(bytes: $0) }
-    let key = h.finalize()
-    if let c = cached, c.key == key, c.area == area { return (c.parse, 0) }
+    // The image is kept, not a hash of it: a copy of the same screenshot shares its buffer (the
+    // comparison is then immediate), and different pixels never pass for the same.
+    if let c = cached, c.area == area, c.image.width == image.width, c.image.pixels == image.pixels { return (c.parse, 0) }
     let clock = ContinuousClock()
     let t0 = clock.now
     let p = try parser.parse(image, area: area)
-    cached = (key, area, p)
+    cached = (image, area, p)
     return (p, (clock.now - t0).seconds)
   }
 

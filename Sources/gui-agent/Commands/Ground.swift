@@ -69,16 +69,10 @@ extension Commands {
       var timings = r.timings
       timings["load"] = loadSeconds
       if args.json {
-        let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
-        try Output.json(setupJSON(grounder.setup).merging([
-          "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
-          "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
-          "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
-          "answer": r.answer, "reasoning": r.reasoning,
-          "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(),
-          "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(), "timings": timings,
+        try Output.json(setupJSON(grounder.setup).merging(resultJSON(r, timings: timings).merging([
+          "grid": r.grid.map { [$0.rows, $0.cols] as Any } ?? NSNull(),
           "model": model.path, "mmproj": model.mmprojPath.map { $0 as Any } ?? NSNull(),
-        ]) { _, new in new })
+        ]) { _, new in new }) { _, new in new })
       } else {
         if !r.reasoning.isEmpty { Output.out("reasoning: \(r.reasoning)") }
         if r.method == .pointer {
@@ -101,6 +95,18 @@ extension Commands {
       }
       return .success
     })
+
+  /// A grounding result's fields for `--json` (ground, with a model or on screen text).
+  static func resultJSON(_ r: GroundingResult, timings: [String: Double]) -> [String: Any] {
+    let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
+    return [
+      "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
+      "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
+      "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
+      "answer": r.answer, "reasoning": r.reasoning,
+      "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(), "timings": timings,
+    ]
+  }
 
   /// `--min-score S` (ground, eval screenspot): with a pointer model, a best region scoring below S is "not found".
   static let minScoreOption = OptionSpec.value(

@@ -30,10 +30,10 @@ extension Commands {
     return mode
   }
 
-  /// A Tesseract parser reading lines and their words (the OCR grounder matches runs of words
-  /// within a line).
-  static func ocrParser(_ args: ParsedArguments) throws -> TesseractParser {
-    var options = TesseractParser.Options(level: .linesAndWords)
+  /// A Tesseract parser with --ocr-scale and --ocr-language; by default reading lines and their
+  /// words (the OCR grounder matches runs of words within a line).
+  static func ocrParser(_ args: ParsedArguments, level: TextLevel = .linesAndWords) throws -> TesseractParser {
+    var options = TesseractParser.Options(level: level)
     if let s = try args.double("ocr-scale", range: 1...4) { options.scale = s }
     if let l = args.string("ocr-language") { options.language = l }
     return try TesseractParser(options: options)
@@ -64,14 +64,9 @@ extension Commands {
     var timings = r.timings
     timings["load"] = loadSeconds
     if args.json {
-      let box: Any = r.box.map { ["x": $0.x, "y": $0.y, "w": $0.width, "h": $0.height] } ?? NSNull()
-      var fields: [String: Any] = [
-        "x": r.point.map { $0.x as Any } ?? NSNull(), "y": r.point.map { $0.y as Any } ?? NSNull(),
-        "point": r.point.map { [$0.x, $0.y] as Any } ?? NSNull(), "box": box,
-        "score": r.score.map { $0 as Any } ?? NSNull(), "found": r.found, "method": r.method.rawValue,
-        "grounder": mode.rawValue, "ocr": grounder.parser.name, "answer": r.answer, "reasoning": r.reasoning,
-        "no_coordinate": r.noCoordinate.map { $0.description as Any } ?? NSNull(), "timings": timings,
-      ]
+      var fields = resultJSON(r, timings: timings)
+      fields["grounder"] = mode.rawValue
+      fields["ocr"] = grounder.parser.name
       if let m = grounder.model { fields.merge(setupJSON(m.setup)) { a, _ in a }; fields["model"] = m.pipeline.model.path }
       try Output.json(fields)
     } else {
@@ -102,10 +97,7 @@ extension Commands {
   /// The parser whose numbered element list a text planner is shown: OCR lines, unless --no-elements.
   static func elementParser(_ args: ParsedArguments) throws -> (any ScreenParser)? {
     guard !args.flag("no-elements") else { return nil }
-    var options = TesseractParser.Options(level: .lines)
-    if let s = try args.double("ocr-scale", range: 1...4) { options.scale = s }
-    if let l = args.string("ocr-language") { options.language = l }
-    return try TesseractParser(options: options)
+    return try ocrParser(args, level: .lines)
   }
 
   /// The element locator of `--grounder ocr|hybrid` (hybrid grounds with `vlm`); nil for the model.

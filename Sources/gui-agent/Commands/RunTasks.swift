@@ -48,8 +48,7 @@ extension Commands {
       var result: [String: Any] = ["id": id]
       if let scenarioPath = line.scenario {
         var runner = ScenarioRunner(store: store)
-        if let vlm { runner.describedLocator = try GrounderLocator(model: vlm) }
-        if let textLocator { runner.describedLocator = textLocator }
+        if let textLocator { runner.describedLocator = textLocator } else if let vlm { runner.describedLocator = try GrounderLocator(model: vlm) }
         let scenario = try Scenario.load(from: resolve(scenarioPath, in: folder))
         let r = runner.run(scenario)
         result.merge(["status": r.passed ? "succeeded" : "failed", "steps": r.steps, "reason": r.reason,

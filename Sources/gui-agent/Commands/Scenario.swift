@@ -50,8 +50,8 @@ extension Commands {
       if mode != .ocr, args.string("model") != nil || scenarios.contains(where: { !$0.describedElements.isEmpty }) {
         let threads = try args.int("threads", range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
         let model = try ModelLoader.load(path: try DefaultModel.resolve(args.string("model")), threads: threads)
-        runner.describedLocator = try GrounderLocator(model: model)
-        if mode == .hybrid { runner.describedLocator = try textLocator(args, vlm: model, grounding: GroundingOptions()) }
+        runner.describedLocator = mode == .hybrid ? try textLocator(args, vlm: model, grounding: GroundingOptions())
+          : try GrounderLocator(model: model)
       } else if mode == .ocr {
         runner.describedLocator = try textLocator(args, vlm: nil, grounding: GroundingOptions())
       }
