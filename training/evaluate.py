@@ -50,7 +50,9 @@ def swift_eval(model, folder, threads, scratch, markdown=None):
     if done.returncode != 0:
         sys.exit(f"evaluate: {' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
     with open(out) as f:
-        return json.loads(done.stdout), {r["index"]: r for r in map(json.loads, f)}
+        records = [json.loads(line) for line in f if line.strip()]
+    # The first line is the results header (shard, dataset digest, setup); the rest are samples.
+    return json.loads(done.stdout), {r["index"]: r for r in records if "results_header" not in r}
 
 
 def load_export(model_dir):
