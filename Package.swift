@@ -43,7 +43,8 @@ let package = Package(
 
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
-    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized),
+    // The builtin module: the integer kernels call LLVM's AVX2 intrinsics (Kernels/IntegerSIMD.swift).
+    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized + [.unsafeFlags(["-enable-builtin-module"])]),
     .target(name: "Grounding", dependencies: ["Engine", "Imaging", "CTesseract"], swiftSettings: optimized),
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite", "CSpawn"]),
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),

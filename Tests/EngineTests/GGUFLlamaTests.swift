@@ -129,6 +129,43 @@ extension GGUFBytes {
     }
   }
 
+  #if arch(x86_64)
+  @Test("the AVX2 byte-product kernels give the portable kernels' sums on every quant pattern",
+        arguments: [TensorDType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+  func avx2MatchesPortable(type: TensorDType) throws {
+    var rng = SeededGenerator(seed: 11)
+    let k = 1024, rows = 6
+    // Random bytes for whole blocks (every quant, high bit, sub-block scale), then sane f16 scales.
+    let halves: [Int] = switch type {
+    case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+    case .q6_K: [208]
+    default: [0]
+    }
+    var bytes = (0..<(rows * k / type.blockSize * type.blockBytes)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    for block in 0..<rows * k / type.blockSize {
+      for offset in halves {
+        let h = Float16(Float(rng.nextUnit() - 0.3) * 0.02).bitPattern
+        bytes[block * type.blockBytes + offset] = UInt8(h & 0xff)
+        bytes[block * type.blockBytes + offset + 1] = UInt8(h >> 8)
+      }
+    }
+    let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 61 == 5 ? 9 : 1) }
+    let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: Q8Row.layout(for: type)!) }
+    try bytes.withUnsafeBytes { raw in
+      let base = try #require(raw.baseAddress)
+      let rowBytes = k / type.blockSize * type.blockBytes
+      for r in stride(from: 0, to: rows, by: 2) {
+        let fast = avx2RowDots(type, base + r * rowBytes, base + (r + 1) * rowBytes, a)
+        let slow = portableRowDots(type, base + r * rowBytes, base + (r + 1) * rowBytes, a)
+        let one = avx2RowDots(type, base + r * rowBytes, nil, a).0
+        for (f, s) in [(fast.0, slow.0), (fast.1, slow.1), (one, slow.0)] {
+          #expect(f.isFinite && abs(f - s) <= 1e-5 * max(1, abs(s)), "\(type) rows \(r): \(f) vs \(s)")
+        }
+      }
+    }
+  }
+  #endif
+
   @Test("int8 products: a NaN activation gives NaN, as the float product does",
         arguments: [TensorDType.q5_1, .q8_0, .q4_K, .q6_K])
   func int8NaN(type: TensorDType) throws {

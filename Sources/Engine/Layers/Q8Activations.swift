@@ -20,8 +20,10 @@ final class Q8Row: @unchecked Sendable {
 
   let layout: Layout
   let count: Int
-  /// (k,) the int8 values, held widened to Int16: the kernels' multiply operand.
+  /// (k,) the int8 values, widened to Int16 (the portable kernels' multiply operand).
   let values: UnsafeMutablePointer<Int16>
+  /// (k,) the same values as bytes (the AVX2 kernels' operand).
+  let bytes: UnsafeMutablePointer<Int8>
   /// (k / blockSize,) block scales d.
   let scales: UnsafeMutablePointer<Float>
   /// Q8_1: (k/32,) s = d * sum(q) rounded to f16 (for weights with an offset). Q8_K: (k/16,) the
@@ -52,6 +54,8 @@ final class Q8Row: @unchecked Sendable {
     let nb = k / layout.blockSize
     values = .allocate(capacity: max(1, k))
     values.initialize(repeating: 0, count: max(1, k))
+    bytes = .allocate(capacity: max(1, k))
+    bytes.initialize(repeating: 0, count: max(1, k))
     scales = .allocate(capacity: max(1, nb))
     scales.initialize(repeating: 0, count: max(1, nb))
     let sumCount = max(1, layout == .q8_K ? k / 16 : nb)
@@ -72,6 +76,7 @@ final class Q8Row: @unchecked Sendable {
           for j in 16 * g..<16 * g + 16 {
             let q = min(127, int16(iscale * xb[j]))
             values[256 * b + j] = q
+            bytes[256 * b + j] = Int8(q)
             sum += Int32(q)
           }
           sums[16 * b + g] = Float(sum)
@@ -89,6 +94,7 @@ final class Q8Row: @unchecked Sendable {
       for j in 0..<32 {
         let q = int16(xb[j] * id)
         values[b * 32 + j] = q
+        bytes[b * 32 + j] = Int8(q)
         sum += Int32(q)
       }
       scales[b] = finite(xb, 32) ? Float(Float16(d)) : .nan
@@ -98,6 +104,7 @@ final class Q8Row: @unchecked Sendable {
 
   deinit {
     values.deallocate()
+    bytes.deallocate()
     scales.deallocate()
     sums.deallocate()
   }

@@ -3,12 +3,13 @@
 // of weight quant x activation quant, times the weight's scale and the activation's scale (plus,
 // for types with a minimum, the minimum times the activation block's sum).
 //
-// How they run: the activation's int8 values are held widened to Int16, so a block's weight
-// quants are widened once (vpmovzxbw), multiplied lane by lane in Int16 (vpmullw; no product or
-// pair sum of two products leaves Int16's range: at most 2 x 31 x 127 or 2 x 128 x 127), folded
-// to 8 Int32 lanes, and converted and scaled in 8 float lanes that are summed once per row. No
-// horizontal sum per block. LLVM turns these SIMD16/SIMD8 loops into AVX2 instructions
-// (`-target-cpu haswell`).
+// Two sets of kernels give the same sums. On x86-64 the AVX2 ones (Int8DotAVX2.swift) multiply
+// bytes by bytes as llama.cpp does (`vpmaddubsw`, then `vpmaddwd`). The portable ones here, used
+// on other CPUs (and compared with the AVX2 ones in the tests), read the activation's values
+// widened to Int16, widen a block's weight quants once (vpmovzxbw), multiply lane by lane in Int16
+// (no product or pair sum of two products leaves Int16's range: at most 2 x 31 x 127 or
+// 2 x 128 x 127) and fold to 8 Int32 lanes. Both convert and scale in 8 float lanes that are
+// summed once per row: no horizontal sum per block.
 
 private typealias I16 = SIMD16<Int16>
 
@@ -23,7 +24,7 @@ private func xs(_ x: UnsafePointer<Int16>, _ i: Int) -> I16 {
 }
 
 @inline(__always)
-private func f16(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+func halfAt(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
   Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
 }
 
@@ -51,21 +52,21 @@ private func fold(_ s: I16) -> SIMD8<Int32> {
 }
 
 @inline(__always)
-private func float8(_ v: SIMD8<Int32>) -> SIMD8<Float> {
+func float8(_ v: SIMD8<Int32>) -> SIMD8<Float> {
   var r = SIMD8<Float>()
   for i in 0..<8 { r[i] = Float(v[i]) }
   return r
 }
 
-/// A `Q8Row`'s buffers, as the block terms read them.
-private struct Q8View {
-  let x: UnsafePointer<Int16>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
+/// A `Q8Row`'s buffers, as the block terms read them: the values as Int16 (`x`) and as bytes (`q`).
+struct Q8View {
+  let x: UnsafePointer<Int16>, q: UnsafePointer<Int8>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
 }
 
 /// One block's share of a row's dot product: a vector part (summed over the row's blocks in
 /// 8 lanes) and a scalar part (a minimum's or offset's term). One type per weight layout, so that
 /// `blockSums` is specialized for each and the term inlined into its loop.
-private protocol BlockTerm {
+protocol BlockTerm {
   static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float)
 }
 
@@ -73,7 +74,7 @@ private enum Q4_0Term: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0.
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
     let xb = a.x + 32 * b, w = widen(bytes(p, 2))
     let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
-    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), 0)
+    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), 0)
   }
 }
 
@@ -81,7 +82,7 @@ private enum Q4_1Term: BlockTerm {  // f16 d, f16 m, u8 qs[16]
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
     let xb = a.x + 32 * b, w = widen(bytes(p, 4))
     let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
-    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), f16(p, 2) * a.s[b])
+    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), halfAt(p, 2) * a.s[b])
   }
 }
 
@@ -92,7 +93,7 @@ private func q5Term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> 
   let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
   let q = bytes(p, h + 4)
   let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
-  return (float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (f16(p, 0) * a.d[b]), one ? f16(p, 2) * a.s[b] : 0)
+  return (float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (halfAt(p, 0) * a.d[b]), one ? halfAt(p, 2) * a.s[b] : 0)
 }
 
 private enum Q5_0Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Term(p, b, a, one: false) } }
@@ -102,7 +103,7 @@ private enum Q8_0Term: BlockTerm {  // f16 d, i8 qs[32]
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
     let xb = a.x + 32 * b
     let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
-    return (float8(fold(t)) * (f16(p, 0) * a.d[b]), 0)
+    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), 0)
   }
 }
 
@@ -129,7 +130,7 @@ private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> 
     isum &+= fold(lo) &* Int32(sc0) &+ fold(hi) &* Int32(sc1)
     mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
   }
-  return (float8(isum) * (f16(p, 0) * a.d[b]), -(f16(p, 2) * a.d[b] * mins))
+  return (float8(isum) * (halfAt(p, 0) * a.d[b]), -(halfAt(p, 2) * a.d[b] * mins))
 }
 
 private enum Q4_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kTerm(p, b, a, five: false) } }
@@ -153,14 +154,14 @@ private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; tw
         isum &+= fold(q3 &* xs(xh, 64)) &* scale(4) &+ fold(q4 &* xs(xh, 96)) &* scale(6)
       }
     }
-    return (float8(isum) * (f16(p, 208) * a.d[b]), 0)
+    return (float8(isum) * (halfAt(p, 208) * a.d[b]), 0)
   }
 }
 
 /// Sums a row's block terms for one row or, when `row1` is given, two rows at once: two
 /// independent chains in flight, one read of each activation block, half the per-row overhead.
 @inline(__always)
-private func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row0: UnsafeRawPointer,
+func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row0: UnsafeRawPointer,
                                      _ row1: UnsafeRawPointer?, _ a: Q8View) -> (Float, Float) {
   var acc0 = SIMD8<Float>(), off0: Float = 0
   guard let row1 else {
@@ -191,7 +192,22 @@ func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Flo
 /// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
 /// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
 func int8RowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
-  let v = Q8View(x: UnsafePointer(a.values), d: UnsafePointer(a.scales), s: UnsafePointer(a.sums))
+  #if arch(x86_64)
+  return avx2RowDots(type, row0, row1, a)
+  #else
+  return portableRowDots(type, row0, row1, a)
+  #endif
+}
+
+extension Q8Row {
+  var view: Q8View {
+    Q8View(x: UnsafePointer(values), q: UnsafePointer(bytes), d: UnsafePointer(scales), s: UnsafePointer(sums))
+  }
+}
+
+/// `int8RowDots` by the portable kernels, on any CPU.
+func portableRowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
+  let v = a.view
   let nb = a.count / type.blockSize, bb = type.blockBytes
   switch type {
   case .q4_0: return blockSums(Q4_0Term.self, nb, bb, row0, row1, v)

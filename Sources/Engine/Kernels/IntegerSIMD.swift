@@ -1,0 +1,55 @@
+#if arch(x86_64)
+import Builtin
+
+// MARK: - AVX2 integer multiply-adds, reached from Swift
+//
+// LLVM does not form `vpmaddubsw` (u8 x i8 products, adjacent pairs summed into i16 with signed
+// saturation) or `vpmaddwd` (i16 x i16, pairs summed into i32) from Swift SIMD arithmetic; it
+// widens and shuffles instead. The builtin module names the LLVM intrinsics directly
+// (`Builtin.int_<name with dots as underscores>`, the Engine target is built with
+// `-enable-builtin-module`), and a SIMD vector's storage is the LLVM vector they take, so these
+// wrappers compile to the one instruction each. The portable build targets Haswell, so AVX2 is
+// always there on x86-64.
+
+/// Bytes u (unsigned) times bytes s (signed), adjacent products summed: r_i = u_2i s_2i +
+/// u_2i+1 s_2i+1, saturated to Int16. The callers keep |u| <= 128 and |s| <= 127, so the pair sum
+/// (at most 32,512 in magnitude) never saturates.
+@inline(__always)
+func multiplyAddPairs(_ u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD16<Int16> {
+  var r = SIMD16<Int16>()
+  r._storage._value = Builtin.int_x86_avx2_pmadd_ub_sw(u._storage._value, s._storage._value)
+  return r
+}
+
+/// Int16 lanes a times b, adjacent products summed into Int32: r_i = a_2i b_2i + a_2i+1 b_2i+1.
+@inline(__always)
+func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
+  var r = SIMD8<Int32>()
+  r._storage._value = Builtin.int_x86_avx2_pmadd_wd(a._storage._value, b._storage._value)
+  return r
+}
+
+/// a with each byte negated where b's is negative and zeroed where b's is zero (`vpsignb`).
+@inline(__always)
+func copySigns(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> SIMD32<Int8> {
+  var r = SIMD32<Int8>()
+  r._storage._value = Builtin.int_x86_avx2_psign_b(a._storage._value, b._storage._value)
+  return r
+}
+
+/// The integer dot of signed bytes w and x in 8 Int32 lanes (each lane the sum of 4 products),
+/// as llama.cpp takes it on AVX2: |w| (unsigned) times x with w's signs moved onto it.
+/// |w| <= 128 and |x| <= 127.
+@inline(__always)
+func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
+  var magnitude = SIMD32<UInt8>()
+  magnitude._storage._value = copySigns(w, w)._storage._value
+  return multiplyAddPairs(multiplyAddPairs(magnitude, copySigns(x, w)), SIMD16<Int16>(repeating: 1))
+}
+
+/// The integer dot of unsigned bytes u (<= 128) and signed bytes x in 8 Int32 lanes.
+@inline(__always)
+func unsignedDot8(_ u: SIMD32<UInt8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
+  multiplyAddPairs(multiplyAddPairs(u, x), SIMD16<Int16>(repeating: 1))
+}
+#endif
