@@ -169,4 +169,28 @@ enum Vec {
     while i + 16 <= n { store16(load16(x + i) * va + load16(y + i), y + i); i += 16 }
     while i < n { y[i] += a * x[i]; i += 1 }
   }
+
+  /// y (n,) = sum_j w[j] * rows[j * stride ..< j * stride + n] over `count` rows: attention's
+  /// probabilities times the values for one query row. Columns go 64 at a time, the partial sums
+  /// held in registers across all rows (no load and store of y per row).
+  @inline(__always)
+  static func weightedRows(_ w: UnsafePointer<Float>, _ count: Int, _ rows: UnsafePointer<Float>, stride: Int,
+                           _ n: Int, _ y: UnsafeMutablePointer<Float>) {
+    var c = 0
+    while c + 64 <= n {
+      var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+      for j in 0..<count {
+        let r = rows + j * stride + c, wj = F16(repeating: w[j])
+        a0 = load16(r) * wj + a0
+        a1 = load16(r + 16) * wj + a1
+        a2 = load16(r + 32) * wj + a2
+        a3 = load16(r + 48) * wj + a3
+      }
+      store16(a0, y + c); store16(a1, y + c + 16); store16(a2, y + c + 32); store16(a3, y + c + 48)
+      c += 64
+    }
+    guard c < n else { return }
+    (y + c).update(repeating: 0, count: n - c)
+    for j in 0..<count { axpy(w[j], rows + j * stride + c, y + c, n - c) }
+  }
 }

@@ -40,8 +40,7 @@ enum Attention {
             }
             while j < length { s[j] = scale * Vec.dot(qh, kh + j * kvStride, hd); j += 1 }
             Vec.softmax(s, length)
-            oh.update(repeating: 0, count: hd)
-            for j in 0..<length { Vec.axpy(s[j], values + j * kvStride + kvh * hd, oh, hd) }  // p_j v_j
+            Vec.weightedRows(s, length, values + kvh * hd, stride: kvStride, hd, oh)  // sum_j p_j v_j
           }
         }
       }
