@@ -134,7 +134,7 @@ extension GGUFBytes {
         arguments: [TensorDType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
   func avx2MatchesPortable(type: TensorDType) throws {
     var rng = SeededGenerator(seed: 11)
-    let k = 1024, rows = 6
+    let k = type.blockSize == 256 ? 768 : 800, rows = 6  // an odd number of blocks: the loop's tail
     // Random bytes for whole blocks (every quant, high bit, sub-block scale), then sane f16 scales.
     let halves: [Int] = switch type {
     case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
@@ -154,13 +154,9 @@ extension GGUFBytes {
     try bytes.withUnsafeBytes { raw in
       let base = try #require(raw.baseAddress)
       let rowBytes = k / type.blockSize * type.blockBytes
-      for r in stride(from: 0, to: rows, by: 2) {
-        let fast = avx2RowDots(type, base + r * rowBytes, base + (r + 1) * rowBytes, a)
-        let slow = portableRowDots(type, base + r * rowBytes, base + (r + 1) * rowBytes, a)
-        let one = avx2RowDots(type, base + r * rowBytes, nil, a).0
-        for (f, s) in [(fast.0, slow.0), (fast.1, slow.1), (one, slow.0)] {
-          #expect(f.isFinite && abs(f - s) <= 1e-5 * max(1, abs(s)), "\(type) rows \(r): \(f) vs \(s)")
-        }
+      for r in 0..<rows {
+        let f = avx2RowDot(type, base + r * rowBytes, a), s = portableRowDot(type, base + r * rowBytes, a)
+        #expect(f.isFinite && abs(f - s) <= 1e-5 * max(1, abs(s)), "\(type) row \(r): \(f) vs \(s)")
       }
     }
   }

@@ -158,44 +158,34 @@ private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; tw
   }
 }
 
-/// Sums a row's block terms for one row or, when `row1` is given, two rows at once: two
-/// independent chains in flight, one read of each activation block, half the per-row overhead.
+/// Sums a row's block terms, two blocks at a time: two independent chains in flight.
 @inline(__always)
-func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row0: UnsafeRawPointer,
-                                     _ row1: UnsafeRawPointer?, _ a: Q8View) -> (Float, Float) {
-  var acc0 = SIMD8<Float>(), off0: Float = 0
-  guard let row1 else {
-    for b in 0..<nb {
-      let (v, o) = T.term(row0 + b * bb, b, a)
-      acc0 += v; off0 += o
-    }
-    return (acc0.sum() + off0, 0)
-  }
-  var acc1 = SIMD8<Float>(), off1: Float = 0
-  for b in 0..<nb {
-    let (v0, o0) = T.term(row0 + b * bb, b, a), (v1, o1) = T.term(row1 + b * bb, b, a)
+func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row: UnsafeRawPointer, _ a: Q8View) -> Float {
+  var acc0 = SIMD8<Float>(), off0: Float = 0, acc1 = SIMD8<Float>(), off1: Float = 0
+  var b = 0
+  while b + 1 < nb {
+    let (v0, o0) = T.term(row + b * bb, b, a), (v1, o1) = T.term(row + (b + 1) * bb, b + 1, a)
     acc0 += v0; off0 += o0
     acc1 += v1; off1 += o1
+    b += 2
   }
-  return (acc0.sum() + off0, acc1.sum() + off1)
+  if b < nb {
+    let (v, o) = T.term(row + b * bb, b, a)
+    acc0 += v; off0 += o
+  }
+  return (acc0 + acc1).sum() + off0 + off1
 }
 
-/// `row · x` for one weight row of `type` (one `Q8Row.layout(for:)` handles) and an activation
-/// row `a` quantized for that type, both `a.count` long; see `int8RowDots`.
-func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
-  int8RowDots(type, row, nil, a).0
-}
-
-/// `row0 · x` and, when given, `row1 · x`, for weight rows of `type` and an activation row `a`
-/// quantized for that type. The sums are llama.cpp's reference dots:
+/// `row · x` for one weight row of `type` and an activation row `a` quantized for that type
+/// (`Q8Row.layout(for:)`), both `a.count` long. The sums are llama.cpp's reference dots:
 /// Q4_0: d_w d_x sum (n - 8) q; Q4_1: d_w d_x sum n q + m_w s_x; Q5_0/Q5_1 likewise with 5-bit n;
 /// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
 /// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
-func int8RowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
+func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
   #if arch(x86_64)
-  return avx2RowDots(type, row0, row1, a)
+  return avx2RowDot(type, row, a)
   #else
-  return portableRowDots(type, row0, row1, a)
+  return portableRowDot(type, row, a)
   #endif
 }
 
@@ -205,19 +195,19 @@ extension Q8Row {
   }
 }
 
-/// `int8RowDots` by the portable kernels, on any CPU.
-func portableRowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
+/// `int8RowDot` by the portable kernels, on any CPU.
+func portableRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
   let v = a.view
   let nb = a.count / type.blockSize, bb = type.blockBytes
   switch type {
-  case .q4_0: return blockSums(Q4_0Term.self, nb, bb, row0, row1, v)
-  case .q4_1: return blockSums(Q4_1Term.self, nb, bb, row0, row1, v)
-  case .q5_0: return blockSums(Q5_0Term.self, nb, bb, row0, row1, v)
-  case .q5_1: return blockSums(Q5_1Term.self, nb, bb, row0, row1, v)
-  case .q8_0: return blockSums(Q8_0Term.self, nb, bb, row0, row1, v)
-  case .q4_K: return blockSums(Q4_KTerm.self, nb, bb, row0, row1, v)
-  case .q5_K: return blockSums(Q5_KTerm.self, nb, bb, row0, row1, v)
-  case .q6_K: return blockSums(Q6_KTerm.self, nb, bb, row0, row1, v)
-  case .f32, .f16, .bf16, .q8_K: return (0, 0)  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
+  case .q4_0: return blockSums(Q4_0Term.self, nb, bb, row, v)
+  case .q4_1: return blockSums(Q4_1Term.self, nb, bb, row, v)
+  case .q5_0: return blockSums(Q5_0Term.self, nb, bb, row, v)
+  case .q5_1: return blockSums(Q5_1Term.self, nb, bb, row, v)
+  case .q8_0: return blockSums(Q8_0Term.self, nb, bb, row, v)
+  case .q4_K: return blockSums(Q4_KTerm.self, nb, bb, row, v)
+  case .q5_K: return blockSums(Q5_KTerm.self, nb, bb, row, v)
+  case .q6_K: return blockSums(Q6_KTerm.self, nb, bb, row, v)
+  case .f32, .f16, .bf16, .q8_K: return 0  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
   }
 }

@@ -143,20 +143,20 @@ private func copySignsUnsigned(_ w: SIMD32<Int8>) -> SIMD32<UInt8> {
   return r
 }
 
-/// `int8RowDots` by the AVX2 kernels.
-func avx2RowDots(_ type: TensorDType, _ row0: UnsafeRawPointer, _ row1: UnsafeRawPointer?, _ a: Q8Row) -> (Float, Float) {
+/// `int8RowDot` by the AVX2 kernels.
+func avx2RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
   let v = a.view
   let nb = a.count / type.blockSize, bb = type.blockBytes
   switch type {
-  case .q4_0: return blockSums(Q4_0Bytes.self, nb, bb, row0, row1, v)
-  case .q4_1: return blockSums(Q4_1Bytes.self, nb, bb, row0, row1, v)
-  case .q5_0: return blockSums(Q5_0Bytes.self, nb, bb, row0, row1, v)
-  case .q5_1: return blockSums(Q5_1Bytes.self, nb, bb, row0, row1, v)
-  case .q8_0: return blockSums(Q8_0Bytes.self, nb, bb, row0, row1, v)
-  case .q4_K: return blockSums(Q4_KBytes.self, nb, bb, row0, row1, v)
-  case .q5_K: return blockSums(Q5_KBytes.self, nb, bb, row0, row1, v)
-  case .q6_K: return blockSums(Q6_KBytes.self, nb, bb, row0, row1, v)
-  case .f32, .f16, .bf16, .q8_K: return (0, 0)  // not paired with int8 activations
+  case .q4_0: return blockSums(Q4_0Bytes.self, nb, bb, row, v)
+  case .q4_1: return blockSums(Q4_1Bytes.self, nb, bb, row, v)
+  case .q5_0: return blockSums(Q5_0Bytes.self, nb, bb, row, v)
+  case .q5_1: return blockSums(Q5_1Bytes.self, nb, bb, row, v)
+  case .q8_0: return blockSums(Q8_0Bytes.self, nb, bb, row, v)
+  case .q4_K: return blockSums(Q4_KBytes.self, nb, bb, row, v)
+  case .q5_K: return blockSums(Q5_KBytes.self, nb, bb, row, v)
+  case .q6_K: return blockSums(Q6_KBytes.self, nb, bb, row, v)
+  case .f32, .f16, .bf16, .q8_K: return 0  // not paired with int8 activations
   }
 }
 #endif

@@ -19,7 +19,7 @@ import Glibc
 /// a `let`, so the object is immutable and its bytes can be read from any thread.
 final class MappedFile: @unchecked Sendable {
   /// Files up to this size are read into memory instead of mapped (64 MiB).
-  static let copyLimit = 64 << 20
+  static let copyLimit = 512 << 20
 
   /// The path as given, for error messages.
   let path: String

@@ -108,5 +108,15 @@ struct ParsedArguments: Sendable {
     return parts.compactMap { $0 }
   }
 
+  /// Parses --threads "N[,N…]" (each in 1...256), `fallback` when absent.
+  func threadList(fallback: [Int] = [2]) throws(UsageError) -> [Int] {
+    guard let s = string("threads") else { return fallback }
+    let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else {
+      throw UsageError("--threads: '\(s)' is not a list of thread counts in 1...256")
+    }
+    return parts.compactMap { $0 }
+  }
+
   func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
 }
