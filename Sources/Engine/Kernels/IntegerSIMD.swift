@@ -47,6 +47,30 @@ func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
   return multiplyAddPairs(multiplyAddPairs(magnitude, copySigns(x, w)), SIMD16<Int16>(repeating: 1))
 }
 
+/// Lanes holding whole numbers in -128...127 (no NaN) as bytes (`vcvttps2dq`, then packs).
+@inline(__always)
+func bytesFromWholeFloats(_ v: SIMD16<Float>) -> SIMD16<Int8> {
+  var r = SIMD16<Int8>()
+  r._storage._value = Builtin.trunc_Vec16xInt32_Vec16xInt8(Builtin.fptosi_Vec16xFPIEEE32_Vec16xInt32(v._storage._value))
+  return r
+}
+
+/// Bytes sign-extended to Int16 lanes (`vpmovsxbw`).
+@inline(__always)
+func widened(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+  var r = SIMD16<Int16>()
+  r._storage._value = Builtin.sext_Vec16xInt8_Vec16xInt16(v._storage._value)
+  return r
+}
+
+/// Bytes sign-extended to Int32 lanes (`vpmovsxbd`).
+@inline(__always)
+func widened32(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
+  var r = SIMD16<Int32>()
+  r._storage._value = Builtin.sext_Vec16xInt8_Vec16xInt32(v._storage._value)
+  return r
+}
+
 /// The integer dot of unsigned bytes u (<= 128) and signed bytes x in 8 Int32 lanes.
 @inline(__always)
 func unsignedDot8(_ u: SIMD32<UInt8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {

@@ -85,6 +85,10 @@ final class Q8Row: @unchecked Sendable {
       }
       return
     }
+    #if arch(x86_64)
+    for b in 0..<nb { quantizeBlock32(b, x + b * 32) }
+    return
+    #else
     for b in 0..<nb {
       let xb = x + b * 32
       var amax: Float = 0
@@ -100,7 +104,36 @@ final class Q8Row: @unchecked Sendable {
       scales[b] = finite(xb, 32) ? Float(Float16(d)) : .nan
       if layout == .q8_1 { sums[b] = Float(Float16(d * Float(sum))) }
     }
+    #endif
   }
+
+  #if arch(x86_64)
+  /// Block b of a Q8_0/Q8_1 row from its 32 values xb, 16 lanes at a time: the same values as the
+  /// scalar loop (q = round-half-even(x * 127 / max|x|); adding and subtracting 1.5 x 2^23 rounds a
+  /// float of magnitude below 2^22 to the nearest integer, ties to even).
+  @inline(__always)
+  private func quantizeBlock32(_ b: Int, _ xb: UnsafePointer<Float>) {
+    let v0 = load16(xb), v1 = load16(xb + 16)
+    let a0 = v0.replacing(with: -v0, where: v0 .< 0), a1 = v1.replacing(with: -v1, where: v1 .< 0)
+    let amax = max16(a0, a1).max()
+    let isFinite = all(v0 - v0 .== 0) && all(v1 - v1 .== 0)  // false for NaN and infinity
+    let d = amax / 127, id: Float = amax != 0 ? 127 / amax : 0
+    let magic = SIMD16<Float>(repeating: 12_582_912)
+    @inline(__always) func quantized(_ v: SIMD16<Float>) -> SIMD16<Int8> {
+      let r = (v * id + magic) - magic
+      return bytesFromWholeFloats(r.replacing(with: 0, where: .!(r .== r)))
+    }
+    let q0 = quantized(v0), q1 = quantized(v1)
+    let out = UnsafeMutableRawPointer(bytes + b * 32), wide = UnsafeMutableRawPointer(values + b * 32)
+    out.storeBytes(of: q0, as: SIMD16<Int8>.self)
+    out.storeBytes(of: q1, toByteOffset: 16, as: SIMD16<Int8>.self)
+    wide.storeBytes(of: widened(q0), as: SIMD16<Int16>.self)
+    wide.storeBytes(of: widened(q1), toByteOffset: 32, as: SIMD16<Int16>.self)
+    let sum = (widened32(q0) &+ widened32(q1)).wrappedSum()
+    scales[b] = isFinite ? Float(Float16(d)) : .nan
+    if layout == .q8_1 { sums[b] = Float(Float16(d * Float(sum))) }
+  }
+  #endif
 
   deinit {
     values.deallocate()

@@ -63,54 +63,55 @@ struct Q8View {
   let x: UnsafePointer<Int16>, q: UnsafePointer<Int8>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
 }
 
-/// One block's share of a row's dot product: a vector part (summed over the row's blocks in
-/// 8 lanes) and a scalar part (a minimum's or offset's term). One type per weight layout, so that
+/// One block's share of a row's dot product: integer sums in 8 float lanes, the scale they are
+/// multiplied by (summed over the row's blocks in 8 lanes), and a scalar part (a minimum's or
+/// offset's term). One type per weight layout, so that
 /// `blockSums` is specialized for each and the term inlined into its loop.
 protocol BlockTerm {
-  static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float)
+  static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float)
 }
 
 private enum Q4_0Term: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let xb = a.x + 32 * b, w = widen(bytes(p, 2))
     let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
-    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), 0)
+    return (float8(fold(t)), halfAt(p, 0) * a.d[b], 0)
   }
 }
 
 private enum Q4_1Term: BlockTerm {  // f16 d, f16 m, u8 qs[16]
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let xb = a.x + 32 * b, w = widen(bytes(p, 4))
     let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
-    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), halfAt(p, 2) * a.s[b])
+    return (float8(fold(t)), halfAt(p, 0) * a.d[b], halfAt(p, 2) * a.s[b])
   }
 }
 
 /// Q5_0 (`one` false: f16 d, u32 qh, u8 qs[16], values n - 16) and Q5_1 (f16 d, f16 m, u32 qh, qs).
 @inline(__always)
-private func q5Term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float) {
+private func q5Term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float, Float) {
   let h = one ? 4 : 2, bias: Int16 = one ? 0 : 16, xb = a.x + 32 * b
   let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
   let q = bytes(p, h + 4)
   let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
-  return (float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))) * (halfAt(p, 0) * a.d[b]), one ? halfAt(p, 2) * a.s[b] : 0)
+  return (float8(fold(lo &* xs(xb, 0) &+ hi &* xs(xb, 16))), halfAt(p, 0) * a.d[b], one ? halfAt(p, 2) * a.s[b] : 0)
 }
 
-private enum Q5_0Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Term(p, b, a, one: false) } }
-private enum Q5_1Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Term(p, b, a, one: true) } }
+private enum Q5_0Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { q5Term(p, b, a, one: false) } }
+private enum Q5_1Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { q5Term(p, b, a, one: true) } }
 
 private enum Q8_0Term: BlockTerm {  // f16 d, i8 qs[32]
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let xb = a.x + 32 * b
     let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
-    return (float8(fold(t)) * (halfAt(p, 0) * a.d[b]), 0)
+    return (float8(fold(t)), halfAt(p, 0) * a.d[b], 0)
   }
 }
 
 /// Q4_K (`five` false) and Q5_K: f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; 8
 /// sub-blocks of 32 with 6-bit scales and minimums; the minimums meet the activation's bsums.
 @inline(__always)
-private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float) {
+private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float, Float) {
   let qsAt = five ? 48 : 16, xb = a.x + 256 * b, bsums = a.s + 16 * b
   var isum = SIMD8<Int32>()
   var mins: Float = 0
@@ -130,14 +131,14 @@ private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> 
     isum &+= fold(lo) &* Int32(sc0) &+ fold(hi) &* Int32(sc1)
     mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
   }
-  return (float8(isum) * (halfAt(p, 0) * a.d[b]), -(halfAt(p, 2) * a.d[b] * mins))
+  return (float8(isum), halfAt(p, 0) * a.d[b], -(halfAt(p, 2) * a.d[b] * mins))
 }
 
-private enum Q4_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kTerm(p, b, a, five: false) } }
-private enum Q5_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kTerm(p, b, a, five: true) } }
+private enum Q4_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { kTerm(p, b, a, five: false) } }
+private enum Q5_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { kTerm(p, b, a, five: true) } }
 
 private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let xb = a.x + 256 * b
     var isum = SIMD8<Int32>()
     for half in 0..<2 {
@@ -154,24 +155,25 @@ private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; tw
         isum &+= fold(q3 &* xs(xh, 64)) &* scale(4) &+ fold(q4 &* xs(xh, 96)) &* scale(6)
       }
     }
-    return (float8(isum) * (halfAt(p, 208) * a.d[b]), 0)
+    return (float8(isum), halfAt(p, 208) * a.d[b], 0)
   }
 }
 
-/// Sums a row's block terms, two blocks at a time: two independent chains in flight.
+/// Sums a row's block terms, two blocks at a time (two independent chains in flight); each
+/// block's integer sums are scaled and added in one fused multiply-add.
 @inline(__always)
 func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row: UnsafeRawPointer, _ a: Q8View) -> Float {
   var acc0 = SIMD8<Float>(), off0: Float = 0, acc1 = SIMD8<Float>(), off1: Float = 0
   var b = 0
-  while b + 1 < nb {
-    let (v0, o0) = T.term(row + b * bb, b, a), (v1, o1) = T.term(row + (b + 1) * bb, b + 1, a)
-    acc0 += v0; off0 += o0
-    acc1 += v1; off1 += o1
-    b += 2
+  while b &+ 1 < nb {
+    let (v0, s0, o0) = T.term(row + b &* bb, b, a), (v1, s1, o1) = T.term(row + (b &+ 1) &* bb, b &+ 1, a)
+    acc0.addProduct(v0, SIMD8(repeating: s0)); off0 += o0
+    acc1.addProduct(v1, SIMD8(repeating: s1)); off1 += o1
+    b &+= 2
   }
   if b < nb {
-    let (v, o) = T.term(row + b * bb, b, a)
-    acc0 += v; off0 += o
+    let (v, s, o) = T.term(row + b &* bb, b, a)
+    acc0.addProduct(v, SIMD8(repeating: s)); off0 += o
   }
   return (acc0 + acc1).sum() + off0 + off1
 }

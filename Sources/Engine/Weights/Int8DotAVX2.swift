@@ -41,49 +41,49 @@ private func scalePair(_ a: Int16, _ b: Int16) -> SIMD16<Int16> {
 }
 
 private enum Q4_0Bytes: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let q = bytes16(p, 2)
     let w = signed(join((q & 15) &- 8, (q &>> 4) &- 8))
-    return (float8(signedDot8(w, x32(a, 32 * b))) * (halfAt(p, 0) * a.d[b]), 0)
+    return (float8(signedDot8(w, x32(a, 32 &* b))), halfAt(p, 0) * a.d[b], 0)
   }
 }
 
 private enum Q4_1Bytes: BlockTerm {  // f16 d, f16 m, u8 qs[16]
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let q = bytes16(p, 4)
-    return (float8(unsignedDot8(join(q & 15, q &>> 4), x32(a, 32 * b))) * (halfAt(p, 0) * a.d[b]), halfAt(p, 2) * a.s[b])
+    return (float8(unsignedDot8(join(q & 15, q &>> 4), x32(a, 32 &* b))), halfAt(p, 0) * a.d[b], halfAt(p, 2) * a.s[b])
   }
 }
 
 /// Q5_0 (`one` false: f16 d, u32 qh, u8 qs[16], values n - 16) and Q5_1 (f16 d, f16 m, u32 qh, qs).
 @inline(__always)
-private func q5Bytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float) {
+private func q5Bytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float, Float) {
   let h = one ? 4 : 2
   let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
   let q = bytes16(p, h + 4)
   let lo = (q & 15) | highBits(qh, from: 0), hi = (q &>> 4) | highBits(qh, from: 16)
-  let x = x32(a, 32 * b)
+  let x = x32(a, 32 &* b)
   if one {
-    return (float8(unsignedDot8(join(lo, hi), x)) * (halfAt(p, 0) * a.d[b]), halfAt(p, 2) * a.s[b])
+    return (float8(unsignedDot8(join(lo, hi), x)), halfAt(p, 0) * a.d[b], halfAt(p, 2) * a.s[b])
   }
-  return (float8(signedDot8(signed(join(lo &- 16, hi &- 16)), x)) * (halfAt(p, 0) * a.d[b]), 0)
+  return (float8(signedDot8(signed(join(lo &- 16, hi &- 16)), x)), halfAt(p, 0) * a.d[b], 0)
 }
 
-private enum Q5_0Bytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Bytes(p, b, a, one: false) } }
-private enum Q5_1Bytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { q5Bytes(p, b, a, one: true) } }
+private enum Q5_0Bytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { q5Bytes(p, b, a, one: false) } }
+private enum Q5_1Bytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { q5Bytes(p, b, a, one: true) } }
 
 private enum Q8_0Bytes: BlockTerm {  // f16 d, i8 qs[32]
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
     let w = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
-    return (float8(signedDot8(w, x32(a, 32 * b))) * (halfAt(p, 0) * a.d[b]), 0)
+    return (float8(signedDot8(w, x32(a, 32 &* b))), halfAt(p, 0) * a.d[b], 0)
   }
 }
 
 /// Q4_K (`five` false) and Q5_K: f16 d, f16 dmin, scales[12], (Q5_K: qh[32]), qs[128]; 8
 /// sub-blocks of 32 with 6-bit scales and minimums; the minimums meet the activation's bsums.
 @inline(__always)
-private func kBytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float) {
-  let qsAt = five ? 48 : 16, xb = 256 * b, bsums = a.s + 16 * b
+private func kBytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float, Float) {
+  let qsAt = five ? 48 : 16, xb = 256 &* b, bsums = a.s + 16 &* b
   var isum = SIMD8<Int32>()
   var mins: Float = 0
   let h0 = five ? bytes16(p, 16) : U8x16(), h1 = five ? bytes16(p, 32) : U8x16()
@@ -101,15 +101,15 @@ private func kBytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) ->
     isum &+= multiplyAddPairs(lo, SIMD16(repeating: Int16(sc0))) &+ multiplyAddPairs(hi, SIMD16(repeating: Int16(sc1)))
     mins += Float(m0) * (bsums[4 * c] + bsums[4 * c + 1]) + Float(m1) * (bsums[4 * c + 2] + bsums[4 * c + 3])
   }
-  return (float8(isum) * (halfAt(p, 0) * a.d[b]), -(halfAt(p, 2) * a.d[b] * mins))
+  return (float8(isum), halfAt(p, 0) * a.d[b], -(halfAt(p, 2) * a.d[b] * mins))
 }
 
-private enum Q4_KBytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kBytes(p, b, a, five: false) } }
-private enum Q5_KBytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) { kBytes(p, b, a, five: true) } }
+private enum Q4_KBytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { kBytes(p, b, a, five: false) } }
+private enum Q5_KBytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { kBytes(p, b, a, five: true) } }
 
 private enum Q6_KBytes: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
-  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float) {
-    let xb = 256 * b
+  @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
+    let xb = 256 &* b
     var isum = SIMD8<Int32>()
     for half in 0..<2 {
       // Values l = 0..<32 of each quarter; lanes 0..<16 from the first 16 bytes, 16..<32 from the next.
@@ -131,7 +131,7 @@ private enum Q6_KBytes: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; t
       isum &+= multiplyAddPairs(product(q3, 2), scalePair(scale(4), scale(5)))
       isum &+= multiplyAddPairs(product(q4, 3), scalePair(scale(6), scale(7)))
     }
-    return (float8(isum) * (halfAt(p, 208) * a.d[b]), 0)
+    return (float8(isum), halfAt(p, 208) * a.d[b], 0)
   }
 }
 
