@@ -47,6 +47,32 @@ func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
   return multiplyAddPairs(multiplyAddPairs(magnitude, copySigns(x, w)), SIMD16<Int16>(repeating: 1))
 }
 
+/// The two f16 values at p (4 bytes), widened to float. One `vmovss` load that zeroes the rest of
+/// the register, then `vcvtph2ps`: a scalar f16 load compiles to `vpinsrw` into whatever register
+/// is at hand, often a loop's accumulator, and then waits on it: a block's scale load would wait
+/// on the previous block's sum, which serialized the block loop.
+@inline(__always)
+func halfPair(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD2<Float> {
+  let h = p.loadUnaligned(fromByteOffset: offset, as: SIMD2<Float16>.self)
+  var r = SIMD2<Float>()
+  r._storage._value = Builtin.fpext_Vec2xFPIEEE16_Vec2xFPIEEE32(h._storage._value)
+  return r
+}
+
+/// The f16 value at p + offset as a float, converted in integer registers (exact for every bit
+/// pattern: the magnitude's bits moved into float position and scaled by 2^112, subnormals
+/// included; infinities and NaNs rebuilt). A lone f16 load would compile to `vpinsrw` into a
+/// register LLVM considers free, which in a block loop is the accumulator: the same serial
+/// dependency `halfPair` avoids, where both halves are used.
+@inline(__always)
+func halfFloat(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+  let h = UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+  let sign = (h & 0x8000) &<< 16
+  let magnitude = Float(bitPattern: (h & 0x7fff) &<< 13) * 0x1p112
+  let special = 0x7f80_0000 | ((h & 0x3ff) &<< 13)  // infinity or NaN
+  return Float(bitPattern: sign | ((h & 0x7c00) == 0x7c00 ? special : magnitude.bitPattern))
+}
+
 /// Lanes holding whole numbers in -128...127 (no NaN) as bytes (`vcvttps2dq`, then packs).
 @inline(__always)
 func bytesFromWholeFloats(_ v: SIMD16<Float>) -> SIMD16<Int8> {
