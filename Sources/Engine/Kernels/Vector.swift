@@ -144,10 +144,10 @@ enum Vec {
     var i = 0
     while i < n {
       let xv = load16(x + i)
-      a0 = load16(rows + i) * xv + a0
-      a1 = load16(rows + stride + i) * xv + a1
-      a2 = load16(rows + 2 * stride + i) * xv + a2
-      a3 = load16(rows + 3 * stride + i) * xv + a3
+      a0.addProduct(load16(rows + i), xv)  // fused: `a * b + c` compiles to a multiply and an add
+      a1.addProduct(load16(rows + stride + i), xv)
+      a2.addProduct(load16(rows + 2 * stride + i), xv)
+      a3.addProduct(load16(rows + 3 * stride + i), xv)
       i += 16
     }
     // Lanes of two rows' partial sums side by side, then adjacent lanes added: each step halves
@@ -181,10 +181,10 @@ enum Vec {
       var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
       for j in 0..<count {
         let r = rows + j * stride + c, wj = F16(repeating: w[j])
-        a0 = load16(r) * wj + a0
-        a1 = load16(r + 16) * wj + a1
-        a2 = load16(r + 32) * wj + a2
-        a3 = load16(r + 48) * wj + a3
+        a0.addProduct(load16(r), wj)
+        a1.addProduct(load16(r + 16), wj)
+        a2.addProduct(load16(r + 32), wj)
+        a3.addProduct(load16(r + 48), wj)
       }
       store16(a0, y + c); store16(a1, y + c + 16); store16(a2, y + c + 32); store16(a3, y + c + 48)
       c += 64
