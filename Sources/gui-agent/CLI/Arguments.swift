@@ -108,5 +108,15 @@ struct ParsedArguments: Sendable {
     return parts.compactMap { $0 }
   }
 
+  /// Parses "a,b,c,..." into one or more integers, each in `range`.
+  func intList(_ name: String, range: ClosedRange<Int>) throws(UsageError) -> [Int]? {
+    guard let s = string(name) else { return nil }
+    let parts = s.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.allSatisfy({ $0.map(range.contains) ?? false }) else {
+      throw UsageError("--\(name): '\(s)' is not a comma-separated list of integers in \(range.lowerBound)...\(range.upperBound)")
+    }
+    return parts.compactMap { $0 }
+  }
+
   func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }
 }

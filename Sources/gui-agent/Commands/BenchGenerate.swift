@@ -30,13 +30,7 @@ extension Commands {
     ],
     run: { args in
       guard let model = args.string("model") else { throw UsageError("missing --model FILE") }
-      let threadList = try args.string("threads").map { s throws(UsageError) -> [Int] in
-        let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else {
-          throw UsageError("--threads: '\(s)' is not a list of thread counts in 1...256")
-        }
-        return parts.compactMap { $0 }
-      } ?? [2]
+      let threadList = try args.intList("threads", range: 1...256) ?? [2]
       let prompt = try args.int("prompt-tokens", range: 1...32768) ?? 128
       let decode = try args.int("decode-tokens", range: 1...4096) ?? 32
       let storage: WeightStorage = args.flag("float-decode") ? .stored : .storedInt8Decode
