@@ -8,7 +8,7 @@ TARGET_CPU ?=
 export GUI_AGENT_TARGET_CPU = $(TARGET_CPU)
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-slurm test-training bench bench-decode bench-qwen-vl bench-gguf-pairs fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-slurm test-training bench bench-decode bench-qwen-vl bench-gguf-pairs bench-vision fuzz fuzz-smoke clean help
 
 all: build
 
@@ -21,6 +21,7 @@ help:
 	@echo "make bench  run the benchmarks (see BENCHMARKS.md)"
 	@echo "make bench-decode  SmolLM2-135M Q4_1 / Q8_0 / Q4_K_M decode and prefill beside llama.cpp, with the read bandwidth"
 	@echo "make bench-qwen-vl  Qwen2.5-VL-3B / Qwen3-VL-2B widths (random weights, depth cut): TTFT on a 1920x1080 screenshot beside transformers"
+	@echo "make bench-vision  the SigLIP so400m vision tower (random weights, depth cut) beside transformers' SiglipVisionModel, and its share of sgemm"
 	@echo "make bench-gguf-pairs  Qwen2.5-VL GGUF pairs (f16, q8_0, q4_k) beside llama.cpp's mtmd: speed, and accuracy against the folder"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
 	@echo "make fuzz-smoke  replay each fuzz target's seeds and regression inputs once (CI: they keep building and pass)"
@@ -101,6 +102,21 @@ bench-qwen-vl: build
 	  $(BIN) bench qwen-vl --model "$$dir" --threads $(QWEN_VL_THREADS) \
 	    --anchor-cmd scripts/bench/qwen_vl_transformers.py || exit 1; \
 	done
+
+# The SigLIP vision tower at so400m widths (random weights, depth cut to VISION_LAYERS, stored as
+# VISION_DTYPE; made once by scripts/bench/make_siglip_bench_model.py, cached in
+# $GUI_AGENT_CACHE/bench) beside transformers' SiglipVisionModel on the CPU (float32), 1 and 2
+# threads, 1 tile and a batch of 12, VISION_RUNS rounds interleaved; with the sgemm rate measured
+# alongside, the full-depth (27 layers) estimate and the two sides' agreement on one tile.
+# About 4 minutes on 2 cores at the defaults. See BENCHMARKS.md.
+VISION_LAYERS ?= 4
+VISION_DTYPE ?= float32
+VISION_RUNS ?= 2
+bench-vision: build
+	@dir=$$(scripts/bench/make_siglip_bench_model.py --vision-layers $(VISION_LAYERS) --dtype $(VISION_DTYPE)) || exit 1; \
+	echo "load average: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	$(BIN) bench vision --model "$$dir" --threads 1,2 --tiles 1,12 --rounds $(VISION_RUNS) \
+	  --anchor-cmd scripts/bench/siglip_transformers.py
 
 # Qwen2.5-VL as llama.cpp's GGUF pairs (language model f16 / q8_0 / Q4_K_M + mmproj f16, made by
 # llama.cpp's converter and quantizer from the bench folder above and the tiny fixture, cached in

@@ -93,7 +93,10 @@ struct SiglipVisionTower: Sendable {
   static let chunk = 8
 
   /// tiles (n, C, T, T) normalized, channels first -> (n, g*g, D_v) after post_layernorm.
-  func callAsFunction(_ tiles: [Float], count n: Int, threads: Int) -> [Float] {
+  /// `mark`, when given, is called as each stage of each chunk ends (the benchmark's clock;
+  /// VisionBenchmark).
+  func callAsFunction(_ tiles: [Float], count n: Int, threads: Int,
+                      mark: ((SiglipVisionStage) -> Void)? = nil) -> [Float] {
     let tileSize = config.numChannels * config.imageSize * config.imageSize
     let g = embedding.grid, d = config.hiddenSize, s = g * g
     var out = [Float](repeating: 0, count: n * s * d)  // (n, g*g, D)
@@ -104,12 +107,23 @@ struct SiglipVisionTower: Sendable {
       for t in first..<(first + count) {
         x += tiles.withUnsafeBufferPointer { embedding($0.baseAddress! + t * tileSize, threads: threads) }  // (g*g, D)
       }
-      for layer in layers { layer(&x, tiles: count, tokens: s, threads: threads) }
+      mark?(.embedded)
+      for (i, layer) in layers.enumerated() {
+        layer(&x, tiles: count, tokens: s, threads: threads)
+        mark?(.layer(i))
+      }
       let y = postNorm(x, rows: count * s, threads: threads)
       out.replaceSubrange((first * s * d)..<((first + count) * s * d), with: y)
+      mark?(.normalized)
     }
     return out
   }
+}
+
+/// Where the tower is when `mark` is called: a chunk's tiles embedded, encoder layer i done,
+/// the chunk's post_layernorm done.
+enum SiglipVisionStage: Sendable, Equatable {
+  case embedded, layer(Int), normalized
 }
 
 // MARK: - Adapter: 2x2 downsampling + MLP

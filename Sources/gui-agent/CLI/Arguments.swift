@@ -108,12 +108,12 @@ struct ParsedArguments: Sendable {
     return parts.compactMap { $0 }
   }
 
-  /// Parses --threads "N[,N…]" (each in 1...256), `fallback` when absent.
-  func threadList(fallback: [Int] = [2]) throws(UsageError) -> [Int] {
-    guard let s = string("threads") else { return fallback }
-    let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 256 }) else {
-      throw UsageError("--threads: '\(s)' is not a list of thread counts in 1...256")
+  /// Parses "a,b,c,..." into one or more integers, each in `range`.
+  func intList(_ name: String, range: ClosedRange<Int>) throws(UsageError) -> [Int]? {
+    guard let s = string(name) else { return nil }
+    let parts = s.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard parts.allSatisfy({ $0.map(range.contains) ?? false }) else {
+      throw UsageError("--\(name): '\(s)' is not a comma-separated list of integers in \(range.lowerBound)...\(range.upperBound)")
     }
     return parts.compactMap { $0 }
   }

@@ -30,7 +30,7 @@ extension Commands {
     ],
     run: { args in
       guard let model = args.string("model") else { throw UsageError("missing --model FILE") }
-      let threadList = try args.threadList()
+      let threadList = try args.intList("threads", range: 1...256) ?? [2]
       let prompt = try args.int("prompt-tokens", range: 1...32768) ?? 128
       let decode = try args.int("decode-tokens", range: 1...4096) ?? 32
       let storage: WeightStorage = args.flag("float-decode") ? .stored : .storedInt8Decode

@@ -33,7 +33,7 @@ extension Commands {
       let columns = try args.int("columns", range: 32...65536) ?? 576
       let megabytes = try args.int("megabytes", range: 1...8192) ?? 256
       var rows: [[String: Any]] = []
-      for threads in try args.threadList(fallback: [1, 2]) {
+      for threads in try args.intList("threads", range: 1...256) ?? [1, 2] {
         for type in types {
           let r = try MatVecBenchmark.run(type: type, columns: columns, threads: threads, megabytes: megabytes,
                                              int8Activations: !args.flag("float-decode"))
