@@ -13,6 +13,13 @@ let targetCPU = ProcessInfo.processInfo.environment["GUI_AGENT_TARGET_CPU"].flat
 let optimized: [SwiftSetting] = [
   .unsafeFlags(["-target-cpu", targetCPU]),
 ]
+// A host-CPU build on a CPU with AVX-512 VNNI: the int8 decode kernels take their byte products
+// with `vpdpbusd` (Kernels/IntegerSIMD.swift).
+let hostFlags: Set<Substring> = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))
+  .flatMap { $0.split(separator: "\n").first { $0.hasPrefix("flags") } }
+  .map { Set($0.split(separator: " ")) } ?? []
+let hostVNNI = targetCPU == "native" && hostFlags.contains("avx512_vnni") && hostFlags.contains("avx512vl")
+let engineSettings = optimized + [.unsafeFlags(["-enable-builtin-module"])] + (hostVNNI ? [.define("GUI_AGENT_AVX512_VNNI")] : [])
 
 let package = Package(
   name: "gui-agent",
@@ -44,7 +51,7 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
     // The builtin module: the integer kernels call LLVM's AVX2 intrinsics (Kernels/IntegerSIMD.swift).
-    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: optimized + [.unsafeFlags(["-enable-builtin-module"])]),
+    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: engineSettings),
     .target(name: "Grounding", dependencies: ["Engine", "Imaging", "CTesseract"], swiftSettings: optimized),
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite", "CSpawn"]),
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),

@@ -44,7 +44,7 @@ func copySigns(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> SIMD32<Int8> {
 func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
   var magnitude = SIMD32<UInt8>()
   magnitude._storage._value = copySigns(w, w)._storage._value
-  return multiplyAddPairs(multiplyAddPairs(magnitude, copySigns(x, w)), SIMD16<Int16>(repeating: 1))
+  return unsignedDot8(magnitude, copySigns(x, w))
 }
 
 /// The two f16 values at p (4 bytes), widened to float. One `vmovss` load that zeroes the rest of
@@ -97,9 +97,19 @@ func widened32(_ v: SIMD16<Int8>) -> SIMD16<Int32> {
   return r
 }
 
-/// The integer dot of unsigned bytes u (<= 128) and signed bytes x in 8 Int32 lanes.
+/// The integer dot of unsigned bytes u (<= 128) and signed bytes x in 8 Int32 lanes: `vpmaddubsw`
+/// then `vpmaddwd` by ones; in a host build with AVX-512 VNNI, one `vpdpbusd` (the same sums:
+/// the pair sums never saturate at these magnitudes).
 @inline(__always)
 func unsignedDot8(_ u: SIMD32<UInt8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
-  multiplyAddPairs(multiplyAddPairs(u, x), SIMD16<Int16>(repeating: 1))
+  #if GUI_AGENT_AVX512_VNNI
+  var r = SIMD8<Int32>()
+  r._storage._value = Builtin.int_x86_avx512_vpdpbusd_256(
+    SIMD8<Int32>()._storage._value, Builtin.bitcast_Vec32xInt8_Vec8xInt32(u._storage._value),
+    Builtin.bitcast_Vec32xInt8_Vec8xInt32(x._storage._value))
+  return r
+  #else
+  return multiplyAddPairs(multiplyAddPairs(u, x), SIMD16<Int16>(repeating: 1))
+  #endif
 }
 #endif
