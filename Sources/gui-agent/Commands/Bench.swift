@@ -8,7 +8,7 @@ extension Commands {
   static let bench = Command(
     name: "bench",
     abstract: "Measure performance against reference implementations (see BENCHMARKS.md).",
-    subcommands: [benchCapture, benchEngine, benchGenerate, benchQwenVL])
+    subcommands: [benchCapture, benchEngine, benchGenerate, benchQwenVL, benchVLM])
 
   static let benchCapture = Command(
     name: "capture",
