@@ -31,6 +31,18 @@ import Testing
     #expect(Set(memory.keys) == ["after_load", "after_vision", "after_prefill", "after_decode"])
   }
 
+  @Test func widenLoadsTheOldFloat32Path() throws {
+    let r = try CLI.run(["bench", "vlm", "--model", Self.folder, "--decode-tokens", "2", "--threads", "2", "--widen", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let j = try r.json()
+    #expect(j["widened"] as? Bool == true)
+    #expect((j["greedy_ids"] as? [Int])?.count == 2)
+    let qwen = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .appendingPathComponent("../EngineTests/Fixtures/qwen-vl/qwen2_5_vl").standardized.path
+    let other = try CLI.run(["bench", "vlm", "--model", qwen, "--decode-tokens", "1", "--widen"])
+    #expect(other.status == 2 && other.stderr.contains("--widen"), "\(other.stderr)")
+  }
+
   @Test func needsAModel() throws {
     let r = try CLI.run(["bench", "vlm"])
     #expect(r.status == 2, "\(r.stderr)")

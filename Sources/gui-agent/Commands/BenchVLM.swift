@@ -33,6 +33,7 @@ extension Commands {
       .value("instruction", "TEXT", "The instruction (default: \"\(defaultInstruction)\")."),
       .value("threads", "N", "Compute threads (default 2)."),
       .value("decode-tokens", "N", "Decode steps (default 16)."),
+      .flag("widen", "bluelm_vl: widen every matrix to float32 at load (dense BLAS products), for comparison with the stored type."),
     ],
     run: { args in
       guard let path = args.string("model") else { throw UsageError("missing --model DIR") }
@@ -43,7 +44,8 @@ extension Commands {
 
       let bandwidth = MemoryBandwidth.measure(threads: threads)
       var start = DispatchTime.now().uptimeNanoseconds
-      let model = try ModelLoader.load(path: path, threads: threads)
+      var model = try ModelLoader.load(path: path, threads: threads)
+      if args.flag("widen") { model = try widened(model, threads: threads) }
       let load = secondsSince(start)
       var memory: [String: Any] = ["after_load": ResidentMemory.read().json]
       let pipeline = try VisionLanguagePipeline(model: model)
@@ -83,7 +85,7 @@ extension Commands {
       let share = Double(decodeBytes) * rate / bestBandwidth
       let peakMiB = final.peakMiB, fileMiB = Double(fileBytes) / 1_048_576
       let result: [String: Any] = [
-        "benchmark": "vlm", "model": path, "family": model.family, "threads": threads,
+        "benchmark": "vlm", "model": path, "family": model.family, "threads": threads, "widened": args.flag("widen"),
         "image": ["width": image.width, "height": image.height, "source": args.string("image") ?? "synthetic"],
         "instruction": instruction, "tiles": prepared.plans.map { $0.tileCount }.reduce(0, +),
         "prompt_tokens": prepared.ids.count, "decode_tokens": decode,
@@ -99,7 +101,7 @@ extension Commands {
       if args.json {
         try Output.json(result)
       } else {
-        Output.out("vlm benchmark: \(model.family) \(path), threads \(threads)")
+        Output.out("vlm benchmark: \(model.family) \(path), threads \(threads)" + (args.flag("widen") ? ", matrices widened to float32" : ""))
         Output.out(String(format: "image %dx%d, %d tiles, prompt %d tokens; load %.1f s",
                           image.width, image.height, result["tiles"] as? Int ?? 0, prepared.ids.count, load))
         Output.out(String(format: "TTFT %.2f s = preprocess %.2f s + vision %.2f s + prefill %.2f s",
@@ -112,6 +114,18 @@ extension Commands {
       }
       return .success
     })
+
+  /// `model` with its bluelm_vl network loaded again, every matrix widened to float32.
+  static func widened(_ model: LoadedModel, threads: Int) throws -> LoadedModel {
+    guard let network = model.network as? BlueLMVLModel, model.mmprojPath == nil else {
+      throw UsageError("--widen applies to bluelm_vl checkpoint folders; \(model.path) is a \(model.family) model")
+    }
+    let weights = try SafetensorsCheckpoint(directory: URL(fileURLWithPath: model.path))
+    let dense = try BlueLMVLModel(config: network.config, weights: weights, threads: threads, storage: .float32)
+    return LoadedModel(family: model.family, path: model.path, network: dense, tokenizer: model.tokenizer,
+                       template: model.template, thinkingMarkers: model.thinkingMarkers, eosIds: model.eosIds,
+                       vision: model.vision, promptTemplate: model.promptTemplate, notes: model.notes)
+  }
 
   /// The stored bytes one decode step reads from a checkpoint folder: every tensor but the vision
   /// tower's, the adapter's and the pointer head's, and one row's worth of the embedding table
