@@ -116,7 +116,7 @@ bench-gguf-pairs: build
 # A full-size bluelm_vl checkpoint (the format's dimensions, ~3.0e9 parameters, bf16, random
 # weights; made once by scripts/bench/make_bluelm_full.py, ~6 GB in $GUI_AGENT_CACHE/bench/bluelm-full)
 # on the synthetic 1920x1080 screenshot: peak RSS against the weight files, time to first token in
-# its parts, decode and its share of the read bandwidth; BENCH_FULL_RUNS runs. About 4 minutes per
+# its parts, decode and its share of the read bandwidth; BENCH_FULL_RUNS runs. 2.5-7 minutes per
 # run on 2 cores. See BENCHMARKS.md.
 BENCH_FULL_RUNS ?= 2
 BENCH_FULL_THREADS ?= 2
