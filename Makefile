@@ -8,7 +8,7 @@ TARGET_CPU ?=
 export GUI_AGENT_TARGET_CPU = $(TARGET_CPU)
 BIN = .build/release/gui-agent
 
-.PHONY: all deps build demo test test-slurm test-training bench bench-decode bench-qwen-vl bench-gguf-pairs bench-vision fuzz fuzz-smoke clean help
+.PHONY: all deps build demo test test-slurm test-training bench bench-decode bench-qwen-vl bench-gguf-pairs bench-vision bench-full fuzz fuzz-smoke clean help
 
 all: build
 
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-decode  SmolLM2-135M Q4_1 / Q8_0 / Q4_K_M decode and prefill beside llama.cpp, with the read bandwidth"
 	@echo "make bench-qwen-vl  Qwen2.5-VL-3B / Qwen3-VL-2B widths (random weights, depth cut): TTFT on a 1920x1080 screenshot beside transformers"
 	@echo "make bench-vision  the SigLIP so400m vision tower (random weights, depth cut) beside transformers' SiglipVisionModel, and its share of sgemm"
+	@echo "make bench-full  a full-size bluelm_vl checkpoint (bf16, random weights): peak RSS / file size, TTFT on 1920x1080, decode and its bandwidth share"
 	@echo "make bench-gguf-pairs  Qwen2.5-VL GGUF pairs (f16, q8_0, q4_k) beside llama.cpp's mtmd: speed, and accuracy against the folder"
 	@echo "make fuzz   build the libFuzzer targets and run each for FUZZ_SECONDS (default 60; see fuzz/README.md)"
 	@echo "make fuzz-smoke  replay each fuzz target's seeds and regression inputs once (CI: they keep building and pass)"
@@ -127,6 +128,20 @@ GGUF_PAIRS_THREADS ?= 2
 GGUF_PAIRS_RUNS ?= 2
 bench-gguf-pairs: build
 	scripts/bench/gguf_pairs.py --bin $(BIN) --threads $(GGUF_PAIRS_THREADS) --runs $(GGUF_PAIRS_RUNS)
+
+# A full-size bluelm_vl checkpoint (the format's dimensions, ~3.0e9 parameters, bf16, random
+# weights; made once by scripts/bench/make_bluelm_full.py, ~6 GB in $GUI_AGENT_CACHE/bench/bluelm-full)
+# on the synthetic 1920x1080 screenshot: peak RSS against the weight files, time to first token in
+# its parts, decode and its share of the read bandwidth; BENCH_FULL_RUNS runs. 2.5-7 minutes per
+# run on 2 cores. See BENCHMARKS.md.
+BENCH_FULL_RUNS ?= 2
+BENCH_FULL_THREADS ?= 2
+bench-full: build
+	@dir=$$(scripts/bench/make_bluelm_full.py) || exit 1; \
+	for run in $$(seq $(BENCH_FULL_RUNS)); do \
+	  echo "run $$run, load average: $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  $(BIN) bench vlm --model "$$dir" --threads $(BENCH_FULL_THREADS) --decode-tokens 16 || exit 1; \
+	done
 
 # libFuzzer targets in a package of their own (fuzz/): the fuzz executable links only with
 # -sanitize=fuzzer. FUZZ_TARGETS names some of them (default: all); see fuzz/README.md.

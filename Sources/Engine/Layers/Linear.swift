@@ -2,7 +2,7 @@
 
 /// How a model holds its matrices and multiplies by them.
 public enum WeightStorage: Sendable, Equatable {
-  /// Converted to float32 at load; BLAS products (the safetensors path).
+  /// Converted to float32 at load; BLAS products (float32 checkpoints).
   case float32
   /// Kept in the file's type (GGUF blocks stay quantized); products with float32 activations,
   /// so results equal float math on the dequantized weights up to rounding.
@@ -17,8 +17,9 @@ public enum WeightStorage: Sendable, Equatable {
 // MARK: - Linear
 
 /// y = x W^T + b, as `nn.Linear`: W (out, in) row-major, b (out,) optional.
-/// W is either dense float32 (BLAS products, the safetensors path) or kept in its stored GGML
-/// type (`QuantizedMatrix`, the GGUF path; see QuantizedLinear.swift for its products).
+/// W is either dense float32 (BLAS products, float32 checkpoints) or kept in its stored type
+/// (`QuantizedMatrix`: bf16 / f16 checkpoints and GGUF blocks; see QuantizedLinear.swift for its
+/// products).
 struct Linear: Sendable {
   enum Weight: Sendable {
     case dense(Tensor)               // (out, in) f32

@@ -14,6 +14,10 @@ public struct BlueLMVLModel: VisionLanguageModel {
   let language: DecoderLM
   /// The optional pointer head (`multi_patch_pointer_head.*`); nil for a text-answer checkpoint.
   let pointerHead: PointerHead?
+  /// How the matrices are held: in the checkpoint's stored type (`stored`: bf16 / f16 / GGUF
+  /// blocks read in place from the mapping, widened block by block in the products) unless the
+  /// checkpoint holds float32 (`float32`: dense BLAS products).
+  public let storage: WeightStorage
   /// Threads the model's products and loops are split over. OpenBLAS is set to one thread
   /// per call (process-wide) when a model is made: the engine splits the work itself.
   public let threads: Int
@@ -22,17 +26,29 @@ public struct BlueLMVLModel: VisionLanguageModel {
 
   /// Loads every tensor named in `BlueLMVLTensorNames` from `weights`, checking shapes, and the
   /// pointer head when config.json names pointer token ids (or the checkpoint holds its tensors).
+  /// The matrices of the tower, the adapter and the decoder (embedding table and lm_head
+  /// included) are held as `storage` says, by default as `defaultStorage(of:)` chooses.
   /// Errors name the missing tensor or the tensor with the wrong shape.
-  public init(config: BlueLMVLConfig, weights: any WeightSource, threads: Int = 1) throws(EngineError) {
+  public init(config: BlueLMVLConfig, weights: any WeightSource, threads: Int = 1,
+              storage: WeightStorage? = nil) throws(EngineError) {
     try config.validate()
     self.config = config
-    vision = try SiglipVisionTower(weights, config: config.visionConfig)
-    projector = try DownsamplingProjector(weights, config: config)
-    language = try DecoderLM(weights, config: config.textConfig)
+    let storage = storage ?? Self.defaultStorage(of: weights)
+    self.storage = storage
+    vision = try SiglipVisionTower(weights, config: config.visionConfig, storage: storage)
+    projector = try DownsamplingProjector(weights, config: config, storage: storage)
+    language = try DecoderLM(weights, config: config.textConfig, storage: storage)
     pointerHead = try PointerHead.load(weights, config: config)
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
+  }
+
+  /// `float32` when the checkpoint stores its embedding table as float32 (or lacks it), else
+  /// `stored`: a bf16 checkpoint stays bf16 in memory (no float32 copy of the model), as the
+  /// Qwen-VL loader keeps its matrices.
+  public static func defaultStorage(of weights: any WeightSource) -> WeightStorage {
+    (weights.info(BlueLMVLTensorNames.embedTokens)?.dtype ?? .f32) == .f32 ? .float32 : .stored
   }
 
   public var vocabularySize: Int { config.textConfig.vocabSize }

@@ -11,18 +11,19 @@ struct SiglipEncoderLayer: Sendable {
   let mlp: GELUMLP
   let heads: Int
 
-  init(_ source: any WeightSource, index i: Int, config v: SiglipVisionConfig) throws(EngineError) {
+  init(_ source: any WeightSource, index i: Int, config v: SiglipVisionConfig,
+       storage ks: WeightStorage = .float32) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     let prefix = N.visionLayer(i), d = v.hiddenSize
     norm1 = try LayerNorm(source, prefix + N.VisionLayer.norm1, dim: d, eps: v.layerNormEps)
     norm2 = try LayerNorm(source, prefix + N.VisionLayer.norm2, dim: d, eps: v.layerNormEps)
-    q = try Linear(source, prefix + N.VisionLayer.q, in: d, out: d, bias: true)
-    k = try Linear(source, prefix + N.VisionLayer.k, in: d, out: d, bias: true)
-    self.v = try Linear(source, prefix + N.VisionLayer.v, in: d, out: d, bias: true)
-    out = try Linear(source, prefix + N.VisionLayer.out, in: d, out: d, bias: true)
+    q = try Linear(source, prefix + N.VisionLayer.q, in: d, out: d, bias: true, storage: ks)
+    k = try Linear(source, prefix + N.VisionLayer.k, in: d, out: d, bias: true, storage: ks)
+    self.v = try Linear(source, prefix + N.VisionLayer.v, in: d, out: d, bias: true, storage: ks)
+    out = try Linear(source, prefix + N.VisionLayer.out, in: d, out: d, bias: true, storage: ks)
     mlp = GELUMLP(
-      fc1: try Linear(source, prefix + N.VisionLayer.fc1, in: d, out: v.intermediateSize, bias: true),
-      fc2: try Linear(source, prefix + N.VisionLayer.fc2, in: v.intermediateSize, out: d, bias: true),
+      fc1: try Linear(source, prefix + N.VisionLayer.fc1, in: d, out: v.intermediateSize, bias: true, storage: ks),
+      fc2: try Linear(source, prefix + N.VisionLayer.fc2, in: v.intermediateSize, out: d, bias: true, storage: ks),
       activation: v.hiddenAct == "gelu" ? .erf : .tanh)
     heads = v.numAttentionHeads
   }
@@ -72,7 +73,9 @@ struct SiglipVisionTower: Sendable {
   let layers: [SiglipEncoderLayer]
   let postNorm: LayerNorm
 
-  init(_ source: any WeightSource, config v: SiglipVisionConfig) throws(EngineError) {
+  /// `storage`: how the encoder layers' matrices are held (the patch embedding and position
+  /// table, a few MB, are float32).
+  init(_ source: any WeightSource, config v: SiglipVisionConfig, storage: WeightStorage = .float32) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     config = v
     let p = v.patchSize, g = v.imageSize / v.patchSize, d = v.hiddenSize
@@ -83,7 +86,7 @@ struct SiglipVisionTower: Sendable {
       positions: try source.tensor(N.positionEmbedding, shape: [g * g, d]),
       channels: v.numChannels, patchSize: p, grid: g)
     var layers: [SiglipEncoderLayer] = []
-    for i in 0..<v.numHiddenLayers { layers.append(try SiglipEncoderLayer(source, index: i, config: v)) }
+    for i in 0..<v.numHiddenLayers { layers.append(try SiglipEncoderLayer(source, index: i, config: v, storage: storage)) }
     self.layers = layers
     postNorm = try LayerNorm(source, N.visionPostNorm, dim: d, eps: v.layerNormEps)
   }
@@ -135,11 +138,11 @@ struct DownsamplingProjector: Sendable {
   let grid: Int     // g
   let visionWidth: Int
 
-  init(_ source: any WeightSource, config: BlueLMVLConfig) throws(EngineError) {
+  init(_ source: any WeightSource, config: BlueLMVLConfig, storage: WeightStorage = .float32) throws(EngineError) {
     typealias N = BlueLMVLTensorNames
     let dv = config.visionConfig.hiddenSize, d = config.textConfig.hiddenSize
-    mlp = GELUMLP(fc1: try Linear(source, N.projector1, in: 4 * dv, out: d, bias: true),
-                  fc2: try Linear(source, N.projector2, in: d, out: d, bias: true),
+    mlp = GELUMLP(fc1: try Linear(source, N.projector1, in: 4 * dv, out: d, bias: true, storage: storage),
+                  fc2: try Linear(source, N.projector2, in: d, out: d, bias: true, storage: storage),
                   activation: .erf)
     grid = config.patchGrid
     visionWidth = dv

@@ -8,7 +8,7 @@ extension Commands {
   static let bench = Command(
     name: "bench",
     abstract: "Measure performance against reference implementations (see BENCHMARKS.md).",
-    subcommands: [benchCapture, benchEngine, benchGenerate, benchMatVec, benchQwenVL, benchVision])
+    subcommands: [benchCapture, benchEngine, benchGenerate, benchMatVec, benchQwenVL, benchVision, benchVLM])
 
   static let benchCapture = Command(
     name: "capture",
