@@ -47,6 +47,40 @@ func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
   return unsignedDot8(magnitude, copySigns(x, w))
 }
 
+/// Byte j (j = 0..<32) all ones where bit j of `bits` is set, else zero: the dword broadcast,
+/// each byte picking its byte of it (`vpshufb`), every other bit set, compared with 0xff.
+@inline(__always)
+func bitMask32(_ bits: UInt32) -> SIMD32<UInt8> {
+  let spread = SIMD32<UInt8>(lowHalf: SIMD16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
+                             highHalf: SIMD16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3))
+  let others = SIMD16<UInt8>(0xfe, 0xfd, 0xfb, 0xf7, 0xef, 0xdf, 0xbf, 0x7f, 0xfe, 0xfd, 0xfb, 0xf7, 0xef, 0xdf, 0xbf, 0x7f)
+  let words = SIMD8<UInt32>(repeating: bits)
+  let picked = Builtin.int_x86_avx2_pshuf_b(Builtin.bitcast_Vec8xInt32_Vec32xInt8(words._storage._value), spread._storage._value)
+  let withOthers = Builtin.or_Vec32xInt8(picked, SIMD32<UInt8>(lowHalf: others, highHalf: others)._storage._value)
+  var r = SIMD32<UInt8>()
+  r._storage._value = Builtin.sext_Vec32xInt1_Vec32xInt8(
+    Builtin.cmp_eq_Vec32xInt8(withOthers, SIMD32<UInt8>(repeating: 0xff)._storage._value))
+  return r
+}
+
+/// a | (b & c), lane by lane over 32 bytes (Swift's SIMD32 operators do not compile to one
+/// instruction each).
+@inline(__always)
+func orMasked(_ a: SIMD32<UInt8>, _ b: SIMD32<UInt8>, _ c: UInt8) -> SIMD32<UInt8> {
+  var r = SIMD32<UInt8>()
+  r._storage._value = Builtin.or_Vec32xInt8(
+    a._storage._value, Builtin.and_Vec32xInt8(b._storage._value, SIMD32<UInt8>(repeating: c)._storage._value))
+  return r
+}
+
+/// ~b over 32 bytes.
+@inline(__always)
+func complement(_ b: SIMD32<UInt8>) -> SIMD32<UInt8> {
+  var r = SIMD32<UInt8>()
+  r._storage._value = Builtin.xor_Vec32xInt8(b._storage._value, SIMD32<UInt8>(repeating: 0xff)._storage._value)
+  return r
+}
+
 /// The two f16 values at p (4 bytes), widened to float. One `vmovss` load that zeroes the rest of
 /// the register, then `vcvtph2ps`: a scalar f16 load compiles to `vpinsrw` into whatever register
 /// is at hand, often a loop's accumulator, and then waits on it: a block's scale load would wait

@@ -57,18 +57,19 @@ private enum Q4_1Bytes: BlockTerm {  // f16 d, f16 m, u8 qs[16]
 }
 
 /// Q5_0 (`one` false: f16 d, u32 qh, u8 qs[16], values n - 16) and Q5_1 (f16 d, f16 m, u32 qh, qs).
+/// Bit j of qh is element j's fifth bit. Q5_1: n = nibble | 16 where set. Q5_0: n - 16 as a signed
+/// byte is the nibble where the bit is set and nibble | 0xf0 where it is not.
 @inline(__always)
 private func q5Bytes(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float, Float) {
   let h = one ? 4 : 2
-  let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
+  let set = bitMask32(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self)))
   let q = bytes16(p, h + 4)
-  let lo = (q & 15) | highBits(qh, from: 0), hi = (q &>> 4) | highBits(qh, from: 16)
-  let x = x32(a, 32 &* b)
+  let nibbles = join(q & 15, q &>> 4), x = x32(a, 32 &* b)
   if one {
     let dm = halfPair(p, 0)
-    return (float8(unsignedDot8(join(lo, hi), x)), dm[0] * a.d[b], dm[1] * a.s[b])
+    return (float8(unsignedDot8(orMasked(nibbles, set, 0x10), x)), dm[0] * a.d[b], dm[1] * a.s[b])
   }
-  return (float8(signedDot8(signed(join(lo &- 16, hi &- 16)), x)), halfFloat(p, 0) * a.d[b], 0)
+  return (float8(signedDot8(signed(orMasked(nibbles, complement(set), 0xf0)), x)), halfPair(p, 0)[0] * a.d[b], 0)
 }
 
 private enum Q5_0Bytes: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) { q5Bytes(p, b, a, one: false) } }
