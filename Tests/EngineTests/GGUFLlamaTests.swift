@@ -108,13 +108,13 @@ extension GGUFBytes {
     let block = a.blockSize
     for j in 0..<k {
       let d = a.scales[j / block]
-      #expect(abs(Int(a.values[j])) <= 127)
-      #expect(abs(x[j] - d * Float(a.values[j])) <= 0.51 * abs(d) + 127 * abs(d) / 1024, "\(type) x[\(j)]")
+      #expect(abs(Int(a.bytes[j])) <= 127)
+      #expect(abs(x[j] - d * Float(a.bytes[j])) <= 0.51 * abs(d) + 127 * abs(d) / 1024, "\(type) x[\(j)]")
     }
     if layout == .q8_K {  // bsums: the sums of each 16 values
-      for g in 0..<k / 16 { #expect(a.sums[g] == Float((0..<16).reduce(0) { $0 + Int(a.values[16 * g + $1]) })) }
+      for g in 0..<k / 16 { #expect(a.sums[g] == Float((0..<16).reduce(0) { $0 + Int(a.bytes[16 * g + $1]) })) }
     }
-    let xq = (0..<k).map { Double(a.scales[$0 / block]) * Double(a.values[$0]) }
+    let xq = (0..<k).map { Double(a.scales[$0 / block]) * Double(a.bytes[$0]) }
     var out = [Float](repeating: 0, count: rows)
     x.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
       w.linearProduct(xp.baseAddress!, rows: 1, bias: nil, int8Decode: true, threads: 2, op.baseAddress!)
@@ -135,20 +135,8 @@ extension GGUFBytes {
   func avx2MatchesPortable(type: TensorDType) throws {
     var rng = SeededGenerator(seed: 11)
     let k = type.blockSize == 256 ? 768 : 800, rows = 6  // an odd number of blocks: the loop's tail
-    // Random bytes for whole blocks (every quant, high bit, sub-block scale), then sane f16 scales.
-    let halves: [Int] = switch type {
-    case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
-    case .q6_K: [208]
-    default: [0]
-    }
-    var bytes = (0..<(rows * k / type.blockSize * type.blockBytes)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-    for block in 0..<rows * k / type.blockSize {
-      for offset in halves {
-        let h = Float16(Float(rng.nextUnit() - 0.3) * 0.02).bitPattern
-        bytes[block * type.blockBytes + offset] = UInt8(h & 0xff)
-        bytes[block * type.blockBytes + offset + 1] = UInt8(h >> 8)
-      }
-    }
+    // Random bytes for whole blocks (every quant, high bit, sub-block scale), with sane f16 scales.
+    let bytes = MatVecBenchmark.randomRows(type, bytes: rows * k / type.blockSize * type.blockBytes, &rng)
     let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 61 == 5 ? 9 : 1) }
     let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: Q8Row.layout(for: type)!) }
     try bytes.withUnsafeBytes { raw in

@@ -24,8 +24,7 @@ public enum MatVecBenchmark {
 
   public static func run(type: TensorDType, columns: Int = 576, threads: Int, megabytes: Int = 256,
                          rounds: Int = 5, int8Activations: Bool = true) throws(EngineError) -> Result {
-    guard type.isQuantized || type == .f16 || type == .bf16 || type == .f32,
-          let rowBytes = type.rowBytes(columns) else {
+    guard type != .q8_K, let rowBytes = type.rowBytes(columns) else {
       throw .invalidArgument("matvec: \(columns) columns do not divide into \(type) blocks")
     }
     var rng = SeededGenerator(seed: 5)

@@ -42,9 +42,15 @@ func copySigns(_ a: SIMD32<Int8>, _ b: SIMD32<Int8>) -> SIMD32<Int8> {
 /// |w| <= 128 and |x| <= 127.
 @inline(__always)
 func signedDot8(_ w: SIMD32<Int8>, _ x: SIMD32<Int8>) -> SIMD8<Int32> {
-  var magnitude = SIMD32<UInt8>()
-  magnitude._storage._value = copySigns(w, w)._storage._value
-  return unsignedDot8(magnitude, copySigns(x, w))
+  unsignedDot8(magnitudes(w), copySigns(x, w))
+}
+
+/// |w| as unsigned bytes (`vpsignb` of w by itself; -128 gives 128).
+@inline(__always)
+func magnitudes(_ w: SIMD32<Int8>) -> SIMD32<UInt8> {
+  var r = SIMD32<UInt8>()
+  r._storage._value = copySigns(w, w)._storage._value
+  return r
 }
 
 /// Byte j (j = 0..<32) all ones where bit j of `bits` is set, else zero: the dword broadcast,
@@ -112,14 +118,6 @@ func halfFloat(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
 func bytesFromWholeFloats(_ v: SIMD16<Float>) -> SIMD16<Int8> {
   var r = SIMD16<Int8>()
   r._storage._value = Builtin.trunc_Vec16xInt32_Vec16xInt8(Builtin.fptosi_Vec16xFPIEEE32_Vec16xInt32(v._storage._value))
-  return r
-}
-
-/// Bytes sign-extended to Int16 lanes (`vpmovsxbw`).
-@inline(__always)
-func widened(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
-  var r = SIMD16<Int16>()
-  r._storage._value = Builtin.sext_Vec16xInt8_Vec16xInt16(v._storage._value)
   return r
 }
 

@@ -20,9 +20,7 @@ final class Q8Row: @unchecked Sendable {
 
   let layout: Layout
   let count: Int
-  /// (k,) the int8 values, widened to Int16 (the portable kernels' multiply operand).
-  let values: UnsafeMutablePointer<Int16>
-  /// (k,) the same values as bytes (the AVX2 kernels' operand).
+  /// (k,) the int8 values.
   let bytes: UnsafeMutablePointer<Int8>
   /// (k / blockSize,) block scales d.
   let scales: UnsafeMutablePointer<Float>
@@ -52,8 +50,6 @@ final class Q8Row: @unchecked Sendable {
     self.layout = layout
     count = k
     let nb = k / layout.blockSize
-    values = .allocate(capacity: max(1, k))
-    values.initialize(repeating: 0, count: max(1, k))
     bytes = .allocate(capacity: max(1, k))
     bytes.initialize(repeating: 0, count: max(1, k))
     scales = .allocate(capacity: max(1, nb))
@@ -75,7 +71,6 @@ final class Q8Row: @unchecked Sendable {
           var sum: Int32 = 0
           for j in 16 * g..<16 * g + 16 {
             let q = min(127, int16(iscale * xb[j]))
-            values[256 * b + j] = q
             bytes[256 * b + j] = Int8(q)
             sum += Int32(q)
           }
@@ -97,7 +92,6 @@ final class Q8Row: @unchecked Sendable {
       var sum: Int32 = 0
       for j in 0..<32 {
         let q = int16(xb[j] * id)
-        values[b * 32 + j] = q
         bytes[b * 32 + j] = Int8(q)
         sum += Int32(q)
       }
@@ -124,11 +118,9 @@ final class Q8Row: @unchecked Sendable {
       return bytesFromWholeFloats(r.replacing(with: 0, where: .!(r .== r)))
     }
     let q0 = quantized(v0), q1 = quantized(v1)
-    let out = UnsafeMutableRawPointer(bytes + b * 32), wide = UnsafeMutableRawPointer(values + b * 32)
+    let out = UnsafeMutableRawPointer(bytes + b * 32)
     out.storeBytes(of: q0, as: SIMD16<Int8>.self)
     out.storeBytes(of: q1, toByteOffset: 16, as: SIMD16<Int8>.self)
-    wide.storeBytes(of: widened(q0), as: SIMD16<Int16>.self)
-    wide.storeBytes(of: widened(q1), toByteOffset: 32, as: SIMD16<Int16>.self)
     let sum = (widened32(q0) &+ widened32(q1)).wrappedSum()
     scales[b] = isFinite ? Float(Float16(d)) : .nan
     if layout == .q8_1 { sums[b] = Float(Float16(d * Float(sum))) }
@@ -136,7 +128,6 @@ final class Q8Row: @unchecked Sendable {
   #endif
 
   deinit {
-    values.deallocate()
     bytes.deallocate()
     scales.deallocate()
     sums.deallocate()

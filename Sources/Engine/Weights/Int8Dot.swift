@@ -5,8 +5,8 @@
 //
 // Two sets of kernels give the same sums. On x86-64 the AVX2 ones (Int8DotAVX2.swift) multiply
 // bytes by bytes as llama.cpp does (`vpmaddubsw`, then `vpmaddwd`). The portable ones here, used
-// on other CPUs (and compared with the AVX2 ones in the tests), read the activation's values
-// widened to Int16, widen a block's weight quants once (vpmovzxbw), multiply lane by lane in Int16
+// on other CPUs (and compared with the AVX2 ones in the tests), widen the activation's values
+// to Int16, widen a block's weight quants once (vpmovzxbw), multiply lane by lane in Int16
 // (no product or pair sum of two products leaves Int16's range: at most 2 x 31 x 127 or
 // 2 x 128 x 127) and fold to 8 Int32 lanes. Both convert and scale in 8 float lanes that are
 // summed once per row: no horizontal sum per block.
@@ -19,8 +19,8 @@ private func bytes(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<UInt8> {
 }
 
 @inline(__always)
-private func xs(_ x: UnsafePointer<Int16>, _ i: Int) -> I16 {
-  UnsafeRawPointer(x + i).loadUnaligned(as: I16.self)
+private func xs(_ x: UnsafePointer<Int8>, _ i: Int) -> I16 {
+  widenSigned(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<UInt8>.self))
 }
 
 @inline(__always)
@@ -58,9 +58,9 @@ func float8(_ v: SIMD8<Int32>) -> SIMD8<Float> {
   return r
 }
 
-/// A `Q8Row`'s buffers, as the block terms read them: the values as Int16 (`x`) and as bytes (`q`).
+/// A `Q8Row`'s buffers, as the block terms read them: values `q`, scales `d`, sums `s`.
 struct Q8View {
-  let x: UnsafePointer<Int16>, q: UnsafePointer<Int8>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
+  let q: UnsafePointer<Int8>, d: UnsafePointer<Float>, s: UnsafePointer<Float>
 }
 
 /// One block's share of a row's dot product: integer sums in 8 float lanes, the scale they are
@@ -73,7 +73,7 @@ protocol BlockTerm {
 
 private enum Q4_0Term: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0..15, high 16..31
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
-    let xb = a.x + 32 * b, w = widen(bytes(p, 2))
+    let xb = a.q + 32 * b, w = widen(bytes(p, 2))
     let t = ((w & 15) &- 8) &* xs(xb, 0) &+ ((w &>> 4) &- 8) &* xs(xb, 16)
     return (float8(fold(t)), halfAt(p, 0) * a.d[b], 0)
   }
@@ -81,7 +81,7 @@ private enum Q4_0Term: BlockTerm {  // f16 d, u8 qs[16]: low nibbles elements 0.
 
 private enum Q4_1Term: BlockTerm {  // f16 d, f16 m, u8 qs[16]
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
-    let xb = a.x + 32 * b, w = widen(bytes(p, 4))
+    let xb = a.q + 32 * b, w = widen(bytes(p, 4))
     let t = (w & 15) &* xs(xb, 0) &+ (w &>> 4) &* xs(xb, 16)
     return (float8(fold(t)), halfAt(p, 0) * a.d[b], halfAt(p, 2) * a.s[b])
   }
@@ -90,7 +90,7 @@ private enum Q4_1Term: BlockTerm {  // f16 d, f16 m, u8 qs[16]
 /// Q5_0 (`one` false: f16 d, u32 qh, u8 qs[16], values n - 16) and Q5_1 (f16 d, f16 m, u32 qh, qs).
 @inline(__always)
 private func q5Term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, one: Bool) -> (SIMD8<Float>, Float, Float) {
-  let h = one ? 4 : 2, bias: Int16 = one ? 0 : 16, xb = a.x + 32 * b
+  let h = one ? 4 : 2, bias: Int16 = one ? 0 : 16, xb = a.q + 32 * b
   let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: h, as: UInt32.self))
   let q = bytes(p, h + 4)
   let lo = widen((q & 15) | highBits(qh, from: 0)) &- bias, hi = widen((q &>> 4) | highBits(qh, from: 16)) &- bias
@@ -102,7 +102,7 @@ private enum Q5_1Term: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: 
 
 private enum Q8_0Term: BlockTerm {  // f16 d, i8 qs[32]
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
-    let xb = a.x + 32 * b
+    let xb = a.q + 32 * b
     let t = widenSigned(bytes(p, 2)) &* xs(xb, 0) &+ widenSigned(bytes(p, 18)) &* xs(xb, 16)
     return (float8(fold(t)), halfAt(p, 0) * a.d[b], 0)
   }
@@ -112,7 +112,7 @@ private enum Q8_0Term: BlockTerm {  // f16 d, i8 qs[32]
 /// sub-blocks of 32 with 6-bit scales and minimums; the minimums meet the activation's bsums.
 @inline(__always)
 private func kTerm(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View, five: Bool) -> (SIMD8<Float>, Float, Float) {
-  let qsAt = five ? 48 : 16, xb = a.x + 256 * b, bsums = a.s + 16 * b
+  let qsAt = five ? 48 : 16, xb = a.q + 256 * b, bsums = a.s + 16 * b
   var isum = SIMD8<Int32>()
   var mins: Float = 0
   let h0 = five ? bytes(p, 16) : SIMD16<UInt8>(), h1 = five ? bytes(p, 32) : SIMD16<UInt8>()
@@ -139,7 +139,7 @@ private enum Q5_KTerm: BlockTerm { static func term(_ p: UnsafeRawPointer, _ b: 
 
 private enum Q6_KTerm: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; two halves of 128, sub-blocks of 16
   @inline(__always) static func term(_ p: UnsafeRawPointer, _ b: Int, _ a: Q8View) -> (SIMD8<Float>, Float, Float) {
-    let xb = a.x + 256 * b
+    let xb = a.q + 256 * b
     var isum = SIMD8<Int32>()
     for half in 0..<2 {
       for l0 in [0, 16] {
@@ -193,23 +193,52 @@ func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Flo
 
 extension Q8Row {
   var view: Q8View {
-    Q8View(x: UnsafePointer(values), q: UnsafePointer(bytes), d: UnsafePointer(scales), s: UnsafePointer(sums))
+    Q8View(q: UnsafePointer(bytes), d: UnsafePointer(scales), s: UnsafePointer(sums))
   }
+}
+
+/// One block term per weight type: the portable kernels here, or the AVX2 ones.
+protocol BlockKernels {
+  associatedtype Q4_0: BlockTerm
+  associatedtype Q4_1: BlockTerm
+  associatedtype Q5_0: BlockTerm
+  associatedtype Q5_1: BlockTerm
+  associatedtype Q8_0: BlockTerm
+  associatedtype Q4_K: BlockTerm
+  associatedtype Q5_K: BlockTerm
+  associatedtype Q6_K: BlockTerm
+}
+
+/// `int8RowDot` by one set of kernels.
+@inline(__always)
+func rowDot<K: BlockKernels>(_: K.Type, _ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
+  let v = a.view
+  let nb = a.count / type.blockSize, bb = type.blockBytes
+  switch type {
+  case .q4_0: return blockSums(K.Q4_0.self, nb, bb, row, v)
+  case .q4_1: return blockSums(K.Q4_1.self, nb, bb, row, v)
+  case .q5_0: return blockSums(K.Q5_0.self, nb, bb, row, v)
+  case .q5_1: return blockSums(K.Q5_1.self, nb, bb, row, v)
+  case .q8_0: return blockSums(K.Q8_0.self, nb, bb, row, v)
+  case .q4_K: return blockSums(K.Q4_K.self, nb, bb, row, v)
+  case .q5_K: return blockSums(K.Q5_K.self, nb, bb, row, v)
+  case .q6_K: return blockSums(K.Q6_K.self, nb, bb, row, v)
+  case .f32, .f16, .bf16, .q8_K: return 0  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
+  }
+}
+
+private enum PortableKernels: BlockKernels {
+  typealias Q4_0 = Q4_0Term
+  typealias Q4_1 = Q4_1Term
+  typealias Q5_0 = Q5_0Term
+  typealias Q5_1 = Q5_1Term
+  typealias Q8_0 = Q8_0Term
+  typealias Q4_K = Q4_KTerm
+  typealias Q5_K = Q5_KTerm
+  typealias Q6_K = Q6_KTerm
 }
 
 /// `int8RowDot` by the portable kernels, on any CPU.
 func portableRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
-  let v = a.view
-  let nb = a.count / type.blockSize, bb = type.blockBytes
-  switch type {
-  case .q4_0: return blockSums(Q4_0Term.self, nb, bb, row, v)
-  case .q4_1: return blockSums(Q4_1Term.self, nb, bb, row, v)
-  case .q5_0: return blockSums(Q5_0Term.self, nb, bb, row, v)
-  case .q5_1: return blockSums(Q5_1Term.self, nb, bb, row, v)
-  case .q8_0: return blockSums(Q8_0Term.self, nb, bb, row, v)
-  case .q4_K: return blockSums(Q4_KTerm.self, nb, bb, row, v)
-  case .q5_K: return blockSums(Q5_KTerm.self, nb, bb, row, v)
-  case .q6_K: return blockSums(Q6_KTerm.self, nb, bb, row, v)
-  case .f32, .f16, .bf16, .q8_K: return 0  // not paired with int8 activations (`Q8Row.layout(for:)` is nil)
-  }
+  rowDot(PortableKernels.self, type, row, a)
 }

@@ -129,7 +129,7 @@ private enum Q6_KBytes: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; t
       @inline(__always) func scale(_ i: Int) -> Int16 { Int16(Int8(bitPattern: sc.load(fromByteOffset: i, as: UInt8.self))) }
       @inline(__always) func product(_ w: SIMD32<UInt8>, _ i: Int) -> SIMD16<Int16> {
         let ws = signed(w), x = x32(a, xb + 128 * half + 32 * i)
-        return multiplyAddPairs(copySignsUnsigned(ws), copySigns(x, ws))
+        return multiplyAddPairs(magnitudes(ws), copySigns(x, ws))
       }
       isum &+= multiplyAddPairs(product(q1, 0), scalePair(scale(0), scale(1)))
       isum &+= multiplyAddPairs(product(q2, 1), scalePair(scale(2), scale(3)))
@@ -140,28 +140,19 @@ private enum Q6_KBytes: BlockTerm {  // ql[128], qh[64], i8 scales[16], f16 d; t
   }
 }
 
-/// |w| as unsigned bytes.
-@inline(__always)
-private func copySignsUnsigned(_ w: SIMD32<Int8>) -> SIMD32<UInt8> {
-  var r = SIMD32<UInt8>()
-  r._storage._value = copySigns(w, w)._storage._value
-  return r
+private enum AVX2Kernels: BlockKernels {
+  typealias Q4_0 = Q4_0Bytes
+  typealias Q4_1 = Q4_1Bytes
+  typealias Q5_0 = Q5_0Bytes
+  typealias Q5_1 = Q5_1Bytes
+  typealias Q8_0 = Q8_0Bytes
+  typealias Q4_K = Q4_KBytes
+  typealias Q5_K = Q5_KBytes
+  typealias Q6_K = Q6_KBytes
 }
 
 /// `int8RowDot` by the AVX2 kernels.
 func avx2RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
-  let v = a.view
-  let nb = a.count / type.blockSize, bb = type.blockBytes
-  switch type {
-  case .q4_0: return blockSums(Q4_0Bytes.self, nb, bb, row, v)
-  case .q4_1: return blockSums(Q4_1Bytes.self, nb, bb, row, v)
-  case .q5_0: return blockSums(Q5_0Bytes.self, nb, bb, row, v)
-  case .q5_1: return blockSums(Q5_1Bytes.self, nb, bb, row, v)
-  case .q8_0: return blockSums(Q8_0Bytes.self, nb, bb, row, v)
-  case .q4_K: return blockSums(Q4_KBytes.self, nb, bb, row, v)
-  case .q5_K: return blockSums(Q5_KBytes.self, nb, bb, row, v)
-  case .q6_K: return blockSums(Q6_KBytes.self, nb, bb, row, v)
-  case .f32, .f16, .bf16, .q8_K: return 0  // not paired with int8 activations
-  }
+  rowDot(AVX2Kernels.self, type, row, a)
 }
 #endif
