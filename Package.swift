@@ -19,6 +19,14 @@ let hostFlags: Set<Substring> = (try? String(contentsOfFile: "/proc/cpuinfo", en
   .flatMap { $0.split(separator: "\n").first { $0.hasPrefix("flags") } }
   .map { Set($0.split(separator: " ")) } ?? []
 let hostVNNI = targetCPU == "native" && hostFlags.contains("avx512_vnni") && hostFlags.contains("avx512vl")
+// AVX-512 kernels in a module of their own (Sources/AVX512Kernels): compiled for Cascade Lake's
+// instructions (AVX-512 F/CD/BW/DQ/VL and VNNI) whatever TARGET_CPU is, and called only after a
+// run-time check of the CPU, so the portable binary uses them where the CPU has them.
+#if arch(x86_64)
+let avx512Settings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "cascadelake", "-enable-builtin-module"])]
+#else
+let avx512Settings: [SwiftSetting] = []
+#endif
 let engineSettings = optimized + [.unsafeFlags(["-enable-builtin-module"])] + (hostVNNI ? [.define("GUI_AGENT_AVX512_VNNI")] : [])
 
 let package = Package(
@@ -51,7 +59,8 @@ let package = Package(
     .target(name: "Imaging", dependencies: ["CPNG"], swiftSettings: optimized),
     .target(name: "ScreenCapture", dependencies: ["CXCB", "Imaging"]),
     // The builtin module: the integer kernels call LLVM's AVX2 intrinsics (Kernels/IntegerSIMD.swift).
-    .target(name: "Engine", dependencies: ["COpenBLAS"], swiftSettings: engineSettings),
+    .target(name: "AVX512Kernels", swiftSettings: avx512Settings),
+    .target(name: "Engine", dependencies: ["COpenBLAS", "AVX512Kernels"], swiftSettings: engineSettings),
     .target(name: "Grounding", dependencies: ["Engine", "Imaging", "CTesseract"], swiftSettings: optimized),
     .target(name: "Agent", dependencies: ["Grounding", "ScreenCapture", "CSQLite", "CSpawn"]),
     .target(name: "Service", dependencies: ["Agent", "Grounding", "Engine", "Imaging", "ScreenCapture", "CMicroHTTPD"]),
