@@ -4,8 +4,9 @@ import Dispatch
 
 /// Times the vision tower of a loaded `bluelm_vl` model on random tiles (embedding, encoder
 /// layers, post_layernorm; not the adapter), counts the multiply-adds it does, and measures
-/// OpenBLAS sgemm at the shape of the tower's MLP on the same threads, so that the tower's
-/// arithmetic rate can be set beside what the machine's matrix product reaches.
+/// the matrix product at the shape of the tower's MLP on the same threads (OpenBLAS's sgemm and
+/// the engine's own kernel), so that the tower's arithmetic rate can be set beside what the
+/// machine's matrix product reaches.
 public enum VisionBenchmark {
   /// Multiply-adds of the tower on one tile (one multiply-add = 2 FLOP), with S = (T/P)^2
   /// patches, D the width, I the MLP width, C channels, P the patch side, H heads of D/H:
@@ -87,11 +88,16 @@ public enum VisionBenchmark {
     return (min(max(tiles, 1), SiglipVisionTower.chunk) * g * g, v.intermediateSize, v.hiddenSize)
   }
 
-  /// FLOP/s of sgemm C (m, n) = A (m, k) @ B^T with B stored (n, k), as the engine's linear
-  /// layers run it: B's rows split between `threads` threads, each calling single-threaded
-  /// OpenBLAS through `BLAS.gemm` on its block. The best of `repeats` products, after one
-  /// untimed product (packing buffers, page faults).
-  public static func sgemmRate(m: Int, n: Int, k: Int, threads: Int, repeats: Int = 3) -> Double {
+  /// The matrix products a rate is measured for: OpenBLAS's sgemm, or the engine's own choice
+  /// (`GEMM.transposedB`: the AVX-512 kernel where the CPU has it, else the same sgemm).
+  public enum ProductKernel: Sendable { case openBLAS, engine }
+
+  /// FLOP/s of C (m, n) = A (m, k) @ B^T with B stored (n, k), as the engine's linear layers
+  /// run it: B's rows split between `threads` threads, each a single-threaded product on its
+  /// block, by `kernel`. The best of `repeats` products, after one untimed product (buffers,
+  /// page faults).
+  public static func sgemmRate(m: Int, n: Int, k: Int, threads: Int, repeats: Int = 3,
+                               kernel: ProductKernel = .openBLAS) -> Double {
     var random = SeededGenerator(seed: 1)
     let a = (0..<(m * k)).map { _ in Float(random.nextUnit() - 0.5) }  // (m, k)
     let b = (0..<(n * k)).map { _ in Float(random.nextUnit() - 0.5) }  // (n, k)
@@ -104,8 +110,14 @@ public enum VisionBenchmark {
         let start = now()
         Parallel.ranges(n, threads: threads, minimumPerRange: 64) { cols in
           // A (m, k) @ B[cols]^T (k, |cols|) -> C[:, cols], row stride n
-          BLAS.gemm(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k,
-                    transposeB: true, c: cb + cols.lowerBound, ldc: n)
+          switch kernel {
+          case .openBLAS:
+            BLAS.gemm(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k,
+                      transposeB: true, c: cb + cols.lowerBound, ldc: n)
+          case .engine:
+            GEMM.transposedB(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k,
+                             accumulate: false, c: cb + cols.lowerBound, ldc: n)
+          }
         }
         if round > 0 { best = min(best, seconds(since: start)) }
       }

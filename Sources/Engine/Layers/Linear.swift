@@ -101,8 +101,8 @@ struct Linear: Sendable {
           return
         }
         // x (rows, k) @ W[cols]^T (k, |cols|) -> out[:, cols] (rows, |cols|), row stride m
-        BLAS.gemm(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k,
-                  transposeB: true, beta: beta, c: ob + cols.lowerBound, ldc: m)
+        GEMM.transposedB(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k,
+                         accumulate: bias != nil, c: ob + cols.lowerBound, ldc: m)
       }
     }
   }

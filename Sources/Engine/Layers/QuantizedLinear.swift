@@ -5,14 +5,16 @@
 // rounded to int8 blocks, integer block dots in Weights/Int8Dot.swift), or through the fused
 // float `quantizedRowDot` (f16/bf16/f32 weights, and `WeightStorage.stored`).
 // A longer batch (prefill) dequantizes W a block of rows at a time into a small float32 scratch
-// and runs sgemm on it (float activations, 3x faster here than integer dots per row), so no
-// dense copy of the whole matrix is ever kept.
+// and takes the float product on it (`GEMM.transposedB`: float activations, 3x faster here than
+// integer dots per row), so no dense copy of the whole matrix is ever kept.
 
 extension QuantizedMatrix {
   /// Batches below this many rows use the fused dot per row; from it on, dequantize + sgemm.
   static let batchedProductRows = 4
-  /// W rows dequantized at a time for the batched product: (64, in) floats of scratch.
-  static let scratchRows = 64
+  /// W rows dequantized at a time for the batched product: (512, in) floats of scratch per thread.
+  /// Each product copies all of x into its kernel's layout once, so blocks of W much smaller
+  /// than this spend as long copying x as multiplying (64 rows did, measured with perf).
+  static let scratchRows = 512
 
   /// out (rows, W.rows) = x (rows, W.columns) @ W^T + bias; W's rows are split across
   /// `threads` threads.
@@ -38,7 +40,7 @@ extension QuantizedMatrix {
           for f in features { yr[f] = quantizedRowDot(type, rowPointer(f), xr, count: k) }
         }
       } else {
-        var scratch = [Float](repeating: 0, count: Self.scratchRows * k)  // (64, k)
+        var scratch = [Float](repeating: 0, count: min(Self.scratchRows, features.count) * k)  // (512, k)
         scratch.withUnsafeMutableBufferPointer { sp in
           guard let s = sp.baseAddress else { return }
           var f0 = features.lowerBound
@@ -46,8 +48,8 @@ extension QuantizedMatrix {
             let count = min(Self.scratchRows, features.upperBound - f0)
             dequantize(type, from: rowPointer(f0), count: count * k, into: s)  // W[f0..<f0+count] (count, k)
             // x (n, k) @ W_block^T (k, count) -> out[:, f0..<f0+count] (n, count), row stride m
-            BLAS.gemm(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, transposeB: true,
-                      c: out + f0, ldc: m)
+            GEMM.transposedB(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, accumulate: false,
+                             c: out + f0, ldc: m)
             f0 += count
           }
         }
