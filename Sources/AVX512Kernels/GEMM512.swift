@@ -17,12 +17,13 @@ private let mc = 96    // A rows per pass over a B block: 96 KB of slivers, in L
 private let nc = 512   // B columns per block: 512 KB of panels, in L2
 
 extension AVX512 {
-  /// C (m, n) = A (m, k) B^T + (accumulate ? C : 0), B stored (n, k); leading dimensions lda, ldb
-  /// (in floats, at least k) and ldc (at least n). Single-threaded: callers split n.
+  /// C (m, n) = alpha A (m, k) op(B) + (accumulate ? C : 0): B stored (n, k) and used as B^T
+  /// where `transposeB` (a Linear's weight, attention's keys), else stored (k, n) (attention's
+  /// values); row-major with leading dimensions lda, ldb and ldc. Single-threaded: callers split n.
   @inline(never)
-  public static func gemmTransposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                     b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
-                                     c: UnsafeMutablePointer<Float>, ldc: Int) {
+  public static func gemm(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                          b: UnsafePointer<Float>, ldb: Int, transposeB: Bool = true, accumulate: Bool,
+                          c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     if k <= 0 {
       if !accumulate { for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) } }
@@ -37,11 +38,15 @@ extension AVX512 {
     var p0 = 0
     while p0 < k {
       let depth = min(kc, k - p0), add = accumulate || p0 > 0
-      packA(a + p0, lda: lda, rows: m, depth: depth, into: ap)
+      pack(a + p0, ld: lda, step: 1, lines: m, width: mr, depth: depth, into: ap)
       var j0 = 0
       while j0 < n {
         let cols = min(nc, n - j0)
-        packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, depth: depth, into: bp)
+        if transposeB {
+          pack(b + j0 * ldb + p0, ld: ldb, step: 1, lines: cols, width: nr, depth: depth, into: bp)
+        } else {
+          pack(b + p0 * ldb + j0, ld: 1, step: ldb, lines: cols, width: nr, depth: depth, into: bp)
+        }
         var i0 = 0
         while i0 < m {  // mc rows of A (in L2) against the block's panels
           let rows = min(mc, m - i0)
@@ -50,7 +55,7 @@ extension AVX512 {
             var ir = 0
             while ir < rows {
               micro(depth, ap + (i0 + ir) * depth, bp + jr * depth, c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
-                    rows: min(mr, rows - ir), cols: min(nr, cols - jr), add: add)
+                    rows: min(mr, rows - ir), cols: min(nr, cols - jr), alpha: alpha, add: add)
               ir += mr
             }
             jr += nr
@@ -64,48 +69,38 @@ extension AVX512 {
   }
 }
 
-/// B's `cols` rows (from b, stride ldb), `depth` values each, as panels of 32 laid out along k:
-/// panel p holds dst[p * 32 * depth + t * 32 + j] = B[32p + j][t], zero past `cols`.
+/// `lines` lines of a matrix, `depth` values each (value t of line i at src[i * ld + t * step]),
+/// in groups of `width` laid out along k: group g holds dst[g * width * depth + t * width + i] =
+/// line(width g + i)[t], zeros past `lines`. B's panels (width 32) and A's slivers (width 12).
 @inline(__always)
-private func packB(_ b: UnsafePointer<Float>, ldb: Int, cols: Int, depth: Int, into dst: UnsafeMutablePointer<Float>) {
-  var j0 = 0
-  while j0 < cols {
-    let panel = dst + j0 * depth, width = min(nr, cols - j0)
-    for j in 0..<nr {
-      if j < width {
-        let row = b + (j0 + j) * ldb
-        for t in 0..<depth { panel[t &* nr &+ j] = row[t] }
-      } else {
-        for t in 0..<depth { panel[t &* nr &+ j] = 0 }
-      }
-    }
-    j0 += nr
-  }
-}
-
-/// A's `rows` rows (stride lda), `depth` values each, as slivers of 12 laid out along k:
-/// dst[s * 12 * depth + t * 12 + i] = A[12s + i][t], zero past `rows`.
-@inline(__always)
-private func packA(_ a: UnsafePointer<Float>, lda: Int, rows: Int, depth: Int, into dst: UnsafeMutablePointer<Float>) {
+private func pack(_ src: UnsafePointer<Float>, ld: Int, step: Int, lines: Int, width: Int, depth: Int,
+                  into dst: UnsafeMutablePointer<Float>) {
   var i0 = 0
-  while i0 < rows {
-    let sliver = dst + i0 * depth, height = min(mr, rows - i0)
-    for i in 0..<mr {
-      if i < height {
-        let row = a + (i0 + i) * lda
-        for t in 0..<depth { sliver[t &* mr &+ i] = row[t] }
-      } else {
-        for t in 0..<depth { sliver[t &* mr &+ i] = 0 }
+  while i0 < lines {
+    let group = dst + i0 * depth, used = min(width, lines - i0)
+    if step == 1 {  // lines contiguous along k: one line at a time
+      for i in 0..<width {
+        if i < used {
+          let line = src + (i0 + i) * ld
+          for t in 0..<depth { group[t &* width &+ i] = line[t] }
+        } else {
+          for t in 0..<depth { group[t &* width &+ i] = 0 }
+        }
+      }
+    } else {  // lines side by side (ld 1): one value of k at a time, contiguous on both sides
+      for t in 0..<depth {
+        let from = src + t * step + i0, to = group + t * width
+        for i in 0..<width { to[i] = i < used ? from[i] : 0 }
       }
     }
-    i0 += mr
+    i0 += width
   }
 }
 
 /// C[0..<rows, 0..<cols] (stride ldc) = (add ? C : 0) + sliver (depth x 12) x panel (depth x 32).
 @inline(__always)
 private func micro(_ depth: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer<Float>,
-                   _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, add: Bool) {
+                   _ c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float, add: Bool) {
   var c0 = V(), d0 = V(), c1 = V(), d1 = V(), c2 = V(), d2 = V(), c3 = V(), d3 = V()
   var c4 = V(), d4 = V(), c5 = V(), d5 = V(), c6 = V(), d6 = V(), c7 = V(), d7 = V()
   var c8 = V(), d8 = V(), c9 = V(), d9 = V(), c10 = V(), d10 = V(), c11 = V(), d11 = V()
@@ -128,25 +123,30 @@ private func micro(_ depth: Int, _ ap: UnsafePointer<Float>, _ bp: UnsafePointer
     pb += nr
   }
   @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
-    guard r < rows else { return }
-    let out = c + r * ldc
-    if cols == nr {
-      var l = lo, h = hi
-      if add {
-        l += UnsafeRawPointer(out).loadUnaligned(as: V.self)
-        h += UnsafeRawPointer(out + 16).loadUnaligned(as: V.self)
-      }
-      UnsafeMutableRawPointer(out).storeBytes(of: l, as: V.self)
-      UnsafeMutableRawPointer(out + 16).storeBytes(of: h, as: V.self)
-    } else {
-      for j in 0..<cols {
-        let v = j < 16 ? lo[j] : hi[j - 16]
-        out[j] = add ? out[j] + v : v
-      }
-    }
+    if r < rows { storeRow(c + r * ldc, lo * alpha, hi * alpha, cols: cols, add: add) }
   }
   store(0, c0, d0); store(1, c1, d1); store(2, c2, d2); store(3, c3, d3)
   store(4, c4, d4); store(5, c5, d5); store(6, c6, d6); store(7, c7, d7)
   store(8, c8, d8); store(9, c9, d9); store(10, c10, d10); store(11, c11, d11)
+}
+
+/// One row of a 32-column register tile (lo: columns 0..<16, hi: 16..<32) written to `out`, its
+/// first `cols` columns only, added to what is there when `add`.
+@inline(__always)
+func storeRow(_ out: UnsafeMutablePointer<Float>, _ lo: SIMD16<Float>, _ hi: SIMD16<Float>, cols: Int, add: Bool) {
+  if cols == 32 {
+    var l = lo, h = hi
+    if add {
+      l += UnsafeRawPointer(out).loadUnaligned(as: SIMD16<Float>.self)
+      h += UnsafeRawPointer(out + 16).loadUnaligned(as: SIMD16<Float>.self)
+    }
+    UnsafeMutableRawPointer(out).storeBytes(of: l, as: SIMD16<Float>.self)
+    UnsafeMutableRawPointer(out + 16).storeBytes(of: h, as: SIMD16<Float>.self)
+  } else {
+    for j in 0..<cols {
+      let v = j < 16 ? lo[j] : hi[j - 16]
+      out[j] = add ? out[j] + v : v
+    }
+  }
 }
 #endif

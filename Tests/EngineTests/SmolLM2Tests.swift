@@ -193,6 +193,28 @@ struct SmolLM2Tests {
     print("SmolLM2 int8 vs float decode: max |logit diff| \(moved)")
   }
 
+  @Test("int8 prefill (AVX-512 VNNI): the last position's logits stay within rounding noise of the float prefill")
+  func int8Prefill() throws {
+    _ = try SmolLM2.requireFile()
+    let prompt = try SmolLM2.model().promptIds("Name three rivers of Europe and the seas they flow into.")
+    func prefillLogits(_ net: any VisionLanguageModel) throws -> [Float] {
+      var cache = net.makeCache(capacity: prompt.count)
+      return try net.prefill(tokens: prompt, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
+    }
+    let i8 = try prefillLogits(try SmolLM2.int8.get()), f = try prefillLogits(try SmolLM2.model().network)
+    let moved = zip(i8, f).map { abs($0 - $1) }.max() ?? .nan
+    print("SmolLM2 int8 vs float prefill (\(prompt.count) tokens, kernels \(CPUFeatures.kernels)): max |logit diff| \(moved)")
+    #expect(i8.count == f.count && i8.allSatisfy(\.isFinite))
+    if CPUFeatures.avx512 {
+      #expect(moved > 0, "the int8 model's prefill gave the float logits: the int8 product did not run")
+      #expect(moved < 1.5, "int8 prefill moved a logit by \(moved)")
+      let (choice, margin) = topTwo(f)
+      if margin > 1 { #expect(topTwo(i8).0 == choice) }
+    } else {
+      #expect(moved == 0, "without AVX-512 prefill stays float")
+    }
+  }
+
   @Test("end to end: a chat question gives words")
   func endToEnd() throws {
     let m = try SmolLM2.model()

@@ -57,8 +57,8 @@ enum Attention {
             let rows = min(block, n - i0)
             let keys0 = causal ? start + i0 + rows : length  // keys this block can see
             // q_h rows (rows, hd) @ K_kvh^T (hd, keys0) * scale -> scores (rows, keys0)
-            BLAS.gemm(m: rows, n: keys0, k: hd, alpha: scale, a: q + i0 * qStride + h * hd, lda: qStride,
-                      b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: keys0)
+            GEMM.product(m: rows, n: keys0, k: hd, alpha: scale, a: q + i0 * qStride + h * hd, lda: qStride,
+                         b: keys + kvh * hd, ldb: kvStride, transposeB: true, c: s, ldc: keys0)
             for i in 0..<rows {
               let row = s + i * keys0
               let visible = causal ? start + i0 + i + 1 : length
@@ -66,8 +66,8 @@ enum Attention {
               if visible < keys0 { (row + visible).update(repeating: 0, count: keys0 - visible) }
             }
             // P (rows, keys0) @ V_kvh (keys0, hd) -> out_h rows (rows, hd), stride Hq*hd
-            BLAS.gemm(m: rows, n: hd, k: keys0, a: s, lda: keys0, b: values + kvh * hd,
-                      ldb: kvStride, transposeB: false, c: out + i0 * qStride + h * hd, ldc: qStride)
+            GEMM.product(m: rows, n: hd, k: keys0, a: s, lda: keys0, b: values + kvh * hd,
+                         ldb: kvStride, transposeB: false, c: out + i0 * qStride + h * hd, ldc: qStride)
           }
         }
       }

@@ -10,7 +10,9 @@ public enum WeightStorage: Sendable, Equatable {
   /// As `stored`, but decode (below 4 rows) rounds activations to int8 blocks before products
   /// with quantized weights, as llama.cpp does (`Q8Row`, Weights/Int8Dot.swift); the GGUF
   /// default. Measured on SmolLM2 Q4_1: 1.2-1.3x the float decode rate; a step's logits move by
-  /// up to 0.42 (llama.cpp's own rounding noise). f16/bf16/f32 weights and prefill stay float32.
+  /// up to 0.42 (llama.cpp's own rounding noise). Prefill too rounds both operands to int8 blocks
+  /// of 32 where the CPU has AVX-512 VNNI (`GEMM.transposedB`), as llama.cpp's Q8_0 products do;
+  /// float32 elsewhere. f16/bf16/f32 weights stay float32 throughout.
   case storedInt8Decode
 }
 

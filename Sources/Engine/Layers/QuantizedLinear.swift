@@ -24,6 +24,9 @@ extension QuantizedMatrix {
                      _ out: UnsafeMutablePointer<Float>) {
     let m = rows, k = columns
     let layout = int8Decode && n < Self.batchedProductRows ? Q8Row.layout(for: type) : nil
+    // GGML block types under int8 decode: prefill rounds both operands to int8 blocks too, where
+    // the CPU has the kernel for it (`GEMM.transposedB`).
+    let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil
     let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
       if !activations.isEmpty {
@@ -49,7 +52,7 @@ extension QuantizedMatrix {
             dequantize(type, from: rowPointer(f0), count: count * k, into: s)  // W[f0..<f0+count] (count, k)
             // x (n, k) @ W_block^T (k, count) -> out[:, f0..<f0+count] (n, count), row stride m
             GEMM.transposedB(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, accumulate: false,
-                             c: out + f0, ldc: m)
+                             c: out + f0, ldc: m, int8: int8Prefill)
             f0 += count
           }
         }
