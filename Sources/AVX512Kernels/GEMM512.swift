@@ -35,37 +35,58 @@ extension AVX512 {
     let raw = UnsafeMutableRawPointer.allocate(byteCount: (bFloats + aFloats) * 4, alignment: 64)
     defer { raw.deallocate() }
     let bp = raw.bindMemory(to: Float.self, capacity: bFloats + aFloats), ap = bp + bFloats
-    var p0 = 0
-    while p0 < k {
-      let depth = min(kc, k - p0), add = accumulate || p0 > 0
+    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { p0, depth in
       pack(a + p0, ld: lda, step: 1, lines: m, width: mr, depth: depth, into: ap)
-      var j0 = 0
-      while j0 < n {
-        let cols = min(nc, n - j0)
-        if transposeB {
-          pack(b + j0 * ldb + p0, ld: ldb, step: 1, lines: cols, width: nr, depth: depth, into: bp)
-        } else {
-          pack(b + p0 * ldb + j0, ld: 1, step: ldb, lines: cols, width: nr, depth: depth, into: bp)
-        }
-        var i0 = 0
-        while i0 < m {  // mc rows of A (in L2) against the block's panels
-          let rows = min(mc, m - i0)
-          var jr = 0
-          while jr < cols {
-            var ir = 0
-            while ir < rows {
-              micro(depth, ap + (i0 + ir) * depth, bp + jr * depth, c + (i0 + ir) * ldc + j0 + jr, ldc: ldc,
-                    rows: min(mr, rows - ir), cols: min(nr, cols - jr), alpha: alpha, add: add)
-              ir += mr
-            }
-            jr += nr
-          }
-          i0 += rows
-        }
-        j0 += cols
+    } packB: { p0, depth, j0, cols in
+      if transposeB {
+        pack(b + j0 * ldb + p0, ld: ldb, step: 1, lines: cols, width: nr, depth: depth, into: bp)
+      } else {
+        pack(b + p0 * ldb + j0, ld: 1, step: ldb, lines: cols, width: nr, depth: depth, into: bp)
       }
-      p0 += depth
+    } tile: { p0, depth, i, j0, jr, rows, cols in
+      micro(depth, ap + i * depth, bp + jr * depth, c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols,
+            alpha: alpha, add: accumulate || p0 > 0)
     }
+  }
+}
+
+/// A kernel's register tile (mr x nr) and blocks: kc values of k, mc rows of A per pass over a
+/// block of nc columns of B.
+struct Blocking { let mr: Int, nr: Int, kc: Int, mc: Int, nc: Int }
+
+/// The loops both kernels share, as BLIS orders them: per block of k, A copied whole (`packA`:
+/// every B panel reuses it); per block of nc columns, B copied (`packB`); then mc rows of A (in
+/// L2) against the block's panels, one register tile at a time (`tile`: block start and depth,
+/// the tile's first row, the B block's first column, the panel's column within the block, and
+/// the tile's rows and columns inside the edges).
+@inline(__always)
+func blockedLoops(m: Int, n: Int, k: Int, blocking z: Blocking, packA: (Int, Int) -> Void,
+                  packB: (Int, Int, Int, Int) -> Void, tile: (Int, Int, Int, Int, Int, Int, Int) -> Void) {
+  var p0 = 0
+  while p0 < k {
+    let depth = min(z.kc, k - p0)
+    packA(p0, depth)
+    var j0 = 0
+    while j0 < n {
+      let cols = min(z.nc, n - j0)
+      packB(p0, depth, j0, cols)
+      var i0 = 0
+      while i0 < m {
+        let rows = min(z.mc, m - i0)
+        var jr = 0
+        while jr < cols {
+          var ir = 0
+          while ir < rows {
+            tile(p0, depth, i0 + ir, j0, jr, min(z.mr, rows - ir), min(z.nr, cols - jr))
+            ir += z.mr
+          }
+          jr += z.nr
+        }
+        i0 += rows
+      }
+      j0 += cols
+    }
+    p0 += depth
   }
 }
 

@@ -46,35 +46,15 @@ extension AVX512 {
     let aQuants = raw.bindMemory(to: UInt8.self, capacity: aq + bq), bQuants = aQuants + aq
     let aScale = (raw + aq + bq).bindMemory(to: Float.self, capacity: aScales + bScales), bScale = aScale + aScales
     let bOffset = (raw + aq + bq + 4 * (aScales + bScales)).bindMemory(to: Int32.self, capacity: bScales)
-    var p0 = 0
-    while p0 < k {
-      let depth = min(kc, k - p0), blocks = depth / 32, add = accumulate || p0 > 0
-      packA(a + p0, lda: lda, rows: m, blocks: blocks, quants: aQuants, scales: aScale)
-      var j0 = 0
-      while j0 < n {
-        let cols = min(nc, n - j0)
-        packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, blocks: blocks, quants: bQuants, scales: bScale, offsets: bOffset)
-        var i0 = 0
-        while i0 < m {
-          let rows = min(mc, m - i0)
-          var jr = 0
-          while jr < cols {
-            let panel = jr / nr
-            var ir = 0
-            while ir < rows {
-              let sliver = (i0 + ir) / mr
-              micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
-                    bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
-                    c + (i0 + ir) * ldc + j0 + jr, ldc: ldc, rows: min(mr, rows - ir), cols: min(nr, cols - jr), add: add)
-              ir += mr
-            }
-            jr += nr
-          }
-          i0 += rows
-        }
-        j0 += cols
-      }
-      p0 += depth
+    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { p0, depth in
+      packA(a + p0, lda: lda, rows: m, blocks: depth / 32, quants: aQuants, scales: aScale)
+    } packB: { p0, depth, j0, cols in
+      packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, blocks: depth / 32, quants: bQuants, scales: bScale, offsets: bOffset)
+    } tile: { p0, depth, i, j0, jr, rows, cols in
+      let blocks = depth / 32, sliver = i / mr, panel = jr / nr
+      micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
+            bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
+            c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols, add: accumulate || p0 > 0)
     }
   }
 }
