@@ -208,11 +208,36 @@ enum Int8Lanes {
     return r
   }
 
+  /// v with the lanes whose block (0, 1, 2, 3, 0, 1, 2, 3) is below `skip` set to zero.
+  @inline(__always)
+  static func dropBlocks(_ v: SIMD8<Float>, below skip: Int32) -> SIMD8<Float> {
+    let keep = Builtin.cmp_sge_Vec8xInt32(SIMD8<Int32>(0, 1, 2, 3, 0, 1, 2, 3)._storage._value,
+                                          SIMD8<Int32>(repeating: skip)._storage._value)
+    var r = SIMD8<Float>()
+    r._storage._value = Builtin.select_Vec8xInt1_Vec8xFPIEEE32(keep, v._storage._value, SIMD8<Float>()._storage._value)
+    return r
+  }
+
   /// The 16 lanes summed as a tree.
   @inline(__always)
   static func sum(_ v: Floats) -> Float {
-    let a = v.lowHalf + v.highHalf, b = a.lowHalf + a.highHalf, c = b.lowHalf + b.highHalf
-    return c[0] + c[1]
+    var low = SIMD8<Float>(), high = SIMD8<Float>()
+    low._storage._value = Builtin.shufflevector_Vec16xFPIEEE32_Vec8xInt32(
+      v._storage._value, v._storage._value, SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)._storage._value)
+    high._storage._value = Builtin.shufflevector_Vec16xFPIEEE32_Vec8xInt32(
+      v._storage._value, v._storage._value, SIMD8<Int32>(8, 9, 10, 11, 12, 13, 14, 15)._storage._value)
+    return sum(low + high)
+  }
+
+  @inline(__always)
+  static func sum(_ v: SIMD8<Float>) -> Float {
+    var low = SIMD4<Float>(), high = SIMD4<Float>()
+    low._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec4xInt32(
+      v._storage._value, v._storage._value, SIMD4<Int32>(0, 1, 2, 3)._storage._value)
+    high._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec4xInt32(
+      v._storage._value, v._storage._value, SIMD4<Int32>(4, 5, 6, 7)._storage._value)
+    let a = low + high
+    return (a[0] + a[2]) + (a[1] + a[3])
   }
 }
 
@@ -227,6 +252,14 @@ extension Int8Lanes {
     /// The quants of blocks 0, 1 and of blocks 2, 3, each block's 8 words twice: one 128-bit
     /// lane for its low nibbles (values 0..<16), one for its high nibbles (16..<32).
     let pairs: (Words, Words)
+
+    @inline(__always)
+    init(blockBytes: Int, second: Int, scales: Words, pairs: (Words, Words)) {
+      self.blockBytes = blockBytes
+      self.second = second
+      self.scales = scales
+      self.pairs = pairs
+    }
 
     /// d at byte 0 of a block, m (if `minimum`) at 2, the 16 quant bytes at `quants`.
     @inline(__always)
@@ -247,6 +280,16 @@ extension Int8Lanes {
       }
       pairs = (pair(0), pair(2))
     }
+  }
+
+  /// Q8_0's 4 blocks (136 bytes) in three windows, at 0, 64 and 72: the scales from the first two,
+  /// blocks 0 and 1 (bytes 2..<34, 36..<68) from the first two, blocks 2 and 3 (70..<102,
+  /// 104..<136) from the last two.
+  @inline(__always)
+  static func q8_0Quad() -> Quad {
+    let iota = SIMD16<UInt16>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+    return Quad(blockBytes: 34, second: 64, scales: Words(lowHalf: SIMD16(0, 17, 34, 51, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), highHalf: .zero),
+                pairs: (Words(lowHalf: iota &+ 1, highHalf: iota &+ 18), Words(lowHalf: iota &+ 3, highHalf: iota &+ 48)))
   }
 
   enum Quants { case nibbles, fiveBits(at: Int), bytes }
@@ -270,34 +313,30 @@ extension Int8Lanes {
       let xd = SIMD8<Float>(lowHalf: UnsafeRawPointer(d + b).loadUnaligned(as: SIMD4<Float>.self),
                             highHalf: minimum ? UnsafeRawPointer(s + b).loadUnaligned(as: SIMD4<Float>.self) : .zero)
       var sc = halfFloats(pick(z0, l.scales, z1)) * xd
-      if skip > 0 {
-        sc = sc.replacing(with: 0, where: SIMD8<Int32>(0, 1, 2, 3, 0, 1, 2, 3) .< SIMD8(repeating: skip))
-      }
+      if skip > 0 { sc = dropBlocks(sc, below: skip) }
       if minimum { offsets += sc }
-      var u0: Bytes, u1: Bytes
-      switch quants {
-      case .bytes:  // Q8_0: w + 128
-        u0 = xor(load32x2(p, 2, 2 &+ bb), 0x80)
-        u1 = xor(load32x2(p, 2 &+ 2 &* bb, 2 &+ 3 &* bb), 0x80)
-      case .nibbles, .fiveBits:
-        u0 = and(bytes(shiftRight(pick(z0, l.pairs.0, z1), nibbleShifts)), 0x0f)
-        u1 = and(bytes(shiftRight(pick(z0, l.pairs.1, z1), nibbleShifts)), 0x0f)
-      }
-      if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
-        @inline(__always) func qh(_ j: Int) -> UInt64 {
-          UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
+      /// Blocks 2k and 2k + 1 of the 4.
+      @inline(__always) func pair(_ k: Int) {
+        var u: Bytes
+        switch quants {
+        case .bytes:  // Q8_0 (136 bytes; a third window at 72): w + 128
+          u = xor(bytes(k == 0 ? pick(z0, l.pairs.0, z1) : pick(z1, l.pairs.1, words(load64(p, 72)))), 0x80)
+        case .nibbles, .fiveBits:
+          u = and(bytes(shiftRight(pick(z0, k == 0 ? l.pairs.0 : l.pairs.1, z1), nibbleShifts)), 0x0f)
         }
-        u0 = or(u0, 0x10, where: qh(0) | qh(1) &<< 32)
-        u1 = or(u1, 0x10, where: qh(2) | qh(3) &<< 32)
+        if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
+          @inline(__always) func qh(_ j: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
+          }
+          u = or(u, 0x10, where: qh(2 * k) | qh(2 * k + 1) &<< 32)
+        }
+        let x = load64(UnsafeRawPointer(q + 32 &* b), 64 * k)
+        var i = dotBytes(Ints(), u, x)
+        if bias != 0 { i &-= dotBytes(Ints(), biasBytes, x) }
+        if k == 0 { acc0.addProduct(floats(i), spread(sc, second: false)) } else { acc1.addProduct(floats(i), spread(sc, second: true)) }
       }
-      let x0 = load64(UnsafeRawPointer(q + 32 &* b), 0), x1 = load64(UnsafeRawPointer(q + 32 &* b), 64)
-      var i0 = dotBytes(Ints(), u0, x0), i1 = dotBytes(Ints(), u1, x1)
-      if bias != 0 {
-        i0 &-= dotBytes(Ints(), biasBytes, x0)
-        i1 &-= dotBytes(Ints(), biasBytes, x1)
-      }
-      acc0.addProduct(floats(i0), spread(sc, second: false))
-      acc1.addProduct(floats(i1), spread(sc, second: true))
+      if skip < 2 { pair(0) }  // the last step over blocks already summed skips their pair
+      pair(1)
     }
 
     var b = 0
@@ -306,8 +345,7 @@ extension Int8Lanes {
       b &+= 4
     }
     if b < nb { step(nb &- 4, skip: Int32(b &- (nb &- 4))) }
-    let offset = minimum ? (offsets[4] + offsets[5]) + (offsets[6] + offsets[7]) : 0
-    return sum(acc0 + acc1) + offset
+    return sum(acc0 + acc1) + (minimum ? (offsets[4] + offsets[6]) + (offsets[5] + offsets[7]) : 0)
   }
 }
 
@@ -351,7 +389,6 @@ extension AVX512 {
   /// Q8_0 (f16 d, 32 int8 quants): sum d_w d_x sum w q.
   @inline(never)
   public static func dotQ8_0(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, d, Int8Lanes.Quad(blockBytes: 34, second: 64, minimum: false, quants: 2),
-                      .bytes, bias: 128, minimum: false)
+    Int8Lanes.quadRow(row, blocks, q, d, d, Int8Lanes.q8_0Quad(), .bytes, bias: 128, minimum: false)
   }
 }
