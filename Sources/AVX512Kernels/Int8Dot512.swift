@@ -237,7 +237,13 @@ enum Int8Lanes {
     high._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec4xInt32(
       v._storage._value, v._storage._value, SIMD4<Int32>(4, 5, 6, 7)._storage._value)
     let a = low + high
-    return (a[0] + a[2]) + (a[1] + a[3])
+    var a0 = SIMD2<Float>(), a1 = SIMD2<Float>()
+    a0._storage._value = Builtin.shufflevector_Vec4xFPIEEE32_Vec2xInt32(
+      a._storage._value, a._storage._value, SIMD2<Int32>(0, 1)._storage._value)
+    a1._storage._value = Builtin.shufflevector_Vec4xFPIEEE32_Vec2xInt32(
+      a._storage._value, a._storage._value, SIMD2<Int32>(2, 3)._storage._value)
+    let c = a0 + a1
+    return c[0] + c[1]
   }
 }
 
@@ -294,12 +300,16 @@ extension Int8Lanes {
 
   enum Quants { case nibbles, fiveBits(at: Int), bytes }
 
-  /// A row of `nb` (>= 4) blocks of a 32-value type dotted with int8 activations q (scales d,
-  /// sums s): sum over blocks of d_w d_x (sum (n - bias) q) (+ m_w s_x when `minimum`).
+  /// Rows 0 and (if `two`) 1 of `nb` (>= 4) blocks of a 32-value type, `rowBytes` apart, dotted
+  /// with int8 activations q (scales d, sums s): per row the sum over blocks of
+  /// d_w d_x (sum (n - bias) q) (+ m_w s_x when `minimum`). Two rows at a time share the
+  /// activation's loads and interleave their chains.
   @inline(__always)
-  static func quadRow(_ row: UnsafeRawPointer, _ nb: Int, _ q: UnsafePointer<Int8>, _ d: UnsafePointer<Float>,
-                      _ s: UnsafePointer<Float>, _ l: Quad, _ quants: Quants, bias: UInt8, minimum: Bool) -> Float {
-    var acc0 = Floats(), acc1 = Floats(), offsets = SIMD8<Float>()
+  static func rowPair(_ row: UnsafeRawPointer, _ rowBytes: Int, two: Bool, _ nb: Int, _ q: UnsafePointer<Int8>,
+                       _ d: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ l: Quad, _ quants: Quants, bias: UInt8,
+                       minimum: Bool) -> (Float, Float) {
+    precondition(nb >= 4, "the AVX-512 kernels of 32-value blocks take at least 4 blocks")
+    var acc = (Floats(), Floats(), Floats(), Floats())
     let bb = l.blockBytes
     let nibbleShifts = Words(lowHalf: SIMD16(lowHalf: SIMD8(repeating: 0), highHalf: SIMD8(repeating: 4)),
                              highHalf: SIMD16(lowHalf: SIMD8(repeating: 0), highHalf: SIMD8(repeating: 4)))
@@ -307,36 +317,47 @@ extension Int8Lanes {
 
     /// Blocks b..<b+4; the scales of the first `skip` set to zero.
     @inline(__always) func step(_ b: Int, skip: Int32) {
-      let p = row + b &* bb
-      let z0 = words(load64(p, 0)), z1 = words(load64(p, l.second))
-      // (d_w d_x of the 4 blocks, m_w s_x of the 4 blocks)
+      // (d_x of the 4 blocks, s_x of the 4 blocks)
       let xd = SIMD8<Float>(lowHalf: UnsafeRawPointer(d + b).loadUnaligned(as: SIMD4<Float>.self),
                             highHalf: minimum ? UnsafeRawPointer(s + b).loadUnaligned(as: SIMD4<Float>.self) : .zero)
-      var sc = halfFloats(pick(z0, l.scales, z1)) * xd
-      if skip > 0 { sc = dropBlocks(sc, below: skip) }
-      if minimum { offsets += sc }
-      /// Blocks 2k and 2k + 1 of the 4.
-      @inline(__always) func pair(_ k: Int) {
-        var u: Bytes
-        switch quants {
-        case .bytes:  // Q8_0 (136 bytes; a third window at 72): w + 128
-          u = xor(bytes(k == 0 ? pick(z0, l.pairs.0, z1) : pick(z1, l.pairs.1, words(load64(p, 72)))), 0x80)
-        case .nibbles, .fiveBits:
-          u = and(bytes(shiftRight(pick(z0, k == 0 ? l.pairs.0 : l.pairs.1, z1), nibbleShifts)), 0x0f)
+      let x = (load64(UnsafeRawPointer(q + 32 &* b), 0), load64(UnsafeRawPointer(q + 32 &* b), 64))
+      let biasSums = bias != 0 ? (dotBytes(Ints(), biasBytes, x.0), dotBytes(Ints(), biasBytes, x.1)) : (Ints(), Ints())
+
+      @inline(__always) func rowStep(_ p: UnsafeRawPointer, _ acc0: inout Floats, _ acc1: inout Floats) {
+        let z0 = words(load64(p, 0)), z1 = words(load64(p, l.second))
+        // (d_w d_x of the 4 blocks, m_w s_x of the 4 blocks)
+        var sc = halfFloats(pick(z0, l.scales, z1)) * xd
+        if skip > 0 { sc = dropBlocks(sc, below: skip) }
+        if minimum {  // m_w s_x of the 4 blocks into the first accumulator's lanes 0..<4
+          var m = Floats()
+          m._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec16xInt32(
+            sc._storage._value, SIMD8<Float>()._storage._value, Ints(4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8)._storage._value)
+          acc0 += m
         }
-        if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
-          @inline(__always) func qh(_ j: Int) -> UInt64 {
-            UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
+        /// Blocks 2k and 2k + 1 of the 4.
+        @inline(__always) func pair(_ k: Int, _ acc: inout Floats) {
+          var u: Bytes
+          switch quants {
+          case .bytes:  // Q8_0 (136 bytes; a third window at 72): w + 128
+            u = xor(bytes(k == 0 ? pick(z0, l.pairs.0, z1) : pick(z1, l.pairs.1, words(load64(p, 72)))), 0x80)
+          case .nibbles, .fiveBits:
+            u = and(bytes(shiftRight(pick(z0, k == 0 ? l.pairs.0 : l.pairs.1, z1), nibbleShifts)), 0x0f)
           }
-          u = or(u, 0x10, where: qh(2 * k) | qh(2 * k + 1) &<< 32)
+          if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
+            @inline(__always) func qh(_ j: Int) -> UInt64 {
+              UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
+            }
+            u = or(u, 0x10, where: qh(2 * k) | qh(2 * k + 1) &<< 32)
+          }
+          var i = dotBytes(Ints(), u, k == 0 ? x.0 : x.1)
+          if bias != 0 { i &-= k == 0 ? biasSums.0 : biasSums.1 }
+          acc.addProduct(floats(i), spread(sc, second: k == 1))
         }
-        let x = load64(UnsafeRawPointer(q + 32 &* b), 64 * k)
-        var i = dotBytes(Ints(), u, x)
-        if bias != 0 { i &-= dotBytes(Ints(), biasBytes, x) }
-        if k == 0 { acc0.addProduct(floats(i), spread(sc, second: false)) } else { acc1.addProduct(floats(i), spread(sc, second: true)) }
+        if skip < 2 { pair(0, &acc0) }  // the last step over blocks already summed skips their pair
+        pair(1, &acc1)
       }
-      if skip < 2 { pair(0) }  // the last step over blocks already summed skips their pair
-      pair(1)
+      rowStep(row + b &* bb, &acc.0, &acc.1)
+      if two { rowStep(row + (rowBytes &+ b &* bb), &acc.2, &acc.3) }
     }
 
     var b = 0
@@ -345,50 +366,67 @@ extension Int8Lanes {
       b &+= 4
     }
     if b < nb { step(nb &- 4, skip: Int32(b &- (nb &- 4))) }
-    return sum(acc0 + acc1) + (minimum ? (offsets[4] + offsets[6]) + (offsets[5] + offsets[7]) : 0)
+    return (sum(acc.0 + acc.1), two ? sum(acc.2 + acc.3) : 0)
+  }
+
+  /// out[i] = the dot of row i (`rowBytes` apart) for i in 0..<count, one row after the other
+  /// (two rows at a time compute faster in cache but stream Q8_0 rows from memory at a fifth of
+  /// the read bandwidth here: two read positions one row apart).
+  @inline(__always)
+  static func quadRows(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, _ q: UnsafePointer<Int8>,
+                       _ d: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                       _ l: Quad, _ quants: Quants, bias: UInt8, minimum: Bool) {
+    for i in 0..<count {
+      out[i] = rowPair(rows + i &* rowBytes, rowBytes, two: false, blocks, q, d, s, l, quants, bias: bias, minimum: minimum).0
+    }
   }
 }
 
-// MARK: - Entry points: one weight row · one int8 activation row
+// MARK: - Entry points: weight rows · one int8 activation row
 //
-// `row`: `blocks` blocks of the type; q (32 x blocks int8 values), d (blocks scales) and, for the
-// types with a minimum, s (blocks sums d x sum(q), f16-rounded) are the activation row's buffers
-// (Engine's `Q8Row`). These take at least 4 blocks (Engine uses its AVX2 kernels below that).
+// out[i] = row i · x for the `count` rows at `rows`, `rowBytes` apart, each `blocks` blocks of the
+// type; q (32 x blocks int8 values), d (blocks scales) and, for the types with a minimum, s
+// (blocks sums d x sum(q), f16-rounded) are the activation row's buffers (Engine's `Q8Row`).
+// These take at least 4 blocks (Engine uses its AVX2 kernels below that).
 
 extension AVX512 {
   /// Q4_0 (f16 d, 16 bytes of nibbles): sum d_w d_x sum (n - 8) q.
   @inline(never)
-  public static func dotQ4_0(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, d, Int8Lanes.Quad(blockBytes: 18, second: 8, minimum: false, quants: 2),
-                      .nibbles, bias: 8, minimum: false)
+  public static func dotQ4_0(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    Int8Lanes.quadRows(rows, rowBytes: rowBytes, count: count, blocks: blocks, q, d, d, out,
+                       Int8Lanes.Quad(blockBytes: 18, second: 8, minimum: false, quants: 2), .nibbles, bias: 8, minimum: false)
   }
 
   /// Q4_1 (f16 d, f16 m, 16 bytes of nibbles): sum d_w d_x sum n q + m_w s_x.
   @inline(never)
-  public static func dotQ4_1(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>,
-                             s: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, s, Int8Lanes.Quad(blockBytes: 20, second: 16, minimum: true, quants: 4),
-                      .nibbles, bias: 0, minimum: true)
+  public static func dotQ4_1(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    Int8Lanes.quadRows(rows, rowBytes: rowBytes, count: count, blocks: blocks, q, d, s, out,
+                       Int8Lanes.Quad(blockBytes: 20, second: 16, minimum: true, quants: 4), .nibbles, bias: 0, minimum: true)
   }
 
   /// Q5_0 (f16 d, u32 qh, 16 bytes of nibbles): sum d_w d_x sum (n - 16) q, n = nibble + 16 x bit.
   @inline(never)
-  public static func dotQ5_0(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, d, Int8Lanes.Quad(blockBytes: 22, second: 24, minimum: false, quants: 6),
-                      .fiveBits(at: 2), bias: 16, minimum: false)
+  public static func dotQ5_0(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    Int8Lanes.quadRows(rows, rowBytes: rowBytes, count: count, blocks: blocks, q, d, d, out,
+                       Int8Lanes.Quad(blockBytes: 22, second: 24, minimum: false, quants: 6), .fiveBits(at: 2), bias: 16, minimum: false)
   }
 
   /// Q5_1 (f16 d, f16 m, u32 qh, 16 bytes of nibbles): sum d_w d_x sum n q + m_w s_x.
   @inline(never)
-  public static func dotQ5_1(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>,
-                             s: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, s, Int8Lanes.Quad(blockBytes: 24, second: 32, minimum: true, quants: 8),
-                      .fiveBits(at: 4), bias: 0, minimum: true)
+  public static func dotQ5_1(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    Int8Lanes.quadRows(rows, rowBytes: rowBytes, count: count, blocks: blocks, q, d, s, out,
+                       Int8Lanes.Quad(blockBytes: 24, second: 32, minimum: true, quants: 8), .fiveBits(at: 4), bias: 0, minimum: true)
   }
 
   /// Q8_0 (f16 d, 32 int8 quants): sum d_w d_x sum w q.
   @inline(never)
-  public static func dotQ8_0(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>) -> Float {
-    Int8Lanes.quadRow(row, blocks, q, d, d, Int8Lanes.q8_0Quad(), .bytes, bias: 128, minimum: false)
+  public static func dotQ8_0(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    Int8Lanes.quadRows(rows, rowBytes: rowBytes, count: count, blocks: blocks, q, d, d, out,
+                       Int8Lanes.q8_0Quad(), .bytes, bias: 128, minimum: false)
   }
 }

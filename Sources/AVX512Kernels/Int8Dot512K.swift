@@ -125,26 +125,27 @@ extension Int8Lanes {
   }
 }
 
+// The entry points take `count` rows `rowBytes` apart (out[i] = row i · x), as the 32-value ones do.
 extension AVX512 {
   /// Q4_K with Q8_K activations (q: 256 x blocks values, d: a scale per block, s: the sums of
   /// each 16 values): sum d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j.
   @inline(never)
-  public static func dotQ4_K(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>,
-                             s: UnsafePointer<Float>) -> Float {
-    Int8Lanes.kRow(row, blocks, q, d, s, five: false)
+  public static func dotQ4_K(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { out[i] = Int8Lanes.kRow(rows + i &* rowBytes, blocks, q, d, s, five: false) }
   }
 
   /// Q5_K with Q8_K activations: as Q4_K with 5-bit n.
   @inline(never)
-  public static func dotQ5_K(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>,
-                             s: UnsafePointer<Float>) -> Float {
-    Int8Lanes.kRow(row, blocks, q, d, s, five: true)
+  public static func dotQ5_K(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { out[i] = Int8Lanes.kRow(rows + i &* rowBytes, blocks, q, d, s, five: true) }
   }
 
   /// Q6_K with Q8_K activations: sum d_w d_x sum_j sc_j sum (n - 32) q.
   @inline(never)
-  public static func dotQ6_K(_ row: UnsafeRawPointer, blocks: Int, q: UnsafePointer<Int8>, d: UnsafePointer<Float>,
-                             s: UnsafePointer<Float>) -> Float {
-    Int8Lanes.q6KRow(row, blocks, q, d, s)
+  public static func dotQ6_K(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, q: UnsafePointer<Int8>,
+                             d: UnsafePointer<Float>, s: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+    for i in 0..<count { out[i] = Int8Lanes.q6KRow(rows + i &* rowBytes, blocks, q, d, s) }
   }
 }

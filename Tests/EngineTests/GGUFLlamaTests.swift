@@ -163,12 +163,13 @@ extension GGUFBytes {
       let bytes = MatVecBenchmark.randomRows(type, bytes: rows * rowBytes, &rng)
       let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 61 == 5 ? 9 : 1) }
       let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: Q8Row.layout(for: type)!) }
-      let kernel = try #require(avx512RowKernel(type, blocks: blocks))
-      var w = [Float](repeating: 0, count: k)
+      let kernel = try #require(avx512RowsKernel(type, blocks: blocks))
+      var w = [Float](repeating: 0, count: k), out = [Float](repeating: .nan, count: rows)
       try bytes.withUnsafeBytes { raw in
         let base = try #require(raw.baseAddress)
+        out.withUnsafeMutableBufferPointer { kernel(base, rowBytes, rows, a, $0.baseAddress!) }  // two rows at a time, then one
         for r in 0..<rows {
-          let f = kernel(base + r * rowBytes, a), s = portableRowDot(type, base + r * rowBytes, a)
+          let f = out[r], s = portableRowDot(type, base + r * rowBytes, a)
           // Both sum in float lanes grouped differently, and random blocks make sums whose terms
           // cancel (the K-quants' minimums, Q6_K's -32): rounding is bounded by the terms' size
           // sum |w_j x_j| (a misread quant would be off by about one term, ~1/k of it).

@@ -185,19 +185,28 @@ func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row: UnsafeRawPo
 /// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
 /// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
 func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
-  int8RowKernel(type, blocks: a.count / type.blockSize)(row, a)
+  var r: Float = 0
+  int8RowsKernel(type, blocks: a.count / type.blockSize)(row, 0, 1, a, &r)
+  return r
 }
 
-/// `int8RowDot(type, row, a)` for activation rows `a` of `blocks` blocks: the AVX-512 kernel where
-/// the CPU has AVX-512 VNNI (Int8DotAVX512.swift), else the AVX2 one on x86-64, else the portable
-/// one. Chosen once per matrix product, not per row.
-typealias Int8RowKernel = @Sendable (_ row: UnsafeRawPointer, _ a: Q8Row) -> Float
+/// out[i] = `int8RowDot(type, rows + i rowBytes, a)` for i in 0..<count, activation rows `a` of
+/// `blocks` blocks: the AVX-512 kernels where the CPU has AVX-512 VNNI (Int8DotAVX512.swift; two
+/// weight rows at a time), else the AVX2 ones on x86-64, else the portable ones. Chosen once per
+/// matrix product, not per row.
+typealias Int8RowsKernel = @Sendable (_ rows: UnsafeRawPointer, _ rowBytes: Int, _ count: Int, _ a: Q8Row,
+                                      _ out: UnsafeMutablePointer<Float>) -> Void
 
-func int8RowKernel(_ type: TensorDType, blocks: Int) -> Int8RowKernel {
+func int8RowsKernel(_ type: TensorDType, blocks: Int) -> Int8RowsKernel {
   #if arch(x86_64)
-  return avx512RowKernel(type, blocks: blocks) ?? { row, a in avx2RowDot(type, row, a) }
+  if let k = avx512RowsKernel(type, blocks: blocks) { return k }
+  return { rows, rowBytes, count, a, out in
+    for i in 0..<count { out[i] = avx2RowDot(type, rows + i * rowBytes, a) }
+  }
   #else
-  return { row, a in portableRowDot(type, row, a) }
+  return { rows, rowBytes, count, a, out in
+    for i in 0..<count { out[i] = portableRowDot(type, rows + i * rowBytes, a) }
+  }
   #endif
 }
 
