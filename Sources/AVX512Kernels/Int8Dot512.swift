@@ -300,16 +300,13 @@ extension Int8Lanes {
 
   enum Quants { case nibbles, fiveBits(at: Int), bytes }
 
-  /// Rows 0 and (if `two`) 1 of `nb` (>= 4) blocks of a 32-value type, `rowBytes` apart, dotted
-  /// with int8 activations q (scales d, sums s): per row the sum over blocks of
-  /// d_w d_x (sum (n - bias) q) (+ m_w s_x when `minimum`). Two rows at a time share the
-  /// activation's loads and interleave their chains.
+  /// A row of `nb` (>= 4) blocks of a 32-value type dotted with int8 activations q (scales d,
+  /// sums s): the sum over blocks of d_w d_x (sum (n - bias) q) (+ m_w s_x when `minimum`).
   @inline(__always)
-  static func rowPair(_ row: UnsafeRawPointer, _ rowBytes: Int, two: Bool, _ nb: Int, _ q: UnsafePointer<Int8>,
-                       _ d: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ l: Quad, _ quants: Quants, bias: UInt8,
-                       minimum: Bool) -> (Float, Float) {
+  static func quadRow(_ row: UnsafeRawPointer, _ nb: Int, _ q: UnsafePointer<Int8>, _ d: UnsafePointer<Float>,
+                      _ s: UnsafePointer<Float>, _ l: Quad, _ quants: Quants, bias: UInt8, minimum: Bool) -> Float {
     precondition(nb >= 4, "the AVX-512 kernels of 32-value blocks take at least 4 blocks")
-    var acc = (Floats(), Floats(), Floats(), Floats())
+    var acc0 = Floats(), acc1 = Floats()
     let bb = l.blockBytes
     let nibbleShifts = Words(lowHalf: SIMD16(lowHalf: SIMD8(repeating: 0), highHalf: SIMD8(repeating: 4)),
                              highHalf: SIMD16(lowHalf: SIMD8(repeating: 0), highHalf: SIMD8(repeating: 4)))
@@ -322,42 +319,38 @@ extension Int8Lanes {
                             highHalf: minimum ? UnsafeRawPointer(s + b).loadUnaligned(as: SIMD4<Float>.self) : .zero)
       let x = (load64(UnsafeRawPointer(q + 32 &* b), 0), load64(UnsafeRawPointer(q + 32 &* b), 64))
       let biasSums = bias != 0 ? (dotBytes(Ints(), biasBytes, x.0), dotBytes(Ints(), biasBytes, x.1)) : (Ints(), Ints())
-
-      @inline(__always) func rowStep(_ p: UnsafeRawPointer, _ acc0: inout Floats, _ acc1: inout Floats) {
-        let z0 = words(load64(p, 0)), z1 = words(load64(p, l.second))
-        // (d_w d_x of the 4 blocks, m_w s_x of the 4 blocks)
-        var sc = halfFloats(pick(z0, l.scales, z1)) * xd
-        if skip > 0 { sc = dropBlocks(sc, below: skip) }
-        if minimum {  // m_w s_x of the 4 blocks into the first accumulator's lanes 0..<4
-          var m = Floats()
-          m._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec16xInt32(
-            sc._storage._value, SIMD8<Float>()._storage._value, Ints(4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8)._storage._value)
-          acc0 += m
-        }
-        /// Blocks 2k and 2k + 1 of the 4.
-        @inline(__always) func pair(_ k: Int, _ acc: inout Floats) {
-          var u: Bytes
-          switch quants {
-          case .bytes:  // Q8_0 (136 bytes; a third window at 72): w + 128
-            u = xor(bytes(k == 0 ? pick(z0, l.pairs.0, z1) : pick(z1, l.pairs.1, words(load64(p, 72)))), 0x80)
-          case .nibbles, .fiveBits:
-            u = and(bytes(shiftRight(pick(z0, k == 0 ? l.pairs.0 : l.pairs.1, z1), nibbleShifts)), 0x0f)
-          }
-          if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
-            @inline(__always) func qh(_ j: Int) -> UInt64 {
-              UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
-            }
-            u = or(u, 0x10, where: qh(2 * k) | qh(2 * k + 1) &<< 32)
-          }
-          var i = dotBytes(Ints(), u, k == 0 ? x.0 : x.1)
-          if bias != 0 { i &-= k == 0 ? biasSums.0 : biasSums.1 }
-          acc.addProduct(floats(i), spread(sc, second: k == 1))
-        }
-        if skip < 2 { pair(0, &acc0) }  // the last step over blocks already summed skips their pair
-        pair(1, &acc1)
+      let p = row + b &* bb
+      let z0 = words(load64(p, 0)), z1 = words(load64(p, l.second))
+      // (d_w d_x of the 4 blocks, m_w s_x of the 4 blocks)
+      var sc = halfFloats(pick(z0, l.scales, z1)) * xd
+      if skip > 0 { sc = dropBlocks(sc, below: skip) }
+      if minimum {  // m_w s_x of the 4 blocks into the first accumulator's lanes 0..<4
+        var m = Floats()
+        m._storage._value = Builtin.shufflevector_Vec8xFPIEEE32_Vec16xInt32(
+          sc._storage._value, SIMD8<Float>()._storage._value, Ints(4, 5, 6, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8)._storage._value)
+        acc0 += m
       }
-      rowStep(row + b &* bb, &acc.0, &acc.1)
-      if two { rowStep(row + (rowBytes &+ b &* bb), &acc.2, &acc.3) }
+      /// Blocks 2k and 2k + 1 of the 4.
+      @inline(__always) func pair(_ k: Int, _ acc: inout Floats) {
+        var u: Bytes
+        switch quants {
+        case .bytes:  // Q8_0 (136 bytes; a third window at 72): w + 128
+          u = xor(bytes(k == 0 ? pick(z0, l.pairs.0, z1) : pick(z1, l.pairs.1, words(load64(p, 72)))), 0x80)
+        case .nibbles, .fiveBits:
+          u = and(bytes(shiftRight(pick(z0, k == 0 ? l.pairs.0 : l.pairs.1, z1), nibbleShifts)), 0x0f)
+        }
+        if case .fiveBits(let h) = quants {  // bit i of qh: value i's fifth bit
+          @inline(__always) func qh(_ j: Int) -> UInt64 {
+            UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: j &* bb &+ h, as: UInt32.self)))
+          }
+          u = or(u, 0x10, where: qh(2 * k) | qh(2 * k + 1) &<< 32)
+        }
+        var i = dotBytes(Ints(), u, k == 0 ? x.0 : x.1)
+        if bias != 0 { i &-= k == 0 ? biasSums.0 : biasSums.1 }
+        acc.addProduct(floats(i), spread(sc, second: k == 1))
+      }
+      if skip < 2 { pair(0, &acc0) }  // the last step over blocks already summed skips their pair
+      pair(1, &acc1)
     }
 
     var b = 0
@@ -366,18 +359,18 @@ extension Int8Lanes {
       b &+= 4
     }
     if b < nb { step(nb &- 4, skip: Int32(b &- (nb &- 4))) }
-    return (sum(acc.0 + acc.1), two ? sum(acc.2 + acc.3) : 0)
+    return sum(acc0 + acc1)
   }
 
   /// out[i] = the dot of row i (`rowBytes` apart) for i in 0..<count, one row after the other
-  /// (two rows at a time compute faster in cache but stream Q8_0 rows from memory at a fifth of
-  /// the read bandwidth here: two read positions one row apart).
+  /// (two rows interleaved, sharing the activation's loads, computed faster in cache but streamed
+  /// Q8_0 rows from memory at a fifth of the read bandwidth here).
   @inline(__always)
   static func quadRows(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, _ q: UnsafePointer<Int8>,
                        _ d: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                        _ l: Quad, _ quants: Quants, bias: UInt8, minimum: Bool) {
     for i in 0..<count {
-      out[i] = rowPair(rows + i &* rowBytes, rowBytes, two: false, blocks, q, d, s, l, quants, bias: bias, minimum: minimum).0
+      out[i] = quadRow(rows + i &* rowBytes, blocks, q, d, s, l, quants, bias: bias, minimum: minimum)
     }
   }
 }

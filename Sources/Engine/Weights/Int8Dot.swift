@@ -191,9 +191,9 @@ func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Flo
 }
 
 /// out[i] = `int8RowDot(type, rows + i rowBytes, a)` for i in 0..<count, activation rows `a` of
-/// `blocks` blocks: the AVX-512 kernels where the CPU has AVX-512 VNNI (Int8DotAVX512.swift; two
-/// weight rows at a time), else the AVX2 ones on x86-64, else the portable ones. Chosen once per
-/// matrix product, not per row.
+/// `blocks` blocks: the AVX-512 kernels where the CPU has AVX-512 VNNI (Int8DotAVX512.swift; all
+/// rows in one call), else the AVX2 ones on x86-64, else the portable ones. Chosen once per matrix
+/// product, not per row.
 typealias Int8RowsKernel = @Sendable (_ rows: UnsafeRawPointer, _ rowBytes: Int, _ count: Int, _ a: Q8Row,
                                       _ out: UnsafeMutablePointer<Float>) -> Void
 
