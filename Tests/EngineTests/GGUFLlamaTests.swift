@@ -148,6 +148,39 @@ extension GGUFBytes {
       }
     }
   }
+
+  @Test("the AVX-512 kernels give the portable kernels' sums on every quant pattern",
+        arguments: [TensorDType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K])
+  func avx512MatchesPortable(type: TensorDType) throws {
+    guard CPUFeatures.avx512 else {
+      print("avx512MatchesPortable(\(type)): skipped, this CPU lacks AVX-512 VNNI (or GUI_AGENT_KERNELS=avx2)")
+      return
+    }
+    var rng = SeededGenerator(seed: 13)
+    // Block counts that are odd and not multiples of 4 (the last step overlaps the one before it).
+    for blocks in type.blockSize == 256 ? [1, 2, 3, 6] : [4, 5, 6, 7, 18, 25] {
+      let k = blocks * type.blockSize, rows = 5, rowBytes = blocks * type.blockBytes
+      let bytes = MatVecBenchmark.randomRows(type, bytes: rows * rowBytes, &rng)
+      let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 61 == 5 ? 9 : 1) }
+      let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: Q8Row.layout(for: type)!) }
+      let kernel = try #require(avx512RowsKernel(type, blocks: blocks))
+      var w = [Float](repeating: 0, count: k), out = [Float](repeating: .nan, count: rows)
+      try bytes.withUnsafeBytes { raw in
+        let base = try #require(raw.baseAddress)
+        out.withUnsafeMutableBufferPointer { kernel(base, rowBytes, rows, a, $0.baseAddress!) }  // two rows at a time, then one
+        for r in 0..<rows {
+          let f = out[r], s = portableRowDot(type, base + r * rowBytes, a)
+          // Both sum in float lanes grouped differently, and random blocks make sums whose terms
+          // cancel (the K-quants' minimums, Q6_K's -32): rounding is bounded by the terms' size
+          // sum |w_j x_j| (a misread quant would be off by about one term, ~1/k of it).
+          w.withUnsafeMutableBufferPointer { dequantize(type, from: base + r * rowBytes, count: k, into: $0.baseAddress!) }
+          let terms = (0..<k).reduce(0.0) { $0 + abs(Double(w[$1]) * Double(a.scales[$1 / a.blockSize]) * Double(a.bytes[$1])) }
+          #expect(f.isFinite && Double(abs(f - s)) <= 1e-5 * Double(abs(s)) + 1e-6 * terms,
+                  "\(type) x\(blocks) blocks, row \(r): \(f) vs \(s) (terms \(terms))")
+        }
+      }
+    }
+  }
   #endif
 
   @Test("int8 products: a NaN activation gives NaN, as the float product does",

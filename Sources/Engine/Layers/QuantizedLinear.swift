@@ -28,13 +28,14 @@ extension QuantizedMatrix {
     // the CPU has the kernel for it (`GEMM.transposedB`).
     let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil
     let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
+    let int8Dots = int8RowsKernel(type, blocks: k / type.blockSize)  // AVX-512, AVX2 or portable
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
       if !activations.isEmpty {
         for (r, a) in activations.enumerated() {
           let yr = out + r * m
           // W[f] (k,) · x_r (k,) -> out[r, f], one row at a time: a single sequential stream of
           // weights (two rows interleaved streamed at a quarter of the read bandwidth here)
-          for f in features { yr[f] = int8RowDot(type, rowPointer(f), a) }
+          int8Dots(rowPointer(features.lowerBound), rowBytes, features.count, a, yr + features.lowerBound)
         }
       } else if n < Self.batchedProductRows {
         for r in 0..<n {

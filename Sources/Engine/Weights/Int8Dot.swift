@@ -3,12 +3,13 @@
 // of weight quant x activation quant, times the weight's scale and the activation's scale (plus,
 // for types with a minimum, the minimum times the activation block's sum).
 //
-// Two sets of kernels give the same sums. On x86-64 the AVX2 ones (Int8DotAVX2.swift) multiply
-// bytes by bytes as llama.cpp does (`vpmaddubsw`, then `vpmaddwd`). The portable ones here, used
-// on other CPUs (and compared with the AVX2 ones in the tests), widen the activation's values
+// Three sets of kernels give the same sums. On a CPU with AVX-512 VNNI, those of module
+// AVX512Kernels (Int8DotAVX512.swift). On other x86-64 CPUs the AVX2 ones (Int8DotAVX2.swift)
+// multiply bytes by bytes as llama.cpp does (`vpmaddubsw`, then `vpmaddwd`). The portable ones
+// here, used on other CPUs (and compared with the others in the tests), widen the activation's values
 // to Int16, widen a block's weight quants once (vpmovzxbw), multiply lane by lane in Int16
 // (no product or pair sum of two products leaves Int16's range: at most 2 x 31 x 127 or
-// 2 x 128 x 127) and fold to 8 Int32 lanes. Both convert and scale in 8 float lanes that are
+// 2 x 128 x 127) and fold to 8 Int32 lanes. All convert and scale in 8 float lanes that are
 // summed once per row: no horizontal sum per block.
 
 private typealias I16 = SIMD16<Int16>
@@ -184,10 +185,28 @@ func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row: UnsafeRawPo
 /// Q8_0: d_w d_x sum q_w q; Q4_K/Q5_K: d_w d_x sum_j sc_j sum n q - dmin_w d_x sum_j m_j bsum_j;
 /// Q6_K: d_w d_x sum_j sc_j sum (n - 32) q.
 func int8RowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ a: Q8Row) -> Float {
+  var r: Float = 0
+  int8RowsKernel(type, blocks: a.count / type.blockSize)(row, 0, 1, a, &r)
+  return r
+}
+
+/// out[i] = `int8RowDot(type, rows + i rowBytes, a)` for i in 0..<count, activation rows `a` of
+/// `blocks` blocks: the AVX-512 kernels where the CPU has AVX-512 VNNI (Int8DotAVX512.swift; all
+/// rows in one call), else the AVX2 ones on x86-64, else the portable ones. Chosen once per matrix
+/// product, not per row.
+typealias Int8RowsKernel = @Sendable (_ rows: UnsafeRawPointer, _ rowBytes: Int, _ count: Int, _ a: Q8Row,
+                                      _ out: UnsafeMutablePointer<Float>) -> Void
+
+func int8RowsKernel(_ type: TensorDType, blocks: Int) -> Int8RowsKernel {
   #if arch(x86_64)
-  return avx2RowDot(type, row, a)
+  if let k = avx512RowsKernel(type, blocks: blocks) { return k }
+  return { rows, rowBytes, count, a, out in
+    for i in 0..<count { out[i] = avx2RowDot(type, rows + i * rowBytes, a) }
+  }
   #else
-  return portableRowDot(type, row, a)
+  return { rows, rowBytes, count, a, out in
+    for i in 0..<count { out[i] = portableRowDot(type, rows + i * rowBytes, a) }
+  }
   #endif
 }
 

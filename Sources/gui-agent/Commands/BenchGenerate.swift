@@ -40,11 +40,11 @@ extension Commands {
                                           decodeTokens: decode, storage: storage)
         var row: [String: Any] = [
           "threads": threads, "prompt_tokens": prompt, "decode_tokens": decode,
-          "storage": "\(storage)", "load_seconds": r.loadSeconds,
+          "storage": "\(storage)", "kernels": CPUFeatures.kernels, "load_seconds": r.loadSeconds,
           "prefill_tokens_per_s": r.prefillTokensPerSecond, "decode_tokens_per_s": r.decodeTokensPerSecond,
           "decode_ms_per_token": r.decodeMillisecondsPerToken,
         ]
-        var line = r.summary
+        var line = r.summary + "\nkernels: \(CPUFeatures.kernels) (int8 decode; GUI_AGENT_KERNELS=avx2 forces the AVX2 ones)"
         // Decode reads every weight once a token: file bytes x tokens/s against the read bandwidth.
         let attributes = try? FileManager.default.attributesOfItem(atPath: model)
         if attributes?[.type] as? FileAttributeType == .typeRegular, let fileBytes = attributes?[.size] as? Int {
@@ -68,7 +68,7 @@ extension Commands {
         rows.append(row)
         if !args.json { Output.out(line) }
       }
-      if args.json { try Output.json(["benchmark": "generate", "model": model, "runs": rows]) }
+      if args.json { try Output.json(["benchmark": "generate", "model": model, "kernels": CPUFeatures.kernels, "runs": rows]) }
       return .success
     })
 

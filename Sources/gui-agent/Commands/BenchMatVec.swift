@@ -33,13 +33,14 @@ extension Commands {
       let columns = try args.int("columns", range: 32...65536) ?? 576
       let megabytes = try args.int("megabytes", range: 1...8192) ?? 256
       var rows: [[String: Any]] = []
+      if !args.json { Output.out("kernels: \(CPUFeatures.kernels) (GUI_AGENT_KERNELS=avx2 forces the AVX2 ones)") }
       for threads in try args.intList("threads", range: 1...256) ?? [1, 2] {
         for type in types {
           let r = try MatVecBenchmark.run(type: type, columns: columns, threads: threads, megabytes: megabytes,
                                              int8Activations: !args.flag("float-decode"))
           let gb = 1e9
           rows.append([
-            "type": type.rawValue, "columns": columns, "threads": threads,
+            "type": type.rawValue, "columns": columns, "threads": threads, "kernels": CPUFeatures.kernels,
             "cached_gb_per_s": r.cachedBytesPerSecond / gb, "streaming_gb_per_s": r.streamingBytesPerSecond / gb,
             "read_bandwidth_gb_per_s": r.readBandwidth / gb,
             "streaming_share_of_bandwidth": r.streamingBytesPerSecond / r.readBandwidth,
@@ -52,7 +53,7 @@ extension Commands {
           }
         }
       }
-      if args.json { try Output.json(["benchmark": "matvec", "runs": rows]) }
+      if args.json { try Output.json(["benchmark": "matvec", "kernels": CPUFeatures.kernels, "runs": rows]) }
       return .success
     })
 }
