@@ -10,7 +10,8 @@ import Builtin
 // 128 (unsigned) and each block's integer sum starts from -128 x (the sum of B's quants in it),
 // which removes the offset exactly.
 //
-// Layout (copied once per product, as in GEMM512.swift): A in slivers of 6 rows, B in panels of 32
+// Layout (A copied once per product, and shared by the threads that split its columns; B once per
+// block of columns, as in GEMM512.swift): A in slivers of 6 rows, B in panels of 32
 // columns; per block of 32 values, 8 groups of 4 consecutive values: a group of a sliver is 6
 // dwords (one per row, broadcast), a group of a panel 32 dwords (two 512-bit vectors). The register
 // tile is 6 rows by 32 columns: 12 Int32 accumulators per block and 12 float accumulators, a block
@@ -25,10 +26,64 @@ private let mc = 96    // A rows per pass over a B block (a multiple of mr)
 private let nc = 512   // B columns per block
 
 extension AVX512 {
-  /// C (m, n) = A (m, k) B^T + (accumulate ? C : 0), B stored (n, k), with every 32 values of
-  /// each row of A and B rounded to int8 and a scale (as llama.cpp rounds activations to Q8_0).
-  /// k must be a multiple of 32 (the float kernel takes the product otherwise). Non-finite
-  /// values in a block make its scale NaN, so they reach the output as NaN.
+  /// Rows of A per sliver of the int8 layout: `packInt8A` takes row ranges starting at multiples of it.
+  public static let int8SliverRows = mr
+
+  /// Bytes (64-byte aligned) that hold A (m, k) rounded to int8 blocks in the kernel's layout:
+  /// per block of kc values of k, the quants of every sliver, then their scales.
+  public static func int8PackedBytes(m: Int, k: Int) -> Int {
+    let aRows = (m + mr - 1) / mr * mr
+    return aRows * k + 4 * aRows * (k / 32)
+  }
+
+  /// Rows `rows` of A (m, k) (stride lda; k a multiple of 32) rounded to int8 blocks of 32 into
+  /// `packed` (`int8PackedBytes(m:k:)` of them). Row ranges start at multiples of
+  /// `int8SliverRows`, so that threads may each pack their own; the last range ends at m.
+  @inline(never)
+  public static func packInt8A(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, rows: Range<Int>,
+                               into packed: UnsafeMutableRawPointer) {
+    let aRows = (m + mr - 1) / mr * mr
+    var p0 = 0
+    while p0 < k {
+      let depth = min(kc, k - p0), (quants, scales) = int8Block(packed, aRows: aRows, k: k, p0: p0)
+      packA(a + rows.lowerBound * lda + p0, lda: lda, rows: rows.count, blocks: depth / 32,
+            quants: quants + rows.lowerBound * depth, scales: scales + rows.lowerBound * (depth / 32))
+      p0 += depth
+    }
+  }
+
+  /// C (m, n) = A B^T + (accumulate ? C : 0) for A packed by `packInt8A` and B stored (n, k)
+  /// (stride ldb), rounded to int8 blocks of 32 as it is read, as llama.cpp rounds activations
+  /// to Q8_0. Non-finite values in a block make its scale so, and they reach the output as NaN.
+  /// Single-threaded: callers split n, sharing one packed A.
+  @inline(never)
+  public static func gemmInt8(packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
+                              accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0, k > 0 else { return }
+    let aRows = (m + mr - 1) / mr * mr, bCols = (min(n, nc) + nr - 1) / nr * nr
+    // B's quants (bytes), then its scales (floats) and offsets (Int32).
+    let bq = bCols * kc, bScales = bCols * kc / 32
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: bq + 8 * bScales, alignment: 64)
+    defer { raw.deallocate() }
+    let bQuants = raw.bindMemory(to: UInt8.self, capacity: bq)
+    let bScale = (raw + bq).bindMemory(to: Float.self, capacity: bScales)
+    let bOffset = (raw + bq + 4 * bScales).bindMemory(to: Int32.self, capacity: bScales)
+    let area = UnsafeMutableRawPointer(mutating: packedA)
+    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { _, _ in
+    } packB: { p0, depth, j0, cols in
+      packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, blocks: depth / 32, quants: bQuants, scales: bScale, offsets: bOffset)
+    } tile: { p0, depth, i, j0, jr, rows, cols in
+      let blocks = depth / 32, sliver = i / mr, panel = jr / nr
+      let (aQuants, aScale) = int8Block(area, aRows: aRows, k: k, p0: p0)
+      micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
+            bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
+            c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols, add: accumulate || p0 > 0)
+    }
+  }
+
+  /// `gemmInt8` with A packed here: C (m, n) = A (m, k) B^T + (accumulate ? C : 0), every 32
+  /// values of each row of A and B rounded to int8 and a scale. k must be a multiple of 32 (the
+  /// float kernel takes the product otherwise).
   @inline(never)
   public static func gemmTransposedBInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                                          b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
@@ -38,25 +93,20 @@ extension AVX512 {
       return
     }
     guard m > 0, n > 0 else { return }
-    let aRows = (m + mr - 1) / mr * mr, bCols = (min(n, nc) + nr - 1) / nr * nr
-    // Quants (bytes), then scales (floats) and B's offsets (Int32), 64-byte aligned each.
-    let aq = aRows * kc, bq = bCols * kc, aScales = aRows * kc / 32, bScales = bCols * kc / 32
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: aq + bq + 4 * (aScales + 2 * bScales), alignment: 64)
-    defer { raw.deallocate() }
-    let aQuants = raw.bindMemory(to: UInt8.self, capacity: aq + bq), bQuants = aQuants + aq
-    let aScale = (raw + aq + bq).bindMemory(to: Float.self, capacity: aScales + bScales), bScale = aScale + aScales
-    let bOffset = (raw + aq + bq + 4 * (aScales + bScales)).bindMemory(to: Int32.self, capacity: bScales)
-    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { p0, depth in
-      packA(a + p0, lda: lda, rows: m, blocks: depth / 32, quants: aQuants, scales: aScale)
-    } packB: { p0, depth, j0, cols in
-      packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, blocks: depth / 32, quants: bQuants, scales: bScale, offsets: bOffset)
-    } tile: { p0, depth, i, j0, jr, rows, cols in
-      let blocks = depth / 32, sliver = i / mr, panel = jr / nr
-      micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
-            bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
-            c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols, add: accumulate || p0 > 0)
-    }
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: int8PackedBytes(m: m, k: k), alignment: 64)
+    defer { packed.deallocate() }
+    packInt8A(a, lda: lda, m: m, k: k, rows: 0..<m, into: packed)
+    gemmInt8(packedA: packed, m: m, n: n, k: k, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
   }
+}
+
+/// The quants and scales of packed A's block of k starting at p0 (all slivers of it).
+@inline(__always)
+private func int8Block(_ packed: UnsafeMutableRawPointer, aRows: Int, k: Int, p0: Int)
+  -> (UnsafeMutablePointer<UInt8>, UnsafeMutablePointer<Float>) {
+  let quants = (packed + aRows * p0).assumingMemoryBound(to: UInt8.self)
+  let scales = (packed + aRows * k + 4 * aRows * (p0 / 32)).assumingMemoryBound(to: Float.self)
+  return (quants, scales)
 }
 
 /// 32 values rounded to int8: the quants (as 8 dwords of 4 consecutive bytes), their scale

@@ -8,19 +8,11 @@ enum GEMM {
   /// C (m, n) = A (m, k) B^T, plus C where `accumulate`; B stored (n, k), as a Linear's weight.
   /// With AVX-512 (`CPUFeatures.avx512`) the module AVX512Kernels' 512-bit kernel takes it (this
   /// environment holds OpenBLAS to its AVX2 kernels); otherwise OpenBLAS's sgemm. Single-threaded.
-  /// `int8` (quantized weights, as llama.cpp takes them): with AVX-512 VNNI and k a multiple of 32,
-  /// both operands are rounded to int8 blocks of 32 and multiplied with `vpdpbusd`
-  /// (`AVX512.gemmTransposedBInt8`); elsewhere the float product.
+  /// (Quantized weights in prefill take the int8 product instead: `PackedInt8Rows`.)
   @inline(__always)
   static func transposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                           b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
-                          c: UnsafeMutablePointer<Float>, ldc: Int, int8: Bool = false) {
-    #if arch(x86_64)
-    if CPUFeatures.avx512 && int8 && k % 32 == 0 {
-      AVX512.gemmTransposedBInt8(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
-      return
-    }
-    #endif
+                          c: UnsafeMutablePointer<Float>, ldc: Int) {
     product(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: true, accumulate: accumulate, c: c, ldc: ldc)
   }
 
@@ -40,5 +32,39 @@ enum GEMM {
     #endif
     BLAS.gemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB,
               beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+  }
+
+  /// Activation rows rounded once to the int8 kernel's layout and shared by the threads that
+  /// multiply them by blocks of a quantized weight (`QuantizedMatrix.linearProduct`'s prefill):
+  /// both operands in int8 blocks of 32, multiplied with `vpdpbusd` (`AVX512.gemmInt8`), as
+  /// llama.cpp multiplies Q8_0-rounded activations. nil where that kernel does not run (no
+  /// AVX-512 VNNI, or k not a multiple of 32): the float product then.
+  final class PackedInt8Rows: @unchecked Sendable {  // written once in init, then only read
+    let rows: Int, k: Int
+    #if arch(x86_64)
+    private let area: UnsafeMutableRawPointer
+
+    init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) {
+      guard CPUFeatures.avx512, rows > 0, k > 0, k % 32 == 0 else { return nil }
+      self.rows = rows; self.k = k
+      area = UnsafeMutableRawPointer.allocate(byteCount: AVX512.int8PackedBytes(m: rows, k: k), alignment: 64)
+      let unit = AVX512.int8SliverRows, slivers = (rows + unit - 1) / unit
+      let target = UnsafeMutableRawPointer(area)  // each thread writes its own slivers
+      Parallel.ranges(slivers, threads: threads, minimumPerRange: 4) { part in
+        AVX512.packInt8A(x, lda: k, m: rows, k: k, rows: (part.lowerBound * unit)..<min(rows, part.upperBound * unit), into: target)
+      }
+    }
+
+    deinit { area.deallocate() }
+
+    /// C (rows, n) = these rows times B^T, B stored (n, k) (float, rounded as it is read), C's
+    /// row stride ldc.
+    func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+      AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, b: b, ldb: k, accumulate: false, c: c, ldc: ldc)
+    }
+    #else
+    init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) { return nil }
+    func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
+    #endif
   }
 }

@@ -11,7 +11,7 @@ public enum WeightStorage: Sendable, Equatable {
   /// with quantized weights, as llama.cpp does (`Q8Row`, Weights/Int8Dot.swift); the GGUF
   /// default. Measured on SmolLM2 Q4_1: 1.2-1.3x the float decode rate; a step's logits move by
   /// up to 0.42 (llama.cpp's own rounding noise). Prefill too rounds both operands to int8 blocks
-  /// of 32 where the CPU has AVX-512 VNNI (`GEMM.transposedB`), as llama.cpp's Q8_0 products do;
+  /// of 32 where the CPU has AVX-512 VNNI (`GEMM.PackedInt8Rows`), as llama.cpp's Q8_0 products do;
   /// float32 elsewhere. f16/bf16/f32 weights stay float32 throughout.
   case storedInt8Decode
 }

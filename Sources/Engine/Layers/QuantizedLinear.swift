@@ -25,8 +25,9 @@ extension QuantizedMatrix {
     let m = rows, k = columns
     let layout = int8Decode && n < Self.batchedProductRows ? Q8Row.layout(for: type) : nil
     // GGML block types under int8 decode: prefill rounds both operands to int8 blocks too, where
-    // the CPU has the kernel for it (`GEMM.transposedB`).
-    let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil
+    // the CPU has the kernel for it (`GEMM.PackedInt8Rows`).
+    let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil && n >= Self.batchedProductRows
+    let packed = int8Prefill ? GEMM.PackedInt8Rows(x, rows: n, k: k, threads: threads) : nil  // x rounded once
     let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
     let int8Dots = int8RowsKernel(type, blocks: k / type.blockSize)  // AVX-512, AVX2 or portable
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
@@ -52,8 +53,11 @@ extension QuantizedMatrix {
             let count = min(Self.scratchRows, features.upperBound - f0)
             dequantize(type, from: rowPointer(f0), count: count * k, into: s)  // W[f0..<f0+count] (count, k)
             // x (n, k) @ W_block^T (k, count) -> out[:, f0..<f0+count] (n, count), row stride m
-            GEMM.transposedB(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, accumulate: false,
-                             c: out + f0, ldc: m, int8: int8Prefill)
+            if let packed {
+              packed.times(s, n: count, c: out + f0, ldc: m)
+            } else {
+              GEMM.transposedB(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, accumulate: false, c: out + f0, ldc: m)
+            }
             f0 += count
           }
         }
