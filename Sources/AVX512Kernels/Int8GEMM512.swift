@@ -59,25 +59,23 @@ extension AVX512 {
   @inline(never)
   public static func gemmInt8(packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
                               accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    guard m > 0, n > 0, k > 0 else { return }
-    let aRows = (m + mr - 1) / mr * mr, bCols = (min(n, nc) + nr - 1) / nr * nr
-    // B's quants (bytes), then its scales (floats) and offsets (Int32).
-    let bq = bCols * kc, bScales = bCols * kc / 32
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: bq + 8 * bScales, alignment: 64)
-    defer { raw.deallocate() }
-    let bQuants = raw.bindMemory(to: UInt8.self, capacity: bq)
-    let bScale = (raw + bq).bindMemory(to: Float.self, capacity: bScales)
-    let bOffset = (raw + bq + 4 * bScales).bindMemory(to: Int32.self, capacity: bScales)
-    let area = UnsafeMutableRawPointer(mutating: packedA)
-    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { _, _ in
-    } packB: { p0, depth, j0, cols in
-      packB(b + j0 * ldb + p0, ldb: ldb, cols: cols, blocks: depth / 32, quants: bQuants, scales: bScale, offsets: bOffset)
-    } tile: { p0, depth, i, j0, jr, rows, cols in
-      let blocks = depth / 32, sliver = i / mr, panel = jr / nr
-      let (aQuants, aScale) = int8Block(area, aRows: aRows, k: k, p0: p0)
-      micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
-            bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
-            c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols, add: accumulate || p0 > 0)
+    int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
+      quantize(b + j * ldb + 32 * block)
+    }
+  }
+
+  /// `gemmInt8` with B given as Q8_0 rows (`rowBytes` apart; per block an f16 scale and 32 int8
+  /// quants): its quants and scales are taken as stored, with no float copy and no rounding.
+  @inline(never)
+  public static func gemmInt8(packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, q8_0 b: UnsafeRawPointer, rowBytes: Int,
+                              accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
+      let p = b + j * rowBytes + 34 * block
+      let scale = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))))
+      let quants = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
+      var wide = SIMD32<Int32>()
+      wide._storage._value = Builtin.sext_Vec32xInt8_Vec32xInt32(quants._storage._value)
+      return (unsafeBitCast(quants, to: SIMD8<UInt32>.self), scale, wide.wrappedSum())
     }
   }
 
@@ -97,6 +95,36 @@ extension AVX512 {
     defer { packed.deallocate() }
     packInt8A(a, lda: lda, m: m, k: k, rows: 0..<m, into: packed)
     gemmInt8(packedA: packed, m: m, n: n, k: k, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
+  }
+}
+
+/// The body of both `gemmInt8`s: B's block `block` of row j read by `source` (quants as 8
+/// dwords, scale, quant sum), everything else as the file's header describes.
+@inline(__always)
+private func int8Product(_ packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, accumulate: Bool,
+                         c: UnsafeMutablePointer<Float>, ldc: Int,
+                         source: (Int, Int) -> (SIMD8<UInt32>, Float, Int32)) {
+  guard m > 0, n > 0, k > 0 else { return }
+  let aRows = (m + mr - 1) / mr * mr, bCols = (min(n, nc) + nr - 1) / nr * nr
+  // B's quants (bytes), then its scales (floats) and offsets (Int32).
+  let bq = bCols * kc, bScales = bCols * kc / 32
+  let raw = UnsafeMutableRawPointer.allocate(byteCount: bq + 8 * bScales, alignment: 64)
+  defer { raw.deallocate() }
+  let bQuants = raw.bindMemory(to: UInt8.self, capacity: bq)
+  let bScale = (raw + bq).bindMemory(to: Float.self, capacity: bScales)
+  let bOffset = (raw + bq + 4 * bScales).bindMemory(to: Int32.self, capacity: bScales)
+  let area = UnsafeMutableRawPointer(mutating: packedA)
+  blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { _, _ in
+  } packB: { p0, depth, j0, cols in
+    packB(cols: cols, blocks: depth / 32, quants: bQuants, scales: bScale, offsets: bOffset) { j, block in
+      source(j0 + j, p0 / 32 + block)
+    }
+  } tile: { p0, depth, i, j0, jr, rows, cols in
+    let blocks = depth / 32, sliver = i / mr, panel = jr / nr
+    let (aQuants, aScale) = int8Block(area, aRows: aRows, k: k, p0: p0)
+    micro(blocks, aQuants + sliver * mr * depth, aScale + sliver * mr * blocks,
+          bQuants + panel * nr * depth, bScale + panel * nr * blocks, bOffset + panel * nr * blocks,
+          c + i * ldc + j0 + jr, ldc: ldc, rows: rows, cols: cols, add: accumulate || p0 > 0)
   }
 }
 
@@ -164,19 +192,19 @@ private func packA(_ a: UnsafePointer<Float>, lda: Int, rows: Int, blocks: Int,
   }
 }
 
-/// B's `cols` rows, `blocks` blocks each, as panels of 32: quants at
-/// quants[p * 32 * 32 * blocks + b * 1024 + g * 128 + j * 4], scales and -128 x the block's quant
-/// sum at [p * 32 * blocks + b * 32 + j]; columns past `cols` are zeros.
+/// B's `cols` rows, `blocks` blocks each (block b of row j from `source(j, b)`), as panels of 32:
+/// quants at quants[p * 32 * 32 * blocks + b * 1024 + g * 128 + j * 4], scales and -128 x the
+/// block's quant sum at [p * 32 * blocks + b * 32 + j]; columns past `cols` are zeros.
 @inline(__always)
-private func packB(_ src: UnsafePointer<Float>, ldb: Int, cols: Int, blocks: Int, quants: UnsafeMutablePointer<UInt8>,
-                   scales: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Int32>) {
+private func packB(cols: Int, blocks: Int, quants: UnsafeMutablePointer<UInt8>, scales: UnsafeMutablePointer<Float>,
+                   offsets: UnsafeMutablePointer<Int32>, source: (Int, Int) -> (SIMD8<UInt32>, Float, Int32)) {
   var j0 = 0
   while j0 < cols {
     let pq = UnsafeMutableRawPointer(quants + j0 * 32 * blocks), ps = scales + j0 * blocks, po = offsets + j0 * blocks
     for j in 0..<nr {
       for b in 0..<blocks {
         var (q, d, sum) = (SIMD8<UInt32>(), Float(0), Int32(0))
-        if j0 + j < cols { (q, d, sum) = quantize(src + (j0 + j) * ldb + 32 * b) }
+        if j0 + j < cols { (q, d, sum) = source(j0 + j, b) }
         for g in 0..<8 { pq.storeBytes(of: q[g], toByteOffset: b * 1024 + g * 128 + j * 4, as: UInt32.self) }
         ps[b * nr + j] = d
         po[b * nr + j] = -128 &* sum

@@ -62,9 +62,15 @@ enum GEMM {
     func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
       AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, b: b, ldb: k, accumulate: false, c: c, ldc: ldc)
     }
+
+    /// The same with B given as n Q8_0 rows `rowBytes` apart: its quants taken as stored.
+    func times(q8_0 b: UnsafeRawPointer, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+      AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, q8_0: b, rowBytes: rowBytes, accumulate: false, c: c, ldc: ldc)
+    }
     #else
     init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) { return nil }
     func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
+    func times(q8_0 b: UnsafeRawPointer, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
     #endif
   }
 }
