@@ -53,6 +53,18 @@ struct RotaryEmbedding: Sendable {
   /// Rotates x (rows, heads * hd) in place at `positions`. With M-RoPE, sequential positions
   /// put every axis at the same value (text), which equals plain RoPE.
   func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, positions: RotaryPositions) {
+    rotate([(x, heads)], rows: rows, positions: positions)
+  }
+
+  /// Rotates queries q (rows, heads * hd) and keys k (rows, kvHeads * hd) at the same positions,
+  /// each row's angles computed once for both.
+  func apply(queries q: UnsafeMutablePointer<Float>, heads: Int, keys k: UnsafeMutablePointer<Float>, kvHeads: Int,
+             rows: Int, positions: RotaryPositions) {
+    rotate([(q, heads), (k, kvHeads)], rows: rows, positions: positions)
+  }
+
+  /// Each matrix of `targets` (rows, heads * hd) rotated in place.
+  private func rotate(_ targets: [(UnsafeMutablePointer<Float>, Int)], rows: Int, positions: RotaryPositions) {
     let half = headDim / 2
     var cosines = [Float](repeating: 0, count: half)  // (hd/2,)
     var sines = [Float](repeating: 0, count: half)    // (hd/2,)
@@ -67,13 +79,15 @@ struct RotaryEmbedding: Sendable {
         cosines[i] = Float(Foundation.cos(Double(angle)))
         sines[i] = Float(Foundation.sin(Double(angle)))
       }
-      for h in 0..<heads {
-        let v = x + (r * heads + h) * headDim
-        for i in 0..<half {
-          let a = v[i], b = v[i + half]
-          // [a, b] -> [a cos - b sin, b cos + a sin]
-          v[i] = a * cosines[i] - b * sines[i]
-          v[i + half] = b * cosines[i] + a * sines[i]
+      for (x, heads) in targets {
+        for h in 0..<heads {
+          let v = x + (r * heads + h) * headDim
+          for i in 0..<half {
+            let a = v[i], b = v[i + half]
+            // [a, b] -> [a cos - b sin, b cos + a sin]
+            v[i] = a * cosines[i] - b * sines[i]
+            v[i + half] = b * cosines[i] + a * sines[i]
+          }
         }
       }
     }

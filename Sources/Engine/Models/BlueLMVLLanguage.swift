@@ -57,8 +57,9 @@ struct DecoderLayer: Sendable {
       qs = qNorm(qs, rows: n * heads)
       ks = kNorm(ks, rows: n * kvHeads)
     }
-    qs.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, positions: at) }
-    ks.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: kvHeads, positions: at) }
+    qs.withUnsafeMutableBufferPointer { qp in ks.withUnsafeMutableBufferPointer { kp in
+      rope.apply(queries: qp.baseAddress!, heads: heads, keys: kp.baseAddress!, kvHeads: kvHeads, rows: n, positions: at)
+    } }
     cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
     cache.values[l].replaceSubrange((start * width)..<((start + n) * width), with: vs)
     var attended = [Float](repeating: 0, count: n * heads * headDim)  // (n, Hq*hd)

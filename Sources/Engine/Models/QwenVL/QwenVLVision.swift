@@ -95,8 +95,9 @@ struct QwenVisionBlock: Sendable {
       k.replaceSubrange((r * d)..<((r + 1) * d), with: packed[(r * 3 * d + d)..<(r * 3 * d + 2 * d)])
       v.replaceSubrange((r * d)..<((r + 1) * d), with: packed[(r * 3 * d + 2 * d)..<(r * 3 * d + 3 * d)])
     }
-    q.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, positions: positions) }
-    k.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress!, rows: n, heads: heads, positions: positions) }
+    q.withUnsafeMutableBufferPointer { qp in k.withUnsafeMutableBufferPointer { kp in
+      rope.apply(queries: qp.baseAddress!, heads: heads, keys: kp.baseAddress!, kvHeads: heads, rows: n, positions: positions)
+    } }
     var attended = [Float](repeating: 0, count: n * d)  // (n, D)
     q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in
       v.withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
