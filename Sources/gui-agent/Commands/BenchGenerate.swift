@@ -17,15 +17,16 @@ extension Commands {
       For a model file, the machine's read bandwidth is measured with the same threads (the best
       of 5 passes over 512 MB) and set beside what decode reads: the file's bytes per token (every
       weight is read once a token) times tokens/s. Decode cannot run faster than that bound.
-      GGUF decode rounds activations to int8 blocks as llama.cpp does; --float-decode keeps them
-      float32.
+      GGUF decode (and, on a CPU with AVX-512 VNNI, prefill) rounds activations to int8 blocks as
+      llama.cpp does; --float-decode keeps them float32. "kernels" names the kernel set that ran
+      (avx512 or avx2; GUI_AGENT_KERNELS=avx2 holds a process to the AVX2 ones).
       """,
     options: [
       .value("model", "FILE", "The model file (.gguf) or checkpoint directory."),
       .value("threads", "N[,N…]", "Compute threads; a list runs each (default 2)."),
       .value("prompt-tokens", "N", "Prefill length (default 128)."),
       .value("decode-tokens", "N", "Decode steps (default 32)."),
-      .flag("float-decode", "GGUF: decode with float32 activations (default: rounded to int8 blocks as llama.cpp does)."),
+      .flag("float-decode", "GGUF: decode and prefill with float32 activations (default: rounded to int8 blocks as llama.cpp does)."),
       .value("anchor-cmd", "COMMAND", "Shell command of the anchor, run once per thread count."),
     ],
     run: { args in
