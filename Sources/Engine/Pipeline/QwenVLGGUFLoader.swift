@@ -20,9 +20,9 @@ public struct LoadOptions: Sendable, Equatable {
   /// The processor's pixel budget (Qwen-VL families); nil: the checkpoint's or the published one.
   public var minPixels: Int?
   public var maxPixels: Int?
-  /// GGUF models: decode with float32 activations instead of rounding them to int8 blocks as
-  /// llama.cpp does (`WeightStorage.stored` instead of `.storedInt8Decode`): slower, and free of
-  /// that rounding noise.
+  /// GGUF models: decode (and prefill) with float32 activations instead of rounding them to int8
+  /// blocks as llama.cpp does (`WeightStorage.stored` instead of `.storedInt8Decode`): slower, and
+  /// free of that rounding noise.
   public var floatDecode: Bool
   /// Told of the tensors read while the model is built (checkpoint folders and GGUF pairs;
   /// a single llama GGUF is read without it). Not part of `==`.

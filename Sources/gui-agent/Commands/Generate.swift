@@ -14,7 +14,7 @@ extension Commands {
     .value("mmproj", "FILE", "The vision part (mmproj GGUF) of a Qwen-VL or bluelm_vl language-model GGUF given with --model."),
     .value("min-pixels", "N", "Qwen-VL: the smallest image area the processor resizes to (default: the checkpoint's preprocessor_config.json; for a GGUF pair, the family's published value)."),
     .value("max-pixels", "N", "Qwen-VL: the largest image area (same defaults as --min-pixels)."),
-    .flag("float-decode", "GGUF: decode with float32 activations, not rounded to int8 blocks as llama.cpp does (slower; free of that rounding)."),
+    .flag("float-decode", "GGUF: decode and prefill with float32 activations, not rounded to int8 blocks as llama.cpp does (slower; free of that rounding)."),
   ]
 
   static func loadOptions(_ args: ParsedArguments) throws -> LoadOptions {
