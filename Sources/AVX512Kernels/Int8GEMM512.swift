@@ -64,18 +64,45 @@ extension AVX512 {
     }
   }
 
-  /// `gemmInt8` with B given as Q8_0 rows (`rowBytes` apart; per block an f16 scale and 32 int8
-  /// quants): its quants and scales are taken as stored, with no float copy and no rounding.
+  /// GGML block types whose values are a scale times small integers, so that the int8 product
+  /// takes their blocks as stored (no float copy, no second rounding): Q8_0 (f16 d, 32 int8),
+  /// Q4_0 (f16 d, 16 bytes of nibbles n: n - 8) and Q5_0 (f16 d, u32 of fifth bits, 16 bytes of
+  /// nibbles: n - 16).
+  public enum Int8Blocks: Sendable { case q8_0, q4_0, q5_0 }
+
+  /// `gemmInt8` with B given as rows of `type` blocks, `rowBytes` apart.
   @inline(never)
-  public static func gemmInt8(packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, q8_0 b: UnsafeRawPointer, rowBytes: Int,
-                              accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
-    int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
-      let p = b + j * rowBytes + 34 * block
-      let scale = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))))
-      let quants = p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
-      var wide = SIMD32<Int32>()
-      wide._storage._value = Builtin.sext_Vec32xInt8_Vec32xInt32(quants._storage._value)
-      return (unsafeBitCast(quants, to: SIMD8<UInt32>.self), scale, wide.wrappedSum())
+  public static func gemmInt8(packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, blocks b: UnsafeRawPointer, type: Int8Blocks,
+                              rowBytes: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    switch type {
+    case .q8_0:
+      int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
+        let p = b + j * rowBytes + 34 * block
+        return storedBlock(p, p.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self))
+      }
+    case .q4_0:
+      int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
+        let p = b + j * rowBytes + 18 * block
+        let qs = p.loadUnaligned(fromByteOffset: 2, as: SIMD16<UInt8>.self)
+        return storedBlock(p, signedBytes(SIMD32(lowHalf: (qs & 15) &- 8, highHalf: (qs &>> 4) &- 8)))
+      }
+    case .q5_0:
+      int8Product(packedA, m: m, n: n, k: k, accumulate: accumulate, c: c, ldc: ldc) { j, block in
+        let p = b + j * rowBytes + 22 * block
+        let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+        let qs = p.loadUnaligned(fromByteOffset: 6, as: SIMD16<UInt8>.self)
+        // Element j's fifth bit is bit j of qh: the word as a mask of 32 lanes, each all ones where
+        // its bit is set (`kmovd`, `vpmovm2b`), and'ed with 16.
+        // (Byte arithmetic on 16-lane halves or through the builtins: Swift's SIMD32<UInt8>
+        // operators go lane by lane.)
+        let set = Builtin.sext_Vec32xInt1_Vec32xInt8(Builtin.bitcast_Int32_Vec32xInt1(qh._value))
+        let nibbles = SIMD32(lowHalf: qs & 15, highHalf: qs &>> 4)
+        let sixteen = SIMD32<UInt8>(repeating: 16)._storage._value
+        var values = SIMD32<Int8>()
+        values._storage._value = Builtin.sub_Vec32xInt8(
+          Builtin.or_Vec32xInt8(nibbles._storage._value, Builtin.and_Vec32xInt8(set, sixteen)), sixteen)
+        return storedBlock(p, values)
+      }
     }
   }
 
@@ -128,6 +155,31 @@ private func int8Product(_ packedA: UnsafeRawPointer, m: Int, n: Int, k: Int, ac
   }
 }
 
+/// The sum of 16 lanes, by halves (the stdlib's `wrappedSum()` goes lane by lane).
+@inline(__always)
+private func total(_ v: SIMD16<Int32>) -> Int32 {
+  let h8 = v.lowHalf &+ v.highHalf, h4 = h8.lowHalf &+ h8.highHalf
+  return (h4[0] &+ h4[1]) &+ (h4[2] &+ h4[3])
+}
+
+/// The same 32 bytes read as signed.
+@inline(__always)
+private func signedBytes(_ v: SIMD32<UInt8>) -> SIMD32<Int8> {
+  var r = SIMD32<Int8>()
+  r._storage._value = v._storage._value
+  return r
+}
+
+/// A stored block as the product takes it: its quants (as 8 dwords), the f16 scale at p, and the
+/// quants' sum.
+@inline(__always)
+private func storedBlock(_ p: UnsafeRawPointer, _ quants: SIMD32<Int8>) -> (SIMD8<UInt32>, Float, Int32) {
+  let scale = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(as: UInt16.self))))
+  var wide = SIMD32<Int32>()
+  wide._storage._value = Builtin.sext_Vec32xInt8_Vec32xInt32(quants._storage._value)
+  return (unsafeBitCast(quants, to: SIMD8<UInt32>.self), scale, total(wide.lowHalf &+ wide.highHalf))
+}
+
 /// The quants and scales of packed A's block of k starting at p0 (all slivers of it).
 @inline(__always)
 private func int8Block(_ packed: UnsafeMutableRawPointer, aRows: Int, k: Int, p0: Int)
@@ -155,7 +207,7 @@ private func quantize(_ x: UnsafePointer<Float>) -> (SIMD8<UInt32>, Float, Int32
   let q0 = whole(lo * inverse), q1 = whole(hi * inverse)
   var bytes = SIMD32<Int8>()
   bytes._storage._value = Builtin.trunc_Vec32xInt32_Vec32xInt8(SIMD32<Int32>(lowHalf: q0, highHalf: q1)._storage._value)
-  return (unsafeBitCast(bytes, to: SIMD8<UInt32>.self), scale, (q0 &+ q1).wrappedSum())
+  return (unsafeBitCast(bytes, to: SIMD8<UInt32>.self), scale, total(q0 &+ q1))
 }
 
 /// Lanes of magnitude at most 127 (NaN as 0) rounded to the nearest whole number, ties to even:

@@ -92,7 +92,7 @@ struct GEMMTests {
   }
 
   /// The int8 product equals the double-precision sum of the rounded operands (B as floats, and
-  /// B as Q8_0 rows taken as stored), stays within the rounding
+  /// B as Q8_0, Q4_0 and Q5_0 rows taken as stored), stays within the rounding
   /// noise of the float product, and carries a NaN in a block to the outputs that use it.
   @Test("AVX-512 VNNI int8 product equals the sum of int8-rounded operands",
         arguments: [(1, 1, 32), (5, 7, 64), (6, 32, 256), (13, 45, 288), (101, 530, 320)])
@@ -123,28 +123,32 @@ struct GEMMTests {
         }
       }
     }
-    // B as Q8_0 rows (the project's quantizer, as llama.cpp's): taken as stored, so the product is
-    // the sum of A's rounded values times B's Q8_0 values (dequantized here in double).
-    let q8 = try (0..<n).flatMap { j in try Quantizer.quantize(.q8_0, Array(o.b[(j * o.ldb)..<(j * o.ldb + k)]), tensor: "b") }
-    let rowBytes = k / 32 * 34
-    let fromQ8 = o.run { a, _, c in
-      let packed = UnsafeMutableRawPointer.allocate(byteCount: AVX512.int8PackedBytes(m: m, k: k), alignment: 64)
-      defer { packed.deallocate() }
-      AVX512.packInt8A(a, lda: o.lda, m: m, k: k, rows: 0..<m, into: packed)
-      q8.withUnsafeBytes { qb in
-        AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, q8_0: qb.baseAddress!, rowBytes: rowBytes, accumulate: false, c: c, ldc: o.ldc)
-      }
-    }
+    // B as Q8_0 / Q4_0 / Q5_0 rows (the project's quantizer, as llama.cpp's): taken as stored, so
+    // the product is the sum of A's rounded values times B's dequantized values (the project's
+    // dequantizer, checked against gguf-py in DequantTests).
     let ra = (0..<m).map { Self.roundedRow(o.a, at: $0 * o.lda, k) }
-    for r in 0..<m {
-      for j in 0..<n {
-        var sum = 0.0
-        for t in 0..<k {
-          let block = j * rowBytes + t / 32 * 34
-          let d = Double(Float(Float16(bitPattern: UInt16(q8[block]) | UInt16(q8[block + 1]) << 8)))
-          sum += ra[r][t] * d * Double(Int8(bitPattern: q8[block + 2 + t % 32]))
+    for (type, blocks) in [(TensorDType.q8_0, AVX512.Int8Blocks.q8_0), (.q4_0, .q4_0), (.q5_0, .q5_0)] {
+      let rows = try (0..<n).map { j in try Quantizer.quantize(type, Array(o.b[(j * o.ldb)..<(j * o.ldb + k)]), tensor: "b") }
+      let stored = rows.flatMap { $0 }, rowBytes = rows[0].count
+      var values = [Float](repeating: 0, count: n * k)  // B as the stored blocks say, (n, k)
+      stored.withUnsafeBytes { sb in values.withUnsafeMutableBufferPointer { vp in
+        dequantize(type, from: sb.baseAddress!, count: n * k, into: vp.baseAddress!)
+      } }
+      let got = o.run { a, _, c in
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: AVX512.int8PackedBytes(m: m, k: k), alignment: 64)
+        defer { packed.deallocate() }
+        AVX512.packInt8A(a, lda: o.lda, m: m, k: k, rows: 0..<m, into: packed)
+        stored.withUnsafeBytes { sb in
+          AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, blocks: sb.baseAddress!, type: blocks, rowBytes: rowBytes,
+                          accumulate: false, c: c, ldc: o.ldc)
         }
-        #expect(abs(Double(fromQ8[r * o.ldc + j]) - sum) <= 1e-4 * Double(k).squareRoot(), "\(shape) Q8_0 B (\(r), \(j))")
+      }
+      for r in 0..<m {
+        for j in 0..<n {
+          var sum = 0.0
+          for t in 0..<k { sum += ra[r][t] * Double(values[j * k + t]) }
+          #expect(abs(Double(got[r * o.ldc + j]) - sum) <= 1e-4 * Double(k).squareRoot(), "\(shape) \(type) B (\(r), \(j))")
+        }
       }
     }
     var nan = Operands(m, n, k, seed: 5)

@@ -63,14 +63,27 @@ enum GEMM {
       AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, b: b, ldb: k, accumulate: false, c: c, ldc: ldc)
     }
 
-    /// The same with B given as n Q8_0 rows `rowBytes` apart: its quants taken as stored.
-    func times(q8_0 b: UnsafeRawPointer, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-      AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, q8_0: b, rowBytes: rowBytes, accumulate: false, c: c, ldc: ldc)
+    /// The same with B given as n rows of `type` blocks `rowBytes` apart, taken as stored: true
+    /// for the types whose blocks are int8 as they stand (Q8_0, Q4_0, Q5_0), false (nothing done)
+    /// for the others.
+    func times(blocks b: UnsafeRawPointer, type: TensorDType, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>,
+               ldc: Int) -> Bool {
+      let blocks: AVX512.Int8Blocks
+      switch type {
+      case .q8_0: blocks = .q8_0
+      case .q4_0: blocks = .q4_0
+      case .q5_0: blocks = .q5_0
+      default: return false
+      }
+      AVX512.gemmInt8(packedA: area, m: rows, n: n, k: k, blocks: b, type: blocks, rowBytes: rowBytes,
+                      accumulate: false, c: c, ldc: ldc)
+      return true
     }
     #else
     init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) { return nil }
     func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
-    func times(q8_0 b: UnsafeRawPointer, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
+    func times(blocks b: UnsafeRawPointer, type: TensorDType, rowBytes: Int, n: Int, c: UnsafeMutablePointer<Float>,
+               ldc: Int) -> Bool { false }
     #endif
   }
 }

@@ -44,10 +44,9 @@ extension QuantizedMatrix {
           // W[f] (k,) · x_r (k,) -> out[r, f]
           for f in features { yr[f] = quantizedRowDot(type, rowPointer(f), xr, count: k) }
         }
-      } else if let packed, type == .q8_0 {
-        // Q8_0 weights are int8 blocks already: multiplied as stored, no float copy.
-        packed.times(q8_0: rowPointer(features.lowerBound), rowBytes: rowBytes, n: features.count,
-                     c: out + features.lowerBound, ldc: m)
+      } else if let packed, packed.times(blocks: rowPointer(features.lowerBound), type: type, rowBytes: rowBytes,
+                                         n: features.count, c: out + features.lowerBound, ldc: m) {
+        // Q8_0, Q4_0 and Q5_0 weights are int8 blocks already: multiplied as stored, no float copy.
       } else {
         var scratch = [Float](repeating: 0, count: min(Self.scratchRows, features.count) * k)  // (512, k)
         scratch.withUnsafeMutableBufferPointer { sp in
