@@ -105,24 +105,6 @@ extension AVX512 {
       }
     }
   }
-
-  /// `gemmInt8` with A packed here: C (m, n) = A (m, k) B^T + (accumulate ? C : 0), every 32
-  /// values of each row of A and B rounded to int8 and a scale. k must be a multiple of 32 (the
-  /// float kernel takes the product otherwise).
-  @inline(never)
-  public static func gemmTransposedBInt8(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                                         b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
-                                         c: UnsafeMutablePointer<Float>, ldc: Int) {
-    guard k > 0, k % 32 == 0 else {
-      gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
-      return
-    }
-    guard m > 0, n > 0 else { return }
-    let packed = UnsafeMutableRawPointer.allocate(byteCount: int8PackedBytes(m: m, k: k), alignment: 64)
-    defer { packed.deallocate() }
-    packInt8A(a, lda: lda, m: m, k: k, rows: 0..<m, into: packed)
-    gemmInt8(packedA: packed, m: m, n: n, k: k, b: b, ldb: ldb, accumulate: accumulate, c: c, ldc: ldc)
-  }
 }
 
 /// The body of both `gemmInt8`s: B's block `block` of row j read by `source` (quants as 8
@@ -276,13 +258,6 @@ private func dot(_ acc: I, _ unsigned: I, _ signed: I) -> I {
   return r
 }
 
-@inline(__always)
-private func float(_ v: I) -> V {
-  var r = V()
-  r._storage._value = Builtin.sitofp_Vec16xInt32_Vec16xFPIEEE32(v._storage._value)
-  return r
-}
-
 /// C[0..<rows, 0..<cols] (stride ldc) = (add ? C : 0) + the sliver's rows times the panel's
 /// columns over `blocks` blocks.
 @inline(__always)
@@ -307,12 +282,12 @@ private func micro(_ blocks: Int, _ aq: UnsafePointer<UInt8>, _ ascale: UnsafePo
     }
     let d0 = UnsafeRawPointer(bscale + b * 32).load(as: V.self), d1 = UnsafeRawPointer(bscale + b * 32 + 16).load(as: V.self)
     let da = ascale + b * mr
-    f0.addProduct(float(s0), d0 * da[0]); h0.addProduct(float(t0), d1 * da[0])
-    f1.addProduct(float(s1), d0 * da[1]); h1.addProduct(float(t1), d1 * da[1])
-    f2.addProduct(float(s2), d0 * da[2]); h2.addProduct(float(t2), d1 * da[2])
-    f3.addProduct(float(s3), d0 * da[3]); h3.addProduct(float(t3), d1 * da[3])
-    f4.addProduct(float(s4), d0 * da[4]); h4.addProduct(float(t4), d1 * da[4])
-    f5.addProduct(float(s5), d0 * da[5]); h5.addProduct(float(t5), d1 * da[5])
+    f0.addProduct(Int8Lanes.floats(s0), d0 * da[0]); h0.addProduct(Int8Lanes.floats(t0), d1 * da[0])
+    f1.addProduct(Int8Lanes.floats(s1), d0 * da[1]); h1.addProduct(Int8Lanes.floats(t1), d1 * da[1])
+    f2.addProduct(Int8Lanes.floats(s2), d0 * da[2]); h2.addProduct(Int8Lanes.floats(t2), d1 * da[2])
+    f3.addProduct(Int8Lanes.floats(s3), d0 * da[3]); h3.addProduct(Int8Lanes.floats(t3), d1 * da[3])
+    f4.addProduct(Int8Lanes.floats(s4), d0 * da[4]); h4.addProduct(Int8Lanes.floats(t4), d1 * da[4])
+    f5.addProduct(Int8Lanes.floats(s5), d0 * da[5]); h5.addProduct(Int8Lanes.floats(t5), d1 * da[5])
   }
   @inline(__always) func store(_ r: Int, _ lo: V, _ hi: V) {
     if r < rows { storeRow(c + r * ldc, lo, hi, cols: cols, add: add) }

@@ -84,6 +84,16 @@ struct GEMMTests {
     return x.map { Double(($0 * inverse).rounded(.toNearestOrEven)) * Double(scale) }
   }
 
+  #if arch(x86_64)
+  /// A (m, k), stride lda, rounded into the int8 kernel's layout for the time of `body`.
+  static func withPackedRows(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, _ body: (UnsafeRawPointer) -> Void) {
+    let packed = UnsafeMutableRawPointer.allocate(byteCount: AVX512.int8PackedBytes(m: m, k: k), alignment: 64)
+    defer { packed.deallocate() }
+    AVX512.packInt8A(a, lda: lda, m: m, k: k, rows: 0..<m, into: packed)
+    body(packed)
+  }
+  #endif
+
   /// `rounded` over each block of the k values of x from `start`.
   static func roundedRow(_ x: [Float], at start: Int, _ k: Int) -> [Double] {
     var row: [Double] = []
@@ -101,12 +111,14 @@ struct GEMMTests {
     guard CPUFeatures.avx512 else { print(Self.skipReason); return }
     let (m, n, k) = shape
     let o = Operands(m, n, k, seed: UInt64(7 * m + n + k))
+    let ra = (0..<m).map { Self.roundedRow(o.a, at: $0 * o.lda, k) }
+    let rb = (0..<n).map { Self.roundedRow(o.b, at: $0 * o.ldb, k) }
     for accumulate in [false, true] {
       let c = o.run { a, b, c in
-        AVX512.gemmTransposedBInt8(m: m, n: n, k: k, a: a, lda: o.lda, b: b, ldb: o.ldb, accumulate: accumulate, c: c, ldc: o.ldc)
+        Self.withPackedRows(a, lda: o.lda, m: m, k: k) { packed in
+          AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, b: b, ldb: o.ldb, accumulate: accumulate, c: c, ldc: o.ldc)
+        }
       }
-      let ra = (0..<m).map { Self.roundedRow(o.a, at: $0 * o.lda, k) }
-      let rb = (0..<n).map { Self.roundedRow(o.b, at: $0 * o.ldb, k) }
       for r in 0..<m {
         for j in 0..<o.ldc {
           let got = c[r * o.ldc + j]
@@ -126,7 +138,6 @@ struct GEMMTests {
     // B as Q8_0 / Q4_0 / Q5_0 rows (the project's quantizer, as llama.cpp's): taken as stored, so
     // the product is the sum of A's rounded values times B's dequantized values (the project's
     // dequantizer, checked against gguf-py in DequantTests).
-    let ra = (0..<m).map { Self.roundedRow(o.a, at: $0 * o.lda, k) }
     for (type, blocks) in [(TensorDType.q8_0, AVX512.Int8Blocks.q8_0), (.q4_0, .q4_0), (.q5_0, .q5_0)] {
       let rows = try (0..<n).map { j in try Quantizer.quantize(type, Array(o.b[(j * o.ldb)..<(j * o.ldb + k)]), tensor: "b") }
       let stored = rows.flatMap { $0 }, rowBytes = rows[0].count
@@ -135,12 +146,11 @@ struct GEMMTests {
         dequantize(type, from: sb.baseAddress!, count: n * k, into: vp.baseAddress!)
       } }
       let got = o.run { a, _, c in
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: AVX512.int8PackedBytes(m: m, k: k), alignment: 64)
-        defer { packed.deallocate() }
-        AVX512.packInt8A(a, lda: o.lda, m: m, k: k, rows: 0..<m, into: packed)
-        stored.withUnsafeBytes { sb in
-          AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, blocks: sb.baseAddress!, type: blocks, rowBytes: rowBytes,
-                          accumulate: false, c: c, ldc: o.ldc)
+        Self.withPackedRows(a, lda: o.lda, m: m, k: k) { packed in
+          stored.withUnsafeBytes { sb in
+            AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, blocks: sb.baseAddress!, type: blocks, rowBytes: rowBytes,
+                            accumulate: false, c: c, ldc: o.ldc)
+          }
         }
       }
       for r in 0..<m {
@@ -156,7 +166,9 @@ struct GEMMTests {
     a[0] = .nan  // row 0, block 0
     nan = Operands(copying: nan, a: a)
     let c = nan.run { a, b, c in
-      AVX512.gemmTransposedBInt8(m: m, n: n, k: k, a: a, lda: nan.lda, b: b, ldb: nan.ldb, accumulate: false, c: c, ldc: nan.ldc)
+      Self.withPackedRows(a, lda: nan.lda, m: m, k: k) { packed in
+        AVX512.gemmInt8(packedA: packed, m: m, n: n, k: k, b: b, ldb: nan.ldb, accumulate: false, c: c, ldc: nan.ldc)
+      }
     }
     #expect((0..<n).allSatisfy { c[$0].isNaN }, "row 0 holds a NaN: every output of it is NaN")
     if m > 1 { #expect((0..<n).allSatisfy { c[nan.ldc + $0].isFinite }, "row 1 has none") }

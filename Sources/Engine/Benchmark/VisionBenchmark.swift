@@ -89,7 +89,7 @@ public enum VisionBenchmark {
   }
 
   /// The matrix products a rate is measured for: OpenBLAS's sgemm, or the engine's own choice
-  /// (`GEMM.transposedB`: the AVX-512 kernel where the CPU has it, else the same sgemm).
+  /// (`GEMM.product`: the AVX-512 kernel where the CPU has it, else the same sgemm).
   public enum ProductKernel: Sendable { case openBLAS, engine }
 
   /// FLOP/s of C (m, n) = A (m, k) @ B^T with B stored (n, k), as the engine's linear layers
@@ -115,7 +115,7 @@ public enum VisionBenchmark {
             BLAS.gemm(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k,
                       transposeB: true, c: cb + cols.lowerBound, ldc: n)
           case .engine:
-            GEMM.transposedB(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k,
+            GEMM.product(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k, transposeB: true,
                              accumulate: false, c: cb + cols.lowerBound, ldc: n)
           }
         }

@@ -5,20 +5,12 @@ import AVX512Kernels
 // MARK: - Batched matrix products, by the fastest kernel the CPU runs
 
 enum GEMM {
-  /// C (m, n) = A (m, k) B^T, plus C where `accumulate`; B stored (n, k), as a Linear's weight.
-  /// With AVX-512 (`CPUFeatures.avx512`) the module AVX512Kernels' 512-bit kernel takes it (this
-  /// environment holds OpenBLAS to its AVX2 kernels); otherwise OpenBLAS's sgemm. Single-threaded.
-  /// (Quantized weights in prefill take the int8 product instead: `PackedInt8Rows`.)
-  @inline(__always)
-  static func transposedB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-                          b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
-                          c: UnsafeMutablePointer<Float>, ldc: Int) {
-    product(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: true, accumulate: accumulate, c: c, ldc: ldc)
-  }
-
   /// C (m, n) = alpha A (m, k) op(B) (+ C where `accumulate`), op(B) = B^T for B stored (n, k)
-  /// when `transposeB`, else B stored (k, n); row-major, leading dimensions given (attention's
-  /// heads inside interleaved rows). The AVX-512 kernel where the CPU has it, else OpenBLAS.
+  /// when `transposeB` (a Linear's weight), else B stored (k, n); row-major, leading dimensions
+  /// given (attention's heads inside interleaved rows). Single-threaded. With AVX-512
+  /// (`CPUFeatures.avx512`) the module AVX512Kernels' kernel takes it (this environment holds
+  /// OpenBLAS to its AVX2 kernels); otherwise OpenBLAS's sgemm. (Quantized weights in prefill take
+  /// the int8 product instead: `PackedInt8Rows`.)
   @inline(__always)
   static func product(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                       b: UnsafePointer<Float>, ldb: Int, transposeB: Bool, accumulate: Bool = false,

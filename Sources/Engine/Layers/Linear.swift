@@ -103,7 +103,7 @@ struct Linear: Sendable {
           return
         }
         // x (rows, k) @ W[cols]^T (k, |cols|) -> out[:, cols] (rows, |cols|), row stride m
-        GEMM.transposedB(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k,
+        GEMM.product(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k, transposeB: true,
                          accumulate: bias != nil, c: ob + cols.lowerBound, ldc: m)
       }
     }

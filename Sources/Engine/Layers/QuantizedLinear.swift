@@ -5,7 +5,7 @@
 // rounded to int8 blocks, integer block dots in Weights/Int8Dot.swift), or through the fused
 // float `quantizedRowDot` (f16/bf16/f32 weights, and `WeightStorage.stored`).
 // A longer batch (prefill) dequantizes W a block of rows at a time into a small float32 scratch
-// and takes the float product on it (`GEMM.transposedB`: float activations, 3x faster here than
+// and takes the float product on it (`GEMM.product`: float activations, 3x faster here than
 // integer dots per row), so no dense copy of the whole matrix is ever kept.
 
 extension QuantizedMatrix {
@@ -59,7 +59,7 @@ extension QuantizedMatrix {
             if let packed {
               packed.times(s, n: count, c: out + f0, ldc: m)
             } else {
-              GEMM.transposedB(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, accumulate: false, c: out + f0, ldc: m)
+              GEMM.product(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, transposeB: true, c: out + f0, ldc: m)
             }
             f0 += count
           }
