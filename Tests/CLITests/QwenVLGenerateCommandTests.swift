@@ -24,7 +24,8 @@ import Testing
       let logitsPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(getpid())-\(family)-\(c.name).f32").path
       defer { try? FileManager.default.removeItem(atPath: logitsPath) }
       var args = ["generate", "--model", Self.root.appendingPathComponent(family).path, "--raw", "--prompt", c.prompt,
-                  "--max-tokens", "\(c.greedy.count)", "--json", "--logits-out", logitsPath, "--threads", "2"]
+                  "--max-tokens", "\(c.greedy.count)", "--json", "--logits-out", logitsPath, "--threads", "2",
+                  "--kv-cache", "f32"]  // float32 throughout, as transformers
       for image in c.images { args += ["--image", refs.appendingPathComponent(image.file).path] }
       let r = try CLI.run(args)
       #expect(r.status == 0, "\(family) \(c.name): \(r.stderr)")
@@ -65,5 +66,12 @@ import Testing
     let s = try CLI.run(["generate", "--model", sharded.path, "--prompt", "hi", "--max-tokens", "2"])
     #expect(s.status != 0)
     #expect(s.stderr.contains("model-00002-of-00003.safetensors"), "\(s.stderr)")
+  }
+
+  @Test func anUnknownKVCacheTypeIsAUsageError() throws {
+    let r = try CLI.run(["generate", "--model", Self.root.appendingPathComponent("qwen2_vl").path, "--prompt", "hi",
+                         "--kv-cache", "q8_0"])
+    #expect(r.status == 2, "\(r.stderr)")
+    #expect(r.stderr.contains("--kv-cache") && r.stderr.contains("f16, f32"), "\(r.stderr)")
   }
 }

@@ -114,25 +114,8 @@ struct LayerKernelTests {
     var out = [Float](repeating: 0, count: n * heads * hd)
     Attention.attend(q: q, keys: k, values: v, rows: n, start: start, heads: heads, kvHeads: kvHeads, headDim: hd,
                      causal: true, threads: 2, out: &out)
-    var worst = 0.0
-    for i in stride(from: 0, to: n, by: 7) {  // rows in every block, the partial last one included
-      for h in 0..<heads {
-        let kvh = h / (heads / kvHeads), visible = start + i + 1
-        var scores = (0..<visible).map { j -> Double in
-          var dot = 0.0
-          for c in 0..<hd { dot += Double(q[i * heads * hd + h * hd + c]) * Double(k[j * kvHeads * hd + kvh * hd + c]) }
-          return dot / Double(hd).squareRoot()
-        }
-        let m = scores.max() ?? 0
-        scores = scores.map { Foundation.exp($0 - m) }
-        let total = scores.reduce(0, +)
-        for c in 0..<hd {
-          var ref = 0.0
-          for j in 0..<visible { ref += scores[j] / total * Double(v[j * kvHeads * hd + kvh * hd + c]) }
-          worst = worse(worst, abs(Double(out[i * heads * hd + h * hd + c]) - ref))
-        }
-      }
-    }
+    let worst = KVCacheTests.worstError(out, q: q, keys: k, values: v, rows: n, start: start, heads: heads,
+                                        kvHeads: kvHeads, hd: hd, rowStep: 7)  // rows in every block, the last one included
     #expect(worst < 1e-5, "worst \(worst)")
   }
 

@@ -54,7 +54,7 @@ struct ModelParityTests {
   func textLogits(variant: String) throws {
     let fixture = try ModelFixture(variant)
     let model = try fixture.model()
-    var cache = model.makeCache(capacity: 64)
+    var cache = model.makeCache(capacity: 64, precision: .f32)  // float32, as transformers
     let got = try model.logits(tokens: fixture.manifest.text_ids, cache: &cache)
     let err = relativeError(got, try fixture.reference("text_logits"))
     #expect(err <= Self.tolerance, "\(variant): relative error \(err)")
@@ -66,7 +66,7 @@ struct ModelParityTests {
     let fixture = try ModelFixture(variant)
     let model = try fixture.model()
     let images = try model.encodeImages(tiles: fixture.reference("tiles"))
-    var cache = model.makeCache(capacity: 64)
+    var cache = model.makeCache(capacity: 64, precision: .f32)  // float32, as transformers
     let got = try model.logits(tokens: fixture.manifest.image_ids, imageEmbeddings: images,
                                imagePadId: fixture.imagePad, cache: &cache)
     let err = relativeError(got, try fixture.reference("image_logits"))

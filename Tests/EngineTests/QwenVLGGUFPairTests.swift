@@ -82,7 +82,8 @@ struct QwenVLGGUFPairFixture {
       let grids = c.images.map { ImageGrid(t: $0.image_grid_thw[0], h: $0.image_grid_thw[1], w: $0.image_grid_thw[2]) }
       let pixels = try f.folder.floats(c.pixel_values)
       let pe = try p.encodeImages(patches: pixels, grids: grids), he = try h.encodeImages(patches: pixels, grids: grids)
-      var pc = p.makeCache(capacity: c.input_ids.count + 4), hc = h.makeCache(capacity: c.input_ids.count + 4)
+      var pc = p.makeCache(capacity: c.input_ids.count + 4, precision: .f32)
+      var hc = h.makeCache(capacity: c.input_ids.count + 4, precision: .f32)
       let pl = try p.logits(tokens: c.input_ids, imageEmbeddings: pe, imageGrids: grids, imagePadId: pad, cache: &pc)
       let hl = try h.logits(tokens: c.input_ids, imageEmbeddings: he, imageGrids: grids, imagePadId: pad, cache: &hc)
       let vision = qwenRelativeError(pe, he), logits = qwenRelativeError(pl, hl)

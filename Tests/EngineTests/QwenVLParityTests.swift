@@ -119,7 +119,7 @@ func qwenRelativeError(_ a: [Float], _ b: [Float]) -> Float { relativeError(a, b
       }
       #expect(visionError < 1e-4, "\(c.name): vision embeddings off by \(visionError) of max|ref|")
       // Every position's logits.
-      var cache = network.makeCache(capacity: c.input_ids.count + 16)
+      var cache = network.makeCache(capacity: c.input_ids.count + 16, precision: .f32)  // float32, as transformers
       let logits = try network.logits(tokens: c.input_ids, imageEmbeddings: embeddings, imageGrids: grids,
                                       imagePadId: pad, cache: &cache)
       let logitError = qwenRelativeError(logits, try f.floats(c.logits))

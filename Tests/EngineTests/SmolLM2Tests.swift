@@ -109,7 +109,7 @@ struct SmolLM2Tests {
   func floatLogits(name: String) throws {
     let m = try SmolLM2.model()
     let ref = try #require(try SmolLM2.fixture("float_reference", as: SmolLM2.FloatReference.self).prompts.first { $0.name == name })
-    var cache = m.network.makeCache(capacity: ref.prompt_ids.count)
+    var cache = m.network.makeCache(capacity: ref.prompt_ids.count, precision: .f32)  // float32 throughout, as transformers
     let logits = try m.network.prefill(tokens: ref.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &cache)
     var worst: Float = 0
     for (id, value) in zip(ref.top_ids + ref.fixed_ids, ref.top_logits + ref.fixed_logits) {
@@ -126,8 +126,8 @@ struct SmolLM2Tests {
   /// A step's choice is compared only when both llama.cpp's and our best-vs-second logit gaps
   /// are at least `nearTie`. llama.cpp is not exact to a finer level itself: its logits for the
   /// same tokens evaluated in one batch instead of one by one move the top-2 gap by up to 0.18
-  /// on these prompts (and flip `capital`'s step 7); it also rounds activations to int8 blocks
-  /// and K/V to f16, where our default path is float32.
+  /// on these prompts (and flip `capital`'s step 7); it also rounds activations to int8 blocks,
+  /// where this model's path is float32 (both store K/V in f16).
   static let nearTie = 0.2
 
   /// llama.cpp's greedy ids are fed back whatever we pick (teacher forcing), so every one of its
@@ -191,6 +191,27 @@ struct SmolLM2Tests {
     let moved = zip(d, f).map { abs($0 - $1) }.max() ?? 0
     #expect(d.allSatisfy(\.isFinite) && moved > 0, "int8 and float decode gave the same logits: the default did not change the product")
     print("SmolLM2 int8 vs float decode: max |logit diff| \(moved)")
+  }
+
+  @Test("the f16 KV cache moves prefill and decode logits by rounding noise only, and keeps the greedy choices")
+  func halfCache() throws {
+    let net = try SmolLM2.model().network
+    let g = try #require(try SmolLM2.reference().generations.first { $0.name == "raw_story" })
+    var half = net.makeCache(capacity: g.prompt_ids.count + g.ids.count), full = net.makeCache(capacity: g.prompt_ids.count + g.ids.count, precision: .f32)
+    #expect(half.precision == .f16)
+    var a = try net.prefill(tokens: g.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &half)
+    var b = try net.prefill(tokens: g.prompt_ids, imageEmbeddings: nil, imagePadId: -1, cache: &full)
+    var worst: Float = 0
+    for (step, id) in g.ids.dropLast().enumerated() {
+      worst = max(worst, zip(a, b).map { abs($0 - $1) }.max() ?? .nan)
+      let (choice, margin) = topTwo(b)
+      if margin > 0.1 { #expect(topTwo(a).0 == choice, "step \(step): f16 cache chose \(topTwo(a).0), f32 \(choice)") }
+      a = try net.decode(token: id, cache: &half)
+      b = try net.decode(token: id, cache: &full)
+    }
+    print("SmolLM2 f16 vs f32 KV cache over \(g.ids.count) steps after \(g.prompt_ids.count) prompt tokens: max |logit diff| \(worst)")
+    #expect(worst > 0, "the f16 cache gave the f32 cache's logits: the rows were not rounded")
+    #expect(worst < 0.1, "the f16 cache moved a logit by \(worst)")
   }
 
   @Test("int8 prefill (AVX-512 VNNI): the last position's logits stay within rounding noise of the float prefill")

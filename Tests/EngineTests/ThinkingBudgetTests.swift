@@ -23,7 +23,9 @@ private struct ScriptedModel: VisionLanguageModel {
   let script: [Int]
   let promptLength: Int
 
-  func makeCache(capacity: Int) -> KVCache { KVCache(layerCount: 1, rowWidth: 1, capacity: capacity) }
+  func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache {
+    KVCache(layerCount: 1, rowWidth: 1, capacity: capacity, precision: precision)
+  }
 
   func encodeImages(tiles: [Float]) throws(EngineError) -> [Float] {
     throw .invalidArgument("the scripted model takes no images")

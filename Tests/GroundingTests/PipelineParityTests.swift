@@ -29,7 +29,7 @@ private enum PipelineFixture {
   }
   static func model() throws -> LoadedModel {
     let dir = try #require(Bundle.module.url(forResource: "tiny-bluelm", withExtension: nil, subdirectory: "Fixtures"))
-    return try ModelLoader.load(path: dir.path)
+    return try ModelLoader.load(path: dir.path, options: LoadOptions(kvCache: .f32))  // float32, as transformers
   }
   static func image(_ file: String) throws -> RGBImage {
     try PNG.read(path: url(file, in: "pipeline").path)
@@ -75,7 +75,7 @@ private let pipelineCaseNames = ["click_small_13x7", "click_land_40x30", "click_
     #expect((prepared.imageEmbeddings?.count ?? 0) == features * 48)  // D_lm = 48
 
     // The decoder's last logits (state reached: within 1e-4 of the reference's largest).
-    var cache = model.network.makeCache(capacity: prepared.ids.count)
+    var cache = model.network.makeCache(capacity: prepared.ids.count, precision: .f32)  // float32, as transformers
     let logits = try model.network.prefill(tokens: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
                                            imagePadId: model.vision?.tokenIds.imagePad ?? -1, cache: &cache)
     let err = relativeError(logits, c.last_logits)

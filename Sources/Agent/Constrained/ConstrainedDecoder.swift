@@ -32,7 +32,7 @@ public final class ConstrainedDecoder {
   public func generate(promptIds: [Int], imageEmbeddings: [Float]?, imageGrids: [ImageGrid] = [], maxTokens: Int,
                        deadline: ContinuousClock.Instant) throws -> (ids: [Int], text: String, complete: Bool) {
     let network = model.network
-    var cache = network.makeCache(capacity: promptIds.count + max(1, maxTokens))
+    var cache = network.makeCache(capacity: promptIds.count + max(1, maxTokens), precision: model.kvCache)
     var logits = try network.prefill(tokens: promptIds, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
                                      imagePadId: model.vision?.tokenIds.imagePad ?? -1, cache: &cache)
     var ids: [Int] = []

@@ -9,6 +9,7 @@ public enum GenerateBenchmark {
     public var path: String
     public var threads: Int
     public var storage: WeightStorage
+    public var kvCache: KVCache.Precision
     public var promptTokens: Int
     public var decodeTokens: Int
     public var loadSeconds: Double
@@ -21,7 +22,7 @@ public enum GenerateBenchmark {
     public var summary: String {
       func f(_ x: Double) -> String { String(Double(Int((x * 10).rounded())) / 10) }
       return """
-        generate benchmark: \(path), threads \(threads), \(storage)
+        generate benchmark: \(path), threads \(threads), \(storage), KV cache \(kvCache.rawValue)
         load:    \(f(loadSeconds * 1000)) ms
         prefill: \(f(prefillTokensPerSecond)) tokens/s (\(promptTokens) tokens)
         decode:  \(f(decodeTokensPerSecond)) tokens/s, \(f(decodeMillisecondsPerToken)) ms/token (median of \(decodeTokens) steps)
@@ -38,10 +39,11 @@ public enum GenerateBenchmark {
   /// Loads `path` (any `ModelLoader` format), warms up with 8 tokens, then times one prefill of
   /// `promptTokens` and `decodeTokens` single-token steps. `storage`: `.storedInt8Decode` (the
   /// GGUF default) or `.stored` (float decode) load through `ModelLoader`; `.float32` widens a
-  /// GGUF text model's matrices at load.
+  /// GGUF text model's matrices at load. `kvCache`: how the cache stores its rows.
   /// - Throws: `invalidArgument` for non-positive sizes; load errors.
   public static func run(path: String, threads: Int, promptTokens: Int, decodeTokens: Int,
-                         storage: WeightStorage = .storedInt8Decode) throws(EngineError) -> Result {
+                         storage: WeightStorage = .storedInt8Decode,
+                         kvCache: KVCache.Precision = .f16) throws(EngineError) -> Result {
     guard threads > 0, promptTokens > 0, decodeTokens > 0 else {
       throw .invalidArgument("benchmark sizes must be positive: threads \(threads), prompt \(promptTokens), decode \(decodeTokens)")
     }
@@ -53,7 +55,7 @@ public enum GenerateBenchmark {
       network = try TextDecoderModel(llamaGGUF: try GGUFFile(path: path), storage: storage, threads: threads)
     }
     let load = seconds(since: start)
-    var cache = network.makeCache(capacity: promptTokens + decodeTokens)
+    var cache = network.makeCache(capacity: promptTokens + decodeTokens, precision: kvCache)
     _ = try network.prefill(tokens: promptIds(count: 8), imageEmbeddings: nil, imagePadId: -1, cache: &cache)
     cache.truncate(to: 0)
 
@@ -68,7 +70,7 @@ public enum GenerateBenchmark {
       steps.append(seconds(since: start))
     }
     steps.sort()
-    return Result(path: path, threads: threads, storage: storage, promptTokens: promptTokens,
+    return Result(path: path, threads: threads, storage: storage, kvCache: kvCache, promptTokens: promptTokens,
                   decodeTokens: decodeTokens, loadSeconds: load, prefillTokensPerSecond: prefill,
                   decodeTokensPerSecond: 1 / steps[steps.count / 2])
   }

@@ -12,11 +12,13 @@ public struct GenerationParameters: Sendable {
   /// Generation stops once the detokenized output contains one of these; needs a
   /// `detokenize` closure.
   public var stopStrings: [String]
+  /// How a fresh cache stores its rows.
+  public var kvCache: KVCache.Precision
 
   public init(maxTokens: Int = 256, sampling: SamplingParameters = .greedy,
-              eosTokenIds: Set<Int> = [], stopStrings: [String] = []) {
+              eosTokenIds: Set<Int> = [], stopStrings: [String] = [], kvCache: KVCache.Precision = .f16) {
     self.maxTokens = maxTokens; self.sampling = sampling
-    self.eosTokenIds = eosTokenIds; self.stopStrings = stopStrings
+    self.eosTokenIds = eosTokenIds; self.stopStrings = stopStrings; self.kvCache = kvCache
   }
 }
 
@@ -106,7 +108,7 @@ public struct Generator: Sendable {
     detokenize: (([Int]) -> String)? = nil,
     onToken: (Int) -> Bool = { _ in true }
   ) throws(EngineError) -> GenerationResult {
-    var cache = model.makeCache(capacity: prompt.count + max(1, parameters.maxTokens))
+    var cache = model.makeCache(capacity: prompt.count + max(1, parameters.maxTokens), precision: parameters.kvCache)
     return try generate(prompt: prompt, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
                         imagePadId: imagePadId, cache: &cache, force: force, detokenize: detokenize, onToken: onToken)
   }

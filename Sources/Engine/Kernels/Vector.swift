@@ -150,8 +150,13 @@ enum Vec {
       a3.addProduct(load16(rows + 3 * stride + i), xv)
       i += 16
     }
-    // Lanes of two rows' partial sums side by side, then adjacent lanes added: each step halves
-    // the lanes per row (8 -> 4 -> 2 -> 1) for all rows at once.
+    return reduce4(a0, a1, a2, a3)
+  }
+
+  /// The lane sums of four accumulators. Lanes of two rows' partial sums side by side, then
+  /// adjacent lanes added: each step halves the lanes per row (8 -> 4 -> 2 -> 1) for all rows at once.
+  @inline(__always)
+  static func reduce4(_ a0: F16, _ a1: F16, _ a2: F16, _ a3: F16) -> SIMD4<Float> {
     @inline(__always) func pair(_ u: SIMD8<Float>, _ v: SIMD8<Float>) -> SIMD8<Float> {
       let w = SIMD16(lowHalf: u, highHalf: v)
       return w.evenHalf + w.oddHalf
@@ -170,15 +175,16 @@ enum Vec {
     while i < n { y[i] += a * x[i]; i += 1 }
   }
 
-  /// y (n,) = sum_j w[j] * rows[j * stride ..< j * stride + n] over `count` rows: attention's
-  /// probabilities times the values for one query row. Columns go 64 at a time, the partial sums
-  /// held in registers across all rows (no load and store of y per row).
+  /// y (n,) = sum_j w[j] * rows[j * stride ..< j * stride + n] over `count` rows (`accumulate`:
+  /// y += that sum): attention's probabilities times the values for one query row. Columns go 64
+  /// at a time, the partial sums held in registers across all rows (no load and store of y per row).
   @inline(__always)
   static func weightedRows(_ w: UnsafePointer<Float>, _ count: Int, _ rows: UnsafePointer<Float>, stride: Int,
-                           _ n: Int, _ y: UnsafeMutablePointer<Float>) {
+                           _ n: Int, _ y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
     var c = 0
     while c + 64 <= n {
       var a0 = F16(), a1 = F16(), a2 = F16(), a3 = F16()
+      if accumulate { a0 = load16(y + c); a1 = load16(y + c + 16); a2 = load16(y + c + 32); a3 = load16(y + c + 48) }
       for j in 0..<count {
         let r = rows + j * stride + c, wj = F16(repeating: w[j])
         a0.addProduct(load16(r), wj)
@@ -190,7 +196,7 @@ enum Vec {
       c += 64
     }
     guard c < n else { return }
-    (y + c).update(repeating: 0, count: n - c)
+    if !accumulate { (y + c).update(repeating: 0, count: n - c) }
     for j in 0..<count { axpy(w[j], rows + j * stride + c, y + c, n - c) }
   }
 }

@@ -55,7 +55,9 @@ public struct BlueLMVLModel: VisionLanguageModel {
   public var hiddenSize: Int { config.textConfig.hiddenSize }
 
   /// An empty cache for up to `capacity` positions.
-  public func makeCache(capacity: Int) -> KVCache { language.makeCache(capacity: capacity) }
+  public func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache {
+    language.makeCache(capacity: capacity, precision: precision)
+  }
 
   // MARK: Vision
 
@@ -139,7 +141,8 @@ public struct BlueLMVLModel: VisionLanguageModel {
 /// What the generator and the grounding layer need from a vision-language model.
 public protocol VisionLanguageModel: Sendable {
   var vocabularySize: Int { get }
-  func makeCache(capacity: Int) -> KVCache
+  /// An empty cache for up to `capacity` positions, its rows stored as `precision`.
+  func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache
   /// Tiles (n, 3, T, T) normalized -> image embeddings (n * tokensPerTile, D_lm).
   func encodeImages(tiles: [Float]) throws(EngineError) -> [Float]
   /// Tokens after the cache's content -> logits (vocab,) of the last one.
@@ -160,6 +163,10 @@ public protocol VisionLanguageModel: Sendable {
 
 extension VisionLanguageModel {
   public var weightFiles: [WeightFileRecord] { [] }
+
+  /// An empty cache for up to `capacity` positions, its rows stored as binary16 (the default,
+  /// as llama.cpp's).
+  public func makeCache(capacity: Int) -> KVCache { makeCache(capacity: capacity, precision: .f16) }
 
   /// Families with 1-D positions: the grids do not matter.
   public func prefill(tokens: [Int], imageEmbeddings: [Float]?, imageGrids: [ImageGrid], imagePadId: Int,

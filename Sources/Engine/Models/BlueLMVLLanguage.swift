@@ -47,12 +47,11 @@ struct DecoderLayer: Sendable {
   /// `positions`: the rotary positions of the n rows (nil: cache.length ..< cache.length + n).
   func callAsFunction(_ x: inout [Float], rows n: Int, layer l: Int, cache: inout KVCache,
                       rope: RotaryEmbedding, positions: RotaryPositions? = nil, threads: Int) {
-    let start = cache.length, width = cache.rowWidth
-    let at = positions ?? .sequential(start: start)
+    let at = positions ?? .sequential(start: cache.length)
     let h = inputNorm(x, rows: n)                        // (n, D)
     var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
     var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
-    let vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    var vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
     if let qNorm, let kNorm {  // each head's row of hd values
       qs = qNorm(qs, rows: n * heads)
       ks = kNorm(ks, rows: n * kvHeads)
@@ -60,16 +59,8 @@ struct DecoderLayer: Sendable {
     qs.withUnsafeMutableBufferPointer { qp in ks.withUnsafeMutableBufferPointer { kp in
       rope.apply(queries: qp.baseAddress!, heads: heads, keys: kp.baseAddress!, kvHeads: kvHeads, rows: n, positions: at)
     } }
-    cache.keys[l].replaceSubrange((start * width)..<((start + n) * width), with: ks)
-    cache.values[l].replaceSubrange((start * width)..<((start + n) * width), with: vs)
-    var attended = [Float](repeating: 0, count: n * heads * headDim)  // (n, Hq*hd)
-    qs.withUnsafeBufferPointer { qp in cache.keys[l].withUnsafeBufferPointer { kp in
-      cache.values[l].withUnsafeBufferPointer { vp in attended.withUnsafeMutableBufferPointer { op in
-        Attention.attend(q: qp.baseAddress!, keys: kp.baseAddress!, values: vp.baseAddress!,
-                         rows: n, start: start, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                         causal: true, threads: threads, out: op.baseAddress!)
-      } }
-    } }
+    let attended = cache.appendAndAttend(layer: l, queries: qs, keys: &ks, values: &vs, rows: n,
+                                         heads: heads, kvHeads: kvHeads, headDim: headDim, threads: threads)
     addInPlace(&x, o(attended, rows: n, threads: threads))
     addInPlace(&x, mlp(postNorm(x, rows: n), rows: n, threads: threads))
   }
@@ -121,8 +112,9 @@ struct DecoderLM: Sendable {
   }
 
   /// An empty cache for up to `capacity` positions.
-  func makeCache(capacity: Int) -> KVCache {
-    KVCache(layerCount: config.numHiddenLayers, rowWidth: config.numKeyValueHeads * config.headDim, capacity: capacity)
+  func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache {
+    KVCache(layerCount: config.numHiddenLayers, rowWidth: config.numKeyValueHeads * config.headDim, capacity: capacity,
+            precision: precision)
   }
 
   /// Input embeddings (n, D): embed_tokens rows, with the rows of `imageEmbeddings` (m, D)

@@ -190,7 +190,7 @@ extension BlueLMVLModel: PointingModel {
     let clock = ContinuousClock()
     let t0 = clock.now
     let x = try inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
-    var cache = makeCache(capacity: tokens.count)
+    var cache = makeCache(capacity: tokens.count, precision: .f32)  // prefill only: nothing to gain from f16
     let hidden = language.normedHidden(x, rows: tokens.count, row: padRow, cache: &cache, threads: threads)  // (d,)
     let t1 = clock.now
     let tiles = Array(imageEmbeddings[(keyRows.lowerBound * d)..<(keyRows.upperBound * d)])  // (n, d)

@@ -37,9 +37,9 @@ public struct TextDecoderModel: VisionLanguageModel {
   public var hiddenSize: Int { config.hiddenSize }
 
   /// An empty cache for up to `capacity` positions.
-  public func makeCache(capacity: Int) -> KVCache {
+  public func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache {
     KVCache(layerCount: config.numHiddenLayers, rowWidth: config.numKeyValueHeads * config.headDim,
-            capacity: capacity)
+            capacity: capacity, precision: precision)
   }
 
   /// Always throws: the model has no vision tower.

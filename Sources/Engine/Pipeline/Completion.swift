@@ -56,7 +56,7 @@ extension LoadedModel {
     let start = clock.now
     var firstToken: ContinuousClock.Instant? = nil
     let generator = Generator(model: network, parameters: GenerationParameters(
-      maxTokens: maxTokens, sampling: sampling, eosTokenIds: eosIds, stopStrings: stopStrings))
+      maxTokens: maxTokens, sampling: sampling, eosTokenIds: eosIds, stopStrings: stopStrings, kvCache: kvCache))
     let result = try generator.generate(
       prompt: promptIds, imageEmbeddings: imageEmbeddings, imageGrids: imageGrids,
       imagePadId: vision?.tokenIds.imagePad ?? -1,

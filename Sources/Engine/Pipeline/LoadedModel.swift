@@ -71,6 +71,8 @@ public struct LoadedModel: Sendable {
   public let notes: [String]
   /// The mmproj file of a GGUF pair (`path` is then the language-model file).
   public let mmprojPath: String?
+  /// How `complete`'s KV cache stores its rows (`LoadOptions.kvCache`).
+  public var kvCache: KVCache.Precision = .f16
   let digestCache = WeightsDigestCache()
 
   public init(family: String, path: String, network: any VisionLanguageModel, tokenizer: Tokenizer,
@@ -97,6 +99,12 @@ public enum ModelLoader {
   /// Opens `path`: a checkpoint folder, a folder holding a GGUF pair, or a model file
   /// (`options.mmproj`: the mmproj GGUF that goes with a language-model GGUF).
   public static func load(path: String, options: LoadOptions = .init(), threads: Int = 1) throws(EngineError) -> LoadedModel {
+    var model = try open(path: path, options: options, threads: threads)
+    model.kvCache = options.kvCache
+    return model
+  }
+
+  private static func open(path: String, options: LoadOptions, threads: Int) throws(EngineError) -> LoadedModel {
     let url = URL(fileURLWithPath: path)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -108,9 +116,9 @@ public enum ModelLoader {
     if isDirectory.boolValue {
       if !FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path),
          let pair = try GGUFPairFolder.find(url) {
-        return try loadGGUF(pair.model, options: LoadOptions(mmproj: pair.mmproj.path, minPixels: options.minPixels,
-                                                             maxPixels: options.maxPixels, progress: options.progress),
-                            threads: threads)
+        var pairOptions = options
+        pairOptions.mmproj = pair.mmproj.path
+        return try loadGGUF(pair.model, options: pairOptions, threads: threads)
       }
       guard options.mmproj == nil else {
         throw .invalidArgument("--mmproj goes with a language-model GGUF file; '\(path)' is a checkpoint folder")

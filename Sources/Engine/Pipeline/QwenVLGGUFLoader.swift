@@ -24,17 +24,20 @@ public struct LoadOptions: Sendable, Equatable {
   /// blocks as llama.cpp does (`WeightStorage.stored` instead of `.storedInt8Decode`): slower, and
   /// free of that rounding noise.
   public var floatDecode: Bool
+  /// How generation's KV cache stores its rows (binary16 by default, as llama.cpp).
+  public var kvCache: KVCache.Precision
   /// Told of the tensors read while the model is built (checkpoint folders and GGUF pairs;
   /// a single llama GGUF is read without it). Not part of `==`.
   public var progress: LoadProgress?
   public init(mmproj: String? = nil, minPixels: Int? = nil, maxPixels: Int? = nil, floatDecode: Bool = false,
-              progress: LoadProgress? = nil) {
+              kvCache: KVCache.Precision = .f16, progress: LoadProgress? = nil) {
     self.mmproj = mmproj; self.minPixels = minPixels; self.maxPixels = maxPixels; self.floatDecode = floatDecode
-    self.progress = progress
+    self.kvCache = kvCache; self.progress = progress
   }
 
   public static func == (a: LoadOptions, b: LoadOptions) -> Bool {
-    (a.mmproj, a.minPixels, a.maxPixels, a.floatDecode) == (b.mmproj, b.minPixels, b.maxPixels, b.floatDecode)
+    (a.mmproj, a.minPixels, a.maxPixels, a.floatDecode, a.kvCache)
+      == (b.mmproj, b.minPixels, b.maxPixels, b.floatDecode, b.kvCache)
   }
 
   /// The storage of a GGUF file's quantized matrices under these options.

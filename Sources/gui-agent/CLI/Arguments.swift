@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 
 /// The parsed command line of one leaf command.
 struct ParsedArguments: Sendable {
@@ -116,6 +117,15 @@ struct ParsedArguments: Sendable {
       throw UsageError("--\(name): '\(s)' is not a comma-separated list of integers in \(range.lowerBound)...\(range.upperBound)")
     }
     return parts.compactMap { $0 }
+  }
+
+  /// `--kv-cache f16|f32` (default f16).
+  func kvCachePrecision() throws(UsageError) -> KVCache.Precision {
+    guard let s = string("kv-cache") else { return .f16 }
+    guard let p = KVCache.Precision(rawValue: s) else {
+      throw UsageError("--kv-cache: '\(s)' is not one of \(KVCache.Precision.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return p
   }
 
   func positional(_ index: Int) -> String? { index < positionals.count ? positionals[index] : nil }

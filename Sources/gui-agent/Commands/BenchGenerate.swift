@@ -27,6 +27,7 @@ extension Commands {
       .value("prompt-tokens", "N", "Prefill length (default 128)."),
       .value("decode-tokens", "N", "Decode steps (default 32)."),
       .flag("float-decode", "GGUF: decode and prefill with float32 activations (default: rounded to int8 blocks as llama.cpp does)."),
+      .value("kv-cache", "f16|f32", "How the KV cache stores its rows (default f16, as llama.cpp)."),
       .value("anchor-cmd", "COMMAND", "Shell command of the anchor, run once per thread count."),
     ],
     run: { args in
@@ -35,13 +36,14 @@ extension Commands {
       let prompt = try args.int("prompt-tokens", range: 1...32768) ?? 128
       let decode = try args.int("decode-tokens", range: 1...4096) ?? 32
       let storage: WeightStorage = args.flag("float-decode") ? .stored : .storedInt8Decode
+      let kvCache = try args.kvCachePrecision()
       var rows: [[String: Any]] = []
       for threads in threadList {
         let r = try GenerateBenchmark.run(path: model, threads: threads, promptTokens: prompt,
-                                          decodeTokens: decode, storage: storage)
+                                          decodeTokens: decode, storage: storage, kvCache: kvCache)
         var row: [String: Any] = [
           "threads": threads, "prompt_tokens": prompt, "decode_tokens": decode,
-          "storage": "\(storage)", "kernels": CPUFeatures.kernels, "load_seconds": r.loadSeconds,
+          "storage": "\(storage)", "kv_cache": kvCache.rawValue, "kernels": CPUFeatures.kernels, "load_seconds": r.loadSeconds,
           "prefill_tokens_per_s": r.prefillTokensPerSecond, "decode_tokens_per_s": r.decodeTokensPerSecond,
           "decode_ms_per_token": r.decodeMillisecondsPerToken,
         ]

@@ -15,11 +15,13 @@ extension Commands {
     .value("min-pixels", "N", "Qwen-VL: the smallest image area the processor resizes to (default: the checkpoint's preprocessor_config.json; for a GGUF pair, the family's published value)."),
     .value("max-pixels", "N", "Qwen-VL: the largest image area (same defaults as --min-pixels)."),
     .flag("float-decode", "GGUF: decode and prefill with float32 activations, not rounded to int8 blocks as llama.cpp does (slower; free of that rounding)."),
+    .value("kv-cache", "f16|f32", "How generation's KV cache stores keys and values (default f16, as llama.cpp; f32 is exact and twice the bytes)."),
   ]
 
   static func loadOptions(_ args: ParsedArguments) throws -> LoadOptions {
     LoadOptions(mmproj: args.string("mmproj"), minPixels: try args.int("min-pixels", range: 1...(1 << 28)),
-                maxPixels: try args.int("max-pixels", range: 1...(1 << 28)), floatDecode: args.flag("float-decode"))
+                maxPixels: try args.int("max-pixels", range: 1...(1 << 28)), floatDecode: args.flag("float-decode"),
+                kvCache: try args.kvCachePrecision())
   }
   static let thinkingOptions: [OptionSpec] = [
     .flag("think", "Open the reasoning block (thinking mode)."),

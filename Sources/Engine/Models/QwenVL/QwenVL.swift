@@ -45,7 +45,9 @@ public struct QwenVLModel: VisionLanguageModel {
   public var vocabularySize: Int { config.text.vocabSize }
   public var hiddenSize: Int { config.text.hiddenSize }
 
-  public func makeCache(capacity: Int) -> KVCache { language.makeCache(capacity: capacity) }
+  public func makeCache(capacity: Int, precision: KVCache.Precision) -> KVCache {
+    language.makeCache(capacity: capacity, precision: precision)
+  }
 
   // MARK: Vision
 
@@ -213,7 +215,7 @@ extension QwenVLModel: PointingModel {
     let (positions, _) = try ropePositions(tokens: tokens, imagePadId: imagePadId, grids: imageGrids,
                                            after: makeCache(capacity: 1))
     let x = try language.inputEmbeddings(tokens: tokens, imageEmbeddings: imageEmbeddings, imagePadId: imagePadId)
-    var cache = makeCache(capacity: tokens.count)
+    var cache = makeCache(capacity: tokens.count, precision: .f32)  // prefill only: nothing to gain from f16
     let hidden = language.normedHidden(x, rows: tokens.count, row: padRow, cache: &cache,
                                        positions: .axes(positions), threads: threads)
     let t1 = clock.now
