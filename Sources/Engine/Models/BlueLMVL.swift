@@ -42,6 +42,7 @@ public struct BlueLMVLModel: VisionLanguageModel {
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
+    HeapSettings.apply()
   }
 
   /// `float32` when the checkpoint stores its embedding table as float32 (or lacks it), else

@@ -23,6 +23,7 @@ public struct TextDecoderModel: VisionLanguageModel {
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
+    HeapSettings.apply()
   }
 
   /// A GGUF `llama` file: hyperparameters from its metadata, tensors through

@@ -40,6 +40,7 @@ public struct QwenVLModel: VisionLanguageModel {
     weightFiles = weights.files
     self.threads = max(1, threads)
     BLAS.setThreads(1)
+    HeapSettings.apply()
   }
 
   public var vocabularySize: Int { config.text.vocabSize }
