@@ -27,7 +27,8 @@ costs in accuracy on our side. `make bench-gguf-pairs` runs it.
    image, prompt and thread count, back to back; the order of types alternates between runs.
    Medians over the runs; ratios are ours over llama.cpp as speed (> 1: ours faster).
 4. Accuracy, on our side: the logits after the prompt and 16 greedy tokens of each pair against
-   those of the folder it came from (bf16 weights, float32 arithmetic: "f32"), on the same prompt
+   those of the folder it came from (bf16 weights, float32 arithmetic and KV cache: "f32"; the pairs
+   run with the default f16 KV cache, as llama.cpp does), on the same prompt
    and image: max |logit diff| / max |logit| of the folder, the argmax, and how many of the 16
    greedy tokens agree (matching prefix). The same for llama.cpp's mtmd on the same pair, against
    our folder run, twice: with its defaults (as timed), and with the decoder's flash attention off
@@ -173,9 +174,11 @@ def run_json(cmd):
 
 
 def ours_cmd(binary, model, threads, decode, image=None, mmproj=None, budget=None, logits=None, save_image=None,
-             anchor=None):
+             anchor=None, kv_cache=None):
     cmd = [binary, "bench", "qwen-vl", "--json", "--model", model, "--threads", str(threads),
            "--decode-tokens", str(decode)]
+    if kv_cache:
+        cmd += ["--kv-cache", kv_cache]
     if mmproj:
         cmd += ["--mmproj", mmproj]
     if budget:
@@ -252,7 +255,7 @@ def accuracy(binary, folder, pairs, budget, image, types, threads, decode, tag):
     tmp = os.path.join(pairs, "accuracy")
     os.makedirs(tmp, exist_ok=True)
     ref_logits = os.path.join(tmp, "folder.bin")
-    ref = run_json(ours_cmd(binary, folder, threads, decode, logits=ref_logits, save_image=image))
+    ref = run_json(ours_cmd(binary, folder, threads, decode, logits=ref_logits, save_image=image, kv_cache="f32"))
     rows = []
     for t in types:
         lm, mm = os.path.join(pairs, f"model-{t}.gguf"), os.path.join(pairs, "mmproj-f16.gguf")

@@ -127,7 +127,7 @@ public enum QwenVLBenchmark {
     let embeddings = try network.encodeImages(patches: patches, grids: [grid], mark: { clock.record($0) })
     let visionSeconds = seconds(since: start)
 
-    var cache = network.makeCache(capacity: ids.count + decodeTokens + 1)
+    var cache = network.makeCache(capacity: ids.count + decodeTokens + 1, precision: model.kvCache)
     start = now()
     var logits = try network.prefill(tokens: ids, imageEmbeddings: embeddings, imageGrids: [grid],
                                      imagePadId: pad, cache: &cache)

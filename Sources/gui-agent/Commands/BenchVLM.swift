@@ -34,6 +34,7 @@ extension Commands {
       .value("threads", "N", "Compute threads (default 2)."),
       .value("decode-tokens", "N", "Decode steps (default 16)."),
       .flag("widen", "bluelm_vl: widen every matrix to float32 at load (dense BLAS products), for comparison with the stored type."),
+      .value("kv-cache", "f16|f32", "How the KV cache stores its rows (default f16)."),
     ],
     run: { args in
       guard let path = args.string("model") else { throw UsageError("missing --model DIR") }
@@ -44,7 +45,7 @@ extension Commands {
 
       let bandwidth = MemoryBandwidth.measure(threads: threads)
       var start = DispatchTime.now().uptimeNanoseconds
-      var model = try ModelLoader.load(path: path, threads: threads)
+      var model = try ModelLoader.load(path: path, options: LoadOptions(kvCache: try args.kvCachePrecision()), threads: threads)
       if args.flag("widen") { model = try widened(model, threads: threads) }
       let load = secondsSince(start)
       var memory: [String: Any] = ["after_load": ResidentMemory.read().json]
@@ -53,7 +54,7 @@ extension Commands {
       memory["after_vision"] = ResidentMemory.read().json
 
       let network = model.network
-      var cache = network.makeCache(capacity: prepared.ids.count + decode + 1)
+      var cache = network.makeCache(capacity: prepared.ids.count + decode + 1, precision: model.kvCache)
       let imagePad = model.vision?.tokenIds.imagePad ?? -1
       start = DispatchTime.now().uptimeNanoseconds
       var logits = try network.prefill(tokens: prepared.ids, imageEmbeddings: prepared.imageEmbeddings,
