@@ -76,7 +76,7 @@ extension Commands {
       let bandwidthAfter = MemoryBandwidth.measure(threads: threads)
       let bestBandwidth = max(bandwidth, bandwidthAfter)
       // What decode also reads: every layer's keys and values so far (float32), mid-run.
-      let kvBytes = 2 * 4 * cache.layerCount * cache.rowWidth * (prepared.ids.count + decode / 2)
+      let kvBytes = 2 * cache.precision.bytes * cache.layerCount * cache.rowWidth * (prepared.ids.count + decode / 2)
 
       let files = network.weightFiles.map(\.path)
       let fileBytes = files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
@@ -95,7 +95,7 @@ extension Commands {
         "decode_step_seconds": step, "decode_step_seconds_all": steps, "decode_tokens_per_s": rate, "greedy_ids": ids,
         "weight_files": files, "weight_file_bytes": fileBytes, "decode_weight_bytes": decodeBytes,
         "read_bandwidth_gb_per_s": bestBandwidth / 1e9, "read_bandwidth_before_after_gb_per_s": [bandwidth / 1e9, bandwidthAfter / 1e9],
-        "decode_weight_gb_per_s": Double(decodeBytes) * rate / 1e9, "decode_kv_cache_bytes": kvBytes,
+        "decode_weight_gb_per_s": Double(decodeBytes) * rate / 1e9, "decode_kv_cache_bytes": kvBytes, "kv_cache": cache.precision.rawValue,
         "decode_fraction_of_bandwidth": share,
         "peak_rss_mib": peakMiB, "peak_rss_over_weight_files": peakMiB / fileMiB, "memory": memory,
       ]
@@ -107,9 +107,10 @@ extension Commands {
                           image.width, image.height, result["tiles"] as? Int ?? 0, prepared.ids.count, load))
         Output.out(String(format: "TTFT %.2f s = preprocess %.2f s + vision %.2f s + prefill %.2f s",
                           ttft, prepared.preprocessSeconds, prepared.visionSeconds, prefill))
-        Output.out(String(format: "decode %.2f tokens/s (median of %d steps); weights %.0f MB a token = %.1f GB/s of %.1f GB/s read bandwidth (best of %.1f before, %.1f after), %.0f %% (also %.0f MB of keys and values a token)",
+        Output.out(String(format: "decode %.2f tokens/s (median of %d steps); weights %.0f MB a token = %.1f GB/s of %.1f GB/s read bandwidth (best of %.1f before, %.1f after), %.0f %% (also %.0f MB of keys and values a token",
                           rate, decode, Double(decodeBytes) / 1e6, Double(decodeBytes) * rate / 1e9, bestBandwidth / 1e9,
-                          bandwidth / 1e9, bandwidthAfter / 1e9, 100 * share, Double(kvBytes) / 1e6))
+                          bandwidth / 1e9, bandwidthAfter / 1e9, 100 * share, Double(kvBytes) / 1e6)
+                   + ", KV cache \(cache.precision.rawValue))")
         Output.out(String(format: "peak RSS %.0f MiB, weight files %.0f MiB: %.2fx (now: file pages %.0f MiB, anonymous %.0f MiB)",
                           peakMiB, fileMiB, peakMiB / fileMiB, final.fileMiB, final.anonymousMiB))
       }
