@@ -19,7 +19,7 @@ extension AVX512 {
     q: UnsafePointer<Float>, ldq: Int, queries: Int, keys: UnsafePointer<UInt16>, count: Int, headDim hd: Int,
     scale: Float, scores: UnsafeMutablePointer<Float>, lds: Int
   ) {
-    // Missing queries read query 0 again; their sums are not stored.
+    // Missing queries read the last one again; their sums are not stored.
     let q0 = q, q1 = q + min(1, queries - 1) * ldq, q2 = q + min(2, queries - 1) * ldq, q3 = q + min(3, queries - 1) * ldq
     var j = 0
     while j < count {
@@ -63,6 +63,7 @@ extension AVX512 {
     p: UnsafePointer<Float>, ldp: Int, queries: Int, values: UnsafePointer<UInt16>, count: Int, headDim hd: Int,
     out: UnsafeMutablePointer<Float>, ldo: Int
   ) {
+    // Missing queries read the last one's probabilities again; their sums are not stored.
     let p0 = p, p1 = p + min(1, queries - 1) * ldp, p2 = p + min(2, queries - 1) * ldp, p3 = p + min(3, queries - 1) * ldp
     var c = 0
     while c < hd {

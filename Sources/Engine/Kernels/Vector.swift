@@ -150,13 +150,8 @@ enum Vec {
       a3.addProduct(load16(rows + 3 * stride + i), xv)
       i += 16
     }
-    return reduce4(a0, a1, a2, a3)
-  }
-
-  /// The lane sums of four accumulators. Lanes of two rows' partial sums side by side, then
-  /// adjacent lanes added: each step halves the lanes per row (8 -> 4 -> 2 -> 1) for all rows at once.
-  @inline(__always)
-  static func reduce4(_ a0: F16, _ a1: F16, _ a2: F16, _ a3: F16) -> SIMD4<Float> {
+    // Lanes of two rows' partial sums side by side, then adjacent lanes added: each step halves
+    // the lanes per row (8 -> 4 -> 2 -> 1) for all rows at once.
     @inline(__always) func pair(_ u: SIMD8<Float>, _ v: SIMD8<Float>) -> SIMD8<Float> {
       let w = SIMD16(lowHalf: u, highHalf: v)
       return w.evenHalf + w.oddHalf
