@@ -126,8 +126,10 @@ bench-vision: build
 # 40 minutes on 2 cores (the first time also the conversions). See BENCHMARKS.md.
 GGUF_PAIRS_THREADS ?= 2
 GGUF_PAIRS_RUNS ?= 2
+# GGUF_PAIRS_ARGS: more options of the script, e.g. --no-wait (skip the wait for a quiet machine).
+GGUF_PAIRS_ARGS ?=
 bench-gguf-pairs: build
-	scripts/bench/gguf_pairs.py --bin $(BIN) --threads $(GGUF_PAIRS_THREADS) --runs $(GGUF_PAIRS_RUNS)
+	scripts/bench/gguf_pairs.py --bin $(BIN) --threads $(GGUF_PAIRS_THREADS) --runs $(GGUF_PAIRS_RUNS) $(GGUF_PAIRS_ARGS)
 
 # A full-size bluelm_vl checkpoint (the format's dimensions, ~3.0e9 parameters, bf16, random
 # weights; made once by scripts/bench/make_bluelm_full.py, ~6 GB in $GUI_AGENT_CACHE/bench/bluelm-full)
