@@ -116,7 +116,7 @@ public enum VisionBenchmark {
                       transposeB: true, c: cb + cols.lowerBound, ldc: n)
           case .engine:
             GEMM.product(m: m, n: cols.count, k: k, a: ab, lda: k, b: bb + cols.lowerBound * k, ldb: k, transposeB: true,
-                             accumulate: false, c: cb + cols.lowerBound, ldc: n)
+                         accumulate: false, c: cb + cols.lowerBound, ldc: n)
           }
         }
         if round > 0 { best = min(best, seconds(since: start)) }

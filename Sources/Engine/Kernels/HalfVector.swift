@@ -2,21 +2,21 @@
 import Builtin
 #endif
 
-// MARK: - Rows stored as IEEE binary16 (the f16 KV cache)
+// MARK: - Rows stored as IEEE binary16 (the f16 KV cache, f16 weights)
 //
-// 16 values per step: one 32-byte load widened to float32 (`vcvtph2ps`), or rounded back to
-// binary16 (`vcvtps2ph`, round to nearest even). The products and sums stay float32.
+// 16 values per step: one 32-byte load widened to float32 (`vcvtph2ps`; `convertPlainFloats`
+// widens whole rows with it), or rounded back to binary16 (`vcvtps2ph`, round to nearest even).
 
-/// 16 binary16 values at p, widened.
-@inline(__always) func loadHalf16(_ p: UnsafePointer<UInt16>) -> F16 {
+/// 16 binary16 values at p (any alignment), widened.
+@inline(__always) func loadHalf16(_ p: UnsafeRawPointer) -> F16 {
   #if arch(x86_64)
-  let h = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self)
+  let h = p.loadUnaligned(as: SIMD16<Float16>.self)
   var r = F16()
   r._storage._value = Builtin.fpext_Vec16xFPIEEE16_Vec16xFPIEEE32(h._storage._value)
   return r
   #else
   var r = F16()
-  for i in 0..<16 { r[i] = Float(Float16(bitPattern: p[i])) }
+  for i in 0..<16 { r[i] = floatFromF16(p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
   return r
   #endif
 }
@@ -34,7 +34,7 @@ import Builtin
 }
 
 /// One value rounded to binary16 as `storeHalf16` rounds it.
-@inline(__always) func halfBits(_ x: Float) -> UInt16 {
+@inline(__always) func saturatedHalfBits(_ x: Float) -> UInt16 {
   Float16(x.isNaN ? x : min(max(x, -65504), 65504)).bitPattern
 }
 
@@ -47,13 +47,6 @@ extension Vec {
       store16(loadHalf16(half + i), x + i)
       i += 16
     }
-    while i < n { half[i] = halfBits(x[i]); x[i] = Float(Float16(bitPattern: half[i])); i += 1 }
-  }
-
-  /// y (n,) = the binary16 values at `half`, widened.
-  static func widenHalf(_ half: UnsafePointer<UInt16>, _ n: Int, into y: UnsafeMutablePointer<Float>) {
-    var i = 0
-    while i + 16 <= n { store16(loadHalf16(half + i), y + i); i += 16 }
-    while i < n { y[i] = Float(Float16(bitPattern: half[i])); i += 1 }
+    while i < n { half[i] = saturatedHalfBits(x[i]); x[i] = floatFromF16(half[i]); i += 1 }
   }
 }

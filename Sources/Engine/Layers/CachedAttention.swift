@@ -88,7 +88,7 @@ extension KVCache {
         guard let h = hp.baseAddress, let y = buf.baseAddress else { return }
         for i in 0..<rows {
           for kvh in 0..<kvHeads {
-            Vec.widenHalf(h + kvh * headStride + i * hd, hd, into: y + (i * kvHeads + kvh) * hd)
+            convertPlainFloats(.f16, from: h + kvh * headStride + i * hd, count: hd, into: y + (i * kvHeads + kvh) * hd)
           }
         }
       }
@@ -158,7 +158,7 @@ extension Attention {
         groupRuns(headRange, group: group, most: group) { h, kvh, count in
           for j0 in stride(from: 0, to: length, by: block) {  // scores = q k^T * scale
             let n = min(block, length - j0)
-            Vec.widenHalf(keys + kvh * headStride + j0 * hd, n * hd, into: r)
+            convertPlainFloats(.f16, from: keys + kvh * headStride + j0 * hd, count: n * hd, into: r)
             for g in 0..<count {
               let qh = q + (h + g) * hd, sg = s + g * length + j0
               var j = 0
@@ -175,7 +175,7 @@ extension Attention {
           for g in 0..<count { Vec.softmax(s + g * length, length) }
           for j0 in stride(from: 0, to: length, by: block) {  // out_h = sum_j p_j v_j
             let n = min(block, length - j0)
-            Vec.widenHalf(values + kvh * headStride + j0 * hd, n * hd, into: r)
+            convertPlainFloats(.f16, from: values + kvh * headStride + j0 * hd, count: n * hd, into: r)
             for g in 0..<count {
               Vec.weightedRows(s + g * length + j0, n, r, stride: hd, hd, out + (h + g) * hd, accumulate: j0 > 0)
             }

@@ -104,7 +104,7 @@ struct Linear: Sendable {
         }
         // x (rows, k) @ W[cols]^T (k, |cols|) -> out[:, cols] (rows, |cols|), row stride m
         GEMM.product(m: rows, n: cols.count, k: k, a: xb, lda: k, b: wb + cols.lowerBound * k, ldb: k, transposeB: true,
-                         accumulate: bias != nil, c: ob + cols.lowerBound, ldc: m)
+                     accumulate: bias != nil, c: ob + cols.lowerBound, ldc: m)
       }
     }
   }

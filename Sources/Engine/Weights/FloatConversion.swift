@@ -30,9 +30,12 @@ func convertPlainFloats(_ dtype: TensorDType, from src: UnsafeRawPointer, count:
     dst.withMemoryRebound(to: UInt8.self, capacity: count * 4) { d in
       d.update(from: src.assumingMemoryBound(to: UInt8.self), count: count * 4)
     }
-  case .f16:
-    for i in 0..<count {
+  case .f16:  // 16 at a time (`loadHalf16`: one `vcvtph2ps` per 8 on x86-64), then one by one
+    var i = 0
+    while i + 16 <= count { store16(loadHalf16(src + 2 * i), dst + i); i += 16 }
+    while i < count {
       dst[i] = floatFromF16(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+      i += 1
     }
   case .bf16:
     for i in 0..<count {
