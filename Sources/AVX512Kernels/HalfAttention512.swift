@@ -21,6 +21,7 @@ extension AVX512 {
   ) {
     // Missing queries read the last one again; their sums are not stored.
     let q0 = q, q1 = q + min(1, queries - 1) * ldq, q2 = q + min(2, queries - 1) * ldq, q3 = q + min(3, queries - 1) * ldq
+    let index = HalfLanes.pairIndex
     var j = 0
     while j < count {
       // Missing keys (the last group of 4) read the last key again.
@@ -46,12 +47,19 @@ extension AVX512 {
       }
       // Lane 4g + r of the sums: query g, key j + r.
       let sums = scale * HalfLanes.reduce16(a00, a01, a02, a03, a10, a11, a12, a13,
-                                            a20, a21, a22, a23, a30, a31, a32, a33)
+                                            a20, a21, a22, a23, a30, a31, a32, a33, index)
       let keysHere = min(4, count - j)
-      for g in 0..<queries {
+      let lanes = (sums.lowHalf.lowHalf, sums.lowHalf.highHalf, sums.highHalf.lowHalf, sums.highHalf.highHalf)
+      @inline(__always) func put(_ g: Int, _ v: SIMD4<Float>) {
+        guard g < queries else { return }
         let s = scores + g * lds + j
-        for r in 0..<keysHere { s[r] = sums[4 * g + r] }
+        if keysHere == 4 {
+          UnsafeMutableRawPointer(s).storeBytes(of: v, as: SIMD4<Float>.self)
+        } else {
+          for r in 0..<keysHere { s[r] = v[r] }
+        }
       }
+      put(0, lanes.0); put(1, lanes.1); put(2, lanes.2); put(3, lanes.3)
       j += 4
     }
   }
@@ -141,11 +149,25 @@ enum HalfLanes {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Floats.self)
   }
 
+  /// Two-source permute indices (`vpermt2ps`: i < 16 names u's lane i, 16 + i v's lane i) that
+  /// gather the even lanes, then the odd lanes, of u then v.
+  typealias PairIndex = (SIMD16<Int32>, SIMD16<Int32>)
+
+  /// `PairIndex`'s values, read from memory at run time. As constants, LLVM merges the four
+  /// levels of permutes into one shuffle and lowers it to 128-bit lane moves: several times the
+  /// instructions of 30 permutes.
+  nonisolated(unsafe) static var pairIndex: PairIndex = (
+    SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
+    SIMD16<Int32>(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31))
+
   /// Adjacent lanes of u then of v summed: (u0+u1, ..., u14+u15, v0+v1, ..., v14+v15).
   @inline(__always)
-  static func pair(_ u: Floats, _ v: Floats) -> Floats {
-    let w = SIMD32(lowHalf: u, highHalf: v)
-    return w.evenHalf + w.oddHalf
+  static func pair(_ u: Floats, _ v: Floats, _ index: PairIndex) -> Floats {
+    let (even, odd) = index
+    var e = Floats(), o = Floats()
+    e._storage._value = Builtin.int_x86_avx512_vpermi2var_ps_512(u._storage._value, even._storage._value, v._storage._value)
+    o._storage._value = Builtin.int_x86_avx512_vpermi2var_ps_512(u._storage._value, odd._storage._value, v._storage._value)
+    return e + o
   }
 
   /// The lane sums of 16 vectors, in their order, as the 16 lanes of one: four levels of `pair`,
@@ -153,10 +175,11 @@ enum HalfLanes {
   @inline(__always)
   static func reduce16(_ a: Floats, _ b: Floats, _ c: Floats, _ d: Floats, _ e: Floats, _ f: Floats,
                        _ g: Floats, _ h: Floats, _ i: Floats, _ j: Floats, _ k: Floats, _ l: Floats,
-                       _ m: Floats, _ n: Floats, _ o: Floats, _ p: Floats) -> Floats {
-    let l1 = (pair(a, b), pair(c, d), pair(e, f), pair(g, h), pair(i, j), pair(k, l), pair(m, n), pair(o, p))
-    let l2 = (pair(l1.0, l1.1), pair(l1.2, l1.3), pair(l1.4, l1.5), pair(l1.6, l1.7))
-    return pair(pair(l2.0, l2.1), pair(l2.2, l2.3))
+                       _ m: Floats, _ n: Floats, _ o: Floats, _ p: Floats, _ x: PairIndex) -> Floats {
+    let l1 = (pair(a, b, x), pair(c, d, x), pair(e, f, x), pair(g, h, x),
+              pair(i, j, x), pair(k, l, x), pair(m, n, x), pair(o, p, x))
+    let l2 = (pair(l1.0, l1.1, x), pair(l1.2, l1.3, x), pair(l1.4, l1.5, x), pair(l1.6, l1.7, x))
+    return pair(pair(l2.0, l2.1, x), pair(l2.2, l2.3, x), x)
   }
 }
 #endif

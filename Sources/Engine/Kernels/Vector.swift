@@ -60,8 +60,16 @@ enum Vec {
     var acc = F16(repeating: 0)
     i = 0
     while i + 16 <= n { let e = exp16(load16(x + i) - m); store16(e, x + i); acc += e; i += 16 }
-    var s = acc.sum()
-    while i < n { x[i] = Foundation.exp(x[i] - m); s += x[i]; i += 1 }
+    if i < n {  // the last 1 ... 15 values through the same vector exp (a decode step's rows rarely fill 16)
+      let rest = n - i
+      var t = F16(repeating: m)
+      for k in 0..<rest { t[k] = x[i + k] }
+      let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+      let e = exp16(t - m).replacing(with: 0, where: lanes .>= Int32(rest))
+      for k in 0..<rest { x[i + k] = e[k] }
+      acc += e
+    }
+    let s = acc.sum()
     // Probabilities below the smallest normal float are written as 0: subnormal operands make the
     // products with V many times slower on x86 (a trained pointer head's sharp self-attention
     // left 3-8 % of them subnormal and ran 10-17x slower), and they weigh less than 1e-38.
