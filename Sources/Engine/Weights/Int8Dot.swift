@@ -167,6 +167,7 @@ func blockSums<T: BlockTerm>(_: T.Type, _ nb: Int, _ bb: Int, _ row: UnsafeRawPo
   var acc0 = SIMD8<Float>(), off0: Float = 0, acc1 = SIMD8<Float>(), off1: Float = 0
   var b = 0
   while b &+ 1 < nb {
+    prefetchAhead(row + b &* bb, lines: (2 &* bb &+ 63) / 64)
     let (v0, s0, o0) = T.term(row + b &* bb, b, a), (v1, s1, o1) = T.term(row + (b &+ 1) &* bb, b &+ 1, a)
     acc0.addProduct(v0, SIMD8(repeating: s0)); off0 += o0
     acc1.addProduct(v1, SIMD8(repeating: s1)); off1 += o1

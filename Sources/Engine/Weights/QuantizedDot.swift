@@ -95,6 +95,7 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
     var acc1 = F16x()  // two chains: the add latency, not the loads, would bound one
     var i = 0
     while i + 32 <= count {
+      prefetchAhead(row + 4 &* i, lines: 2)
       acc += row.loadUnaligned(fromByteOffset: 4 * i, as: F16x.self) * loadX(x, i)
       acc1 += row.loadUnaligned(fromByteOffset: 4 * i + 64, as: F16x.self) * loadX(x, i + 16)
       i += 32
@@ -116,6 +117,7 @@ public func quantizedRowDot(_ type: TensorDType, _ row: UnsafeRawPointer, _ x: U
     }
     var i = 0
     while i + 32 <= count {
+      prefetchAhead(row + 2 &* i, lines: 1)
       acc += widen(row.loadUnaligned(fromByteOffset: 2 * i, as: SIMD16<UInt16>.self)) * loadX(x, i)
       acc1 += widen(row.loadUnaligned(fromByteOffset: 2 * i + 32, as: SIMD16<UInt16>.self)) * loadX(x, i + 16)
       i += 32
