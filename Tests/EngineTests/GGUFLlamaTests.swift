@@ -159,7 +159,8 @@ extension GGUFBytes {
     var rng = SeededGenerator(seed: 13)
     // Block counts that are odd and not multiples of 4 (the last step overlaps the one before it).
     for blocks in type.blockSize == 256 ? [1, 2, 3, 6] : [4, 5, 6, 7, 18, 25] {
-      let k = blocks * type.blockSize, rows = 5, rowBytes = blocks * type.blockBytes
+      // 37 rows: two groups of 16 summed by one reduction tree each, then 5 one by one.
+      let k = blocks * type.blockSize, rows = 37, rowBytes = blocks * type.blockBytes
       let bytes = MatVecBenchmark.randomRows(type, bytes: rows * rowBytes, &rng)
       let x = (0..<k).map { j in Float(rng.nextUnit() * 4 - 2) * (j % 61 == 5 ? 9 : 1) }
       let a = x.withUnsafeBufferPointer { Q8Row($0.baseAddress!, count: k, layout: Q8Row.layout(for: type)!) }
@@ -167,7 +168,7 @@ extension GGUFBytes {
       var w = [Float](repeating: 0, count: k), out = [Float](repeating: .nan, count: rows)
       try bytes.withUnsafeBytes { raw in
         let base = try #require(raw.baseAddress)
-        out.withUnsafeMutableBufferPointer { kernel(base, rowBytes, rows, a, $0.baseAddress!) }  // two rows at a time, then one
+        out.withUnsafeMutableBufferPointer { kernel(base, rowBytes, rows, a, $0.baseAddress!) }
         for r in 0..<rows {
           let f = out[r], s = portableRowDot(type, base + r * rowBytes, a)
           // Both sum in float lanes grouped differently, and random blocks make sums whose terms
