@@ -184,6 +184,29 @@ extension GGUFBytes {
   }
   #endif
 
+  @Test("products of several matrices on one input (q/k/v, gate/up) equal the products one by one",
+        arguments: [1, 2])
+  func fusedDecodeProducts(threads: Int) throws {
+    var rng = SeededGenerator(seed: 21)
+    let k = 256
+    // Mixed types and layouts, as a Q4_K_M file mixes them; odd row counts; one matrix with a bias.
+    let shapes: [(TensorDType, Int)] = [(.q5_0, 70), (.q8_0, 33), (.q4_K, 129), (.q5_1, 17), (.q6_K, 5)]
+    let linears = try shapes.enumerated().map { i, shape in
+      let w = try QuantizedMatrix(type: shape.0, rows: shape.1, columns: k,
+                                  bytes: try quantizedRows(shape.0, rows: shape.1, k: k, &rng))
+      let bias = i == 1 ? (0..<shape.1).map { _ in Float(rng.nextUnit()) } : nil
+      return Linear(.quantized(w, int8Decode: true), bias: bias)
+    }
+    for rows in [1, 3, 5] {  // 5: a prefill batch, taken product by product
+      let x = (0..<(rows * k)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+      let together = Linear.products(linears, x, rows: rows, threads: threads)
+      #expect(together.count == linears.count)
+      for (l, out) in zip(linears, together) {
+        #expect(out == l(x, rows: rows, threads: threads), "rows \(rows), \(l.outFeatures) outputs")
+      }
+    }
+  }
+
   @Test("int8 products: a NaN activation gives NaN, as the float product does",
         arguments: [TensorDType.q5_1, .q8_0, .q4_K, .q6_K])
   func int8NaN(type: TensorDType) throws {

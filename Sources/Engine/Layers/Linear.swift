@@ -81,6 +81,33 @@ struct Linear: Sendable {
     return out
   }
 
+  /// x (rows, in) through each of `linears`, all `in` wide: their outputs, in order. Decode rows
+  /// of int8-decode matrices take one dispatch for all (`QuantizedMatrix.int8DecodeProducts`);
+  /// anything else, one product after the other.
+  static func products(_ linears: [Linear], _ x: [Float], rows: Int, threads: Int) -> [[Float]] {
+    var matrices: [QuantizedMatrix] = []
+    for l in linears {
+      guard case let .quantized(w, int8Decode: true) = l.weight else { break }
+      matrices.append(w)
+    }
+    if rows > 0, rows < QuantizedMatrix.batchedProductRows, matrices.count == linears.count, linears.count > 1 {
+      let total = linears.reduce(0) { $0 + $1.outFeatures }
+      var all = [Float](repeating: 0, count: rows * total)  // each matrix's (rows, out) block in turn
+      let done = x.withUnsafeBufferPointer { xp in all.withUnsafeMutableBufferPointer { ap in
+        guard let xb = xp.baseAddress, let ab = ap.baseAddress else { return false }
+        return QuantizedMatrix.int8DecodeProducts(matrices, biases: linears.map(\.bias), xb, rows: rows, threads: threads, ab)
+      } }
+      if done {
+        var at = 0
+        return linears.map { l in
+          defer { at += rows * l.outFeatures }
+          return Array(all[at..<(at + rows * l.outFeatures)])
+        }
+      }
+    }
+    return linears.map { $0(x, rows: rows, threads: threads) }
+  }
+
   /// Each thread runs a single-threaded sgemm/sgemv on its block of W's rows (OpenBLAS itself
   /// stays at one thread: its idle workers spin and would steal the cores from ours).
   private static func denseProduct(_ weight: Tensor, bias: [Float]?, _ xb: UnsafePointer<Float>, rows: Int,

@@ -46,8 +46,9 @@ struct SwiGLUMLP: Sendable {
 
   /// x (rows, d) -> (rows, d).
   func callAsFunction(_ x: [Float], rows: Int, threads: Int) -> [Float] {
-    var g = gate(x, rows: rows, threads: threads)  // (rows, inner)
-    let u = up(x, rows: rows, threads: threads)    // (rows, inner)
+    let gateUp = Linear.products([gate, up], x, rows: rows, threads: threads)
+    var g = gateUp[0]     // (rows, inner)
+    let u = gateUp[1]     // (rows, inner)
     g.withUnsafeMutableBufferPointer { gp in
       u.withUnsafeBufferPointer { up in
         guard let gb = gp.baseAddress, let ub = up.baseAddress else { return }

@@ -73,6 +73,47 @@ extension QuantizedMatrix {
     }
   }
 
+  /// Decode rows (fewer than `batchedProductRows`) of x (n, k) through several int8-decode
+  /// matrices that read the same x, such as a layer's q, k and v or an MLP's gate and up:
+  /// out (n, sum of their rows) holds each row's products matrix after matrix (matrix i's block
+  /// (n, W_i.rows) at n times the rows before it, row stride W_i.rows), biases added. One
+  /// parallel dispatch covers all the matrices' rows in contiguous shares, and x is rounded once
+  /// per activation layout: separate products each paid a dispatch and rounded x again.
+  /// Returns false, writing nothing, unless every matrix is a block type under int8 decode of
+  /// width k and n is a decode batch.
+  static func int8DecodeProducts(_ matrices: [QuantizedMatrix], biases: [[Float]?], _ x: UnsafePointer<Float>,
+                                 rows n: Int, threads: Int, _ out: UnsafeMutablePointer<Float>) -> Bool {
+    guard n > 0, n < batchedProductRows, let k = matrices.first?.columns,
+          matrices.allSatisfy({ $0.columns == k && Q8Row.layout(for: $0.type) != nil }) else { return false }
+    var rounded: [Q8Row.Layout: [Q8Row]] = [:]  // x's rows, once per layout
+    var activations: [[Q8Row]] = [], kernels: [Int8RowsKernel] = [], starts: [Int] = []
+    var total = 0
+    for w in matrices {
+      guard let layout = Q8Row.layout(for: w.type) else { return false }
+      if rounded[layout] == nil { rounded[layout] = (0..<n).map { Q8Row(x + $0 * k, count: k, layout: layout) } }
+      activations.append(rounded[layout] ?? [])
+      kernels.append(int8RowsKernel(w.type, blocks: k / w.type.blockSize))
+      starts.append(total)
+      total += w.rows
+    }
+    Parallel.ranges(total, threads: threads, minimumPerRange: 64) { share in
+      for (i, w) in matrices.enumerated() {
+        // This share's rows of matrix i, in its own row numbers.
+        let lo = max(share.lowerBound, starts[i]) - starts[i], hi = min(share.upperBound, starts[i] + w.rows) - starts[i]
+        guard lo < hi else { continue }
+        let block = out + n * starts[i]  // (n, w.rows)
+        for (r, a) in activations[i].enumerated() {
+          let yr = block + r * w.rows
+          kernels[i](w.rowPointer(lo), w.rowBytes, hi - lo, a, yr + lo)
+          if let bias = biases[i] {
+            for f in lo..<hi { yr[f] += bias[f] }
+          }
+        }
+      }
+    }
+    return true
+  }
+
   /// Row `r` of W as float32: (columns,) written to `dst`. `r` is checked by the caller.
   func dequantizeRow(_ r: Int, into dst: UnsafeMutablePointer<Float>) {
     dequantize(type, from: rowPointer(r), count: columns, into: dst)

@@ -49,9 +49,10 @@ struct DecoderLayer: Sendable {
                       rope: RotaryEmbedding, positions: RotaryPositions? = nil, threads: Int) {
     let at = positions ?? .sequential(start: cache.length)
     let h = inputNorm(x, rows: n)                        // (n, D)
-    var qs = q(h, rows: n, threads: threads)             // (n, Hq*hd)
-    var ks = k(h, rows: n, threads: threads)             // (n, Hkv*hd)
-    var vs = v(h, rows: n, threads: threads)             // (n, Hkv*hd)
+    let qkv = Linear.products([q, k, v], h, rows: n, threads: threads)
+    var qs = qkv[0]  // (n, Hq*hd)
+    var ks = qkv[1]  // (n, Hkv*hd)
+    var vs = qkv[2]  // (n, Hkv*hd)
     if let qNorm, let kNorm {  // each head's row of hd values
       qs = qNorm(qs, rows: n * heads)
       ks = kNorm(ks, rows: n * kvHeads)
