@@ -116,21 +116,6 @@ enum Int8Lanes {
     and(high ? bytes(shiftRight(words(v), Words(repeating: 4))) : v, 0x0f)
   }
 
-  /// How far ahead of the block being summed the kernels ask for weight rows. The hardware
-  /// prefetcher alone left 1-thread Q8_0 decode at 150-160 tokens/s here (SmolLM2-135M, 512 tokens
-  /// of context); asking 6-12 KB ahead gave 180-200 (4 KB and 16-32 KB less).
-  static let prefetchDistance = 8192
-
-  /// Asks for the `lines` cache lines from `prefetchDistance` bytes past p (`prefetcht0`): a hint
-  /// that cannot fault, so it may run past the end of the matrix.
-  @inline(__always)
-  static func prefetchAhead(_ p: UnsafeRawPointer, lines: Int) {
-    for k in 0..<lines {
-      let a = p + (prefetchDistance &+ 64 &* k)
-      Builtin.int_prefetch_RawPointer(a._rawValue, Int32(0)._value, Int32(3)._value, Int32(1)._value)
-    }
-  }
-
   /// acc + the dot of unsigned bytes u and signed bytes s, 4 products per Int32 lane (`vpdpbusd`).
   @inline(__always)
   static func dotBytes(_ acc: Ints, _ u: Bytes, _ s: Bytes) -> Ints {
@@ -336,7 +321,7 @@ extension Int8Lanes {
       let x = (load64(UnsafeRawPointer(q + 32 &* b), 0), load64(UnsafeRawPointer(q + 32 &* b), 64))
       let biasSums = bias != 0 ? (dotBytes(Ints(), biasBytes, x.0), dotBytes(Ints(), biasBytes, x.1)) : (Ints(), Ints())
       let p = row + b &* bb
-      prefetchAhead(p, lines: (4 &* bb &+ 63) / 64)
+      prefetchAhead(p, lines: (4 &* bb &+ 63) / 64, distance: weightPrefetchDistance)
       let z0 = words(load64(p, 0)), z1 = words(load64(p, l.second))
       // (d_w d_x of the 4 blocks, m_w s_x of the 4 blocks)
       var sc = halfFloats(pick(z0, l.scales, z1)) * xd

@@ -22,7 +22,7 @@ extension Int8Lanes {
     let spreadMins = Ints(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)
     for b in 0..<nb {
       let p = row + b &* bb, x = UnsafeRawPointer(q + 256 &* b)
-      prefetchAhead(p, lines: 3)
+      prefetchAhead(p, lines: 3, distance: weightPrefetchDistance)
       // The 8 scales and 8 minimums unpacked as llama.cpp's utmp (see Engine's `kQuantScaleMin`).
       @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(littleEndian: p.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
       let u0 = u32(4), u1 = u32(8), u2 = u32(12)
@@ -58,7 +58,7 @@ extension Int8Lanes {
     let up = halves(4, 2), down = halves(0, 2)  // qh bits (0, 1) and (2, 3), then (4, 5) and (6, 7), to bits 4, 5
     for b in 0..<nb {
       let p = row + b &* 210, x = UnsafeRawPointer(q + 256 &* b)
-      prefetchAhead(p, lines: 4)
+      prefetchAhead(p, lines: 4, distance: weightPrefetchDistance)
       let sc = p.loadUnaligned(fromByteOffset: 192, as: SIMD16<UInt8>.self)
       let scw = signedWords(sc)
       var isum = Ints()
