@@ -50,6 +50,54 @@ extension AVX512 {
   }
 }
 
+// MARK: - A copied once for many products
+
+// A prefill product of n rows by a stored weight runs block after block of W's rows (each
+// widened into a float scratch), every block a product of its own; each would copy all of A again
+// (the copies took a fifth of Qwen2.5-VL's f16 prefill). These copy A once, in the layout `gemm`
+// copies it to block by block: per block of k (kc deep), the slivers of all rows.
+
+extension AVX512 {
+  /// Rows per sliver: ranges given to `packFloatA` start at a multiple of it.
+  public static let floatSliverRows = mr
+
+  /// Floats that `packFloatA` writes for an (m, k) A.
+  public static func floatPackedCount(m: Int, k: Int) -> Int { (m + mr - 1) / mr * mr * max(0, k) }
+
+  /// Rows `rows` of A (m, k, leading dimension lda) copied into `packed`
+  /// (`floatPackedCount(m:k:)` floats), block of k after block of k.
+  @inline(never)
+  public static func packFloatA(_ a: UnsafePointer<Float>, lda: Int, m: Int, k: Int, rows: Range<Int>,
+                           into packed: UnsafeMutablePointer<Float>) {
+    let aRows = (m + mr - 1) / mr * mr
+    var p0 = 0
+    while p0 < k {
+      let depth = min(kc, k - p0)
+      pack(a + rows.lowerBound * lda + p0, ld: lda, step: 1, lines: rows.count, width: mr, depth: depth,
+           into: packed + aRows * p0 + rows.lowerBound * depth)
+      p0 += depth
+    }
+  }
+
+  /// `gemm` with A already copied by `packFloatA` (all m rows), B stored (n, k) and used as B^T.
+  @inline(never)
+  public static func gemm(packedA: UnsafePointer<Float>, m: Int, n: Int, k: Int, b: UnsafePointer<Float>, ldb: Int,
+                          accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0, k > 0 else { return }
+    let aRows = (m + mr - 1) / mr * mr
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: nc * kc * 4, alignment: 64)
+    defer { raw.deallocate() }
+    let bp = raw.bindMemory(to: Float.self, capacity: nc * kc)
+    blockedLoops(m: m, n: n, k: k, blocking: Blocking(mr: mr, nr: nr, kc: kc, mc: mc, nc: nc)) { _, _ in
+    } packB: { p0, depth, j0, cols in
+      pack(b + j0 * ldb + p0, ld: ldb, step: 1, lines: cols, width: nr, depth: depth, into: bp)
+    } tile: { p0, depth, i, j0, jr, rows, cols in
+      micro(depth, packedA + aRows * p0 + i * depth, bp + jr * depth, c + i * ldc + j0 + jr, ldc: ldc,
+            rows: rows, cols: cols, alpha: 1, add: accumulate || p0 > 0)
+    }
+  }
+}
+
 /// A kernel's register tile (mr x nr) and blocks: kc values of k, mc rows of A per pass over a
 /// block of nc columns of B.
 struct Blocking { let mr: Int, nr: Int, kc: Int, mc: Int, nc: Int }

@@ -75,6 +75,34 @@ struct GEMMTests {
     #endif
   }
 
+  /// A copied once (`packFloatA`, by two threads' ranges) and multiplied by B^T gives the very
+  /// values of the product that copies A itself, on the tile's and blocks' edges; columns past n
+  /// untouched.
+  @Test("AVX-512 float product with A copied once equals the product that copies it",
+        arguments: [(1, 1, 1), (13, 33, 17), (37, 70, 300), (101, 530, 600)])
+  func packedFloatKernel(shape: (Int, Int, Int)) throws {
+    #if arch(x86_64)
+    guard CPUFeatures.avx512 else { print(Self.skipReason); return }
+    let (m, n, k) = shape
+    let o = Operands(m, n, k, transposeB: true, seed: UInt64(m * 7 + n * 3 + k))
+    let direct = o.run { a, b, c in
+      AVX512.gemm(m: m, n: n, k: k, a: a, lda: o.lda, b: b, ldb: o.ldb, transposeB: true, accumulate: false, c: c, ldc: o.ldc)
+    }
+    let count = AVX512.floatPackedCount(m: m, k: k)
+    let packed = UnsafeMutablePointer<Float>.allocate(capacity: count)
+    defer { packed.deallocate() }
+    packed.initialize(repeating: .nan, count: count)  // every value the kernel reads must be written
+    let once = o.run { a, b, c in
+      let split = min(m, AVX512.floatSliverRows)  // two ranges, as two threads pack them
+      AVX512.packFloatA(a, lda: o.lda, m: m, k: k, rows: 0..<split, into: packed)
+      AVX512.packFloatA(a, lda: o.lda, m: m, k: k, rows: split..<m, into: packed)
+      AVX512.gemm(packedA: packed, m: m, n: n, k: k, b: b, ldb: o.ldb, accumulate: false, c: c, ldc: o.ldc)
+    }
+    #expect(once == direct, "\(shape): the products differ")
+    #expect(!once.contains { $0.isNaN }, "\(shape): an unwritten copy was read")
+    #endif
+  }
+
   /// The values of a row's 32-value block as the int8 product sees them: quants round(x 127 / amax)
   /// times amax / 127 (Q8_0's rounding), in double.
   static func rounded(_ x: ArraySlice<Float>) -> [Double] {

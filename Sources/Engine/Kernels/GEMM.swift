@@ -78,4 +78,39 @@ enum GEMM {
                ldc: Int) -> Bool { false }
     #endif
   }
+
+  /// Activation rows copied once to the float kernel's layout and shared by the threads that
+  /// multiply them by blocks of a weight widened to float32 (`QuantizedMatrix.linearProduct`'s
+  /// prefill for f16 / bf16 weights and the block types without an int8 product): each block's
+  /// `product` would copy all of them again. nil without AVX-512 (OpenBLAS then).
+  final class PackedRows: @unchecked Sendable {  // written once in init, then only read
+    let rows: Int, k: Int
+    #if arch(x86_64)
+    private let area: UnsafeMutableRawPointer
+
+    init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) {
+      guard CPUFeatures.avx512, rows > 0, k > 0 else { return nil }
+      self.rows = rows; self.k = k
+      let count = AVX512.floatPackedCount(m: rows, k: k)
+      area = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64)
+      let target = area.bindMemory(to: Float.self, capacity: count)  // each thread writes its own slivers
+      let unit = AVX512.floatSliverRows, slivers = (rows + unit - 1) / unit
+      Parallel.ranges(slivers, threads: threads, minimumPerRange: 4) { part in
+        AVX512.packFloatA(x, lda: k, m: rows, k: k, rows: (part.lowerBound * unit)..<min(rows, part.upperBound * unit),
+                     into: target)
+      }
+    }
+
+    deinit { area.deallocate() }
+
+    /// C (rows, n) = these rows times B^T, B stored (n, k) in float32, C's row stride ldc.
+    func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+      AVX512.gemm(packedA: area.assumingMemoryBound(to: Float.self), m: rows, n: n, k: k, b: b, ldb: k,
+                  accumulate: false, c: c, ldc: ldc)
+    }
+    #else
+    init?(_ x: UnsafePointer<Float>, rows: Int, k: Int, threads: Int) { return nil }
+    func times(_ b: UnsafePointer<Float>, n: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {}
+    #endif
+  }
 }

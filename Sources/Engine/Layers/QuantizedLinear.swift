@@ -28,6 +28,11 @@ extension QuantizedMatrix {
     // the CPU has the kernel for it (`GEMM.PackedInt8Rows`).
     let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil && n >= Self.batchedProductRows
     let packed = int8Prefill ? GEMM.PackedInt8Rows(x, rows: n, k: k, threads: threads) : nil  // x rounded once
+    // The float product's copy of x, made once, when a thread's share of W spans several
+    // scratch blocks (shares as `Parallel.ranges` below cuts them).
+    let shares = max(1, min(threads, m / 64))
+    let floatPacked = packed == nil && n >= Self.batchedProductRows && (m + shares - 1) / shares > Self.scratchRows
+      ? GEMM.PackedRows(x, rows: n, k: k, threads: threads) : nil
     let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
     let int8Dots = int8RowsKernel(type, blocks: k / type.blockSize)  // AVX-512, AVX2 or portable
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
@@ -58,6 +63,8 @@ extension QuantizedMatrix {
             // x (n, k) @ W_block^T (k, count) -> out[:, f0..<f0+count] (n, count), row stride m
             if let packed {
               packed.times(s, n: count, c: out + f0, ldc: m)
+            } else if let floatPacked {
+              floatPacked.times(s, n: count, c: out + f0, ldc: m)
             } else {
               GEMM.product(m: n, n: count, k: k, a: x, lda: k, b: s, ldb: k, transposeB: true, c: out + f0, ldc: m)
             }
