@@ -364,11 +364,11 @@ extension Int8Lanes {
     return acc0 + acc1
   }
 
-  /// out[i] = the dot of row i (`rowBytes` apart) for i in 0..<count, one row after the other
-  /// (two rows interleaved, sharing the activation's loads, computed faster in cache but streamed
-  /// Q8_0 rows from memory at a fifth of the read bandwidth here). The lane sums of 16 rows come
-  /// out of one reduction tree (`HalfLanes.reduce16`): a row's own horizontal sum cost a sixth of
-  /// a 576-wide Q4_1 row's time.
+  /// out[i] = the dot of row i (`rowBytes` apart) for i in 0..<count, one row after the other, the
+  /// rows asked for `weightPrefetchDistance` ahead (two rows interleaved, sharing the activation's
+  /// loads, were faster in cache but streamed Q8_0 rows from memory at a fifth of the read
+  /// bandwidth, before the prefetch). The lane sums of 16 rows come out of one reduction tree
+  /// (`HalfLanes.reduce16`): a row's own horizontal sum cost a sixth of a 576-wide Q4_1 row's time.
   @inline(__always)
   static func quadRows(_ rows: UnsafeRawPointer, rowBytes: Int, count: Int, blocks: Int, _ q: UnsafePointer<Int8>,
                        _ d: UnsafePointer<Float>, _ s: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
