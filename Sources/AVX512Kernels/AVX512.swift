@@ -19,9 +19,13 @@ public enum AVX512 {}
 // MARK: - Software prefetch
 
 /// How far ahead of the block being summed the decode kernels ask for weight rows. The hardware
-/// prefetcher alone left 1-thread Q8_0 decode at 150-160 tokens/s here (SmolLM2-135M, 512 tokens
-/// of context); asking 6-12 KB ahead gave 180-200 (4 KB and 16-32 KB less).
+/// prefetcher alone left 1-thread Q8_0 decode at 145-160 tokens/s here (SmolLM2-135M, 512 tokens
+/// of context); asking 6-12 KB ahead gave 177-200 (4 KB and 16-32 KB less).
 let weightPrefetchDistance = 8192
+
+/// How far ahead the decode attention asks for key and value rows (each head's rows are one
+/// stream of length x hd binary16 values).
+let cachePrefetchDistance = 4096
 
 /// Asks for the `lines` cache lines from `distance` bytes past p (`prefetcht0`): a hint that
 /// cannot fault, so it may run past the end of the data.

@@ -12,10 +12,6 @@ import Builtin
 // - Weighted values: 64 columns x 4 queries in 16 accumulators over all rows.
 
 extension AVX512 {
-  /// How far ahead the decode attention asks for key and value rows (each head's rows are one
-  /// stream of length x hd binary16 values).
-  static let cachePrefetchDistance = 4096
-
   /// scores[g * lds + j] = scale * sum_c q[g * ldq + c] * keys[j * hd + c] for g < queries,
   /// j < count. Keys are binary16 rows, contiguous; hd a multiple of 16; queries 1 ... 4.
   @inline(never)
@@ -35,7 +31,7 @@ extension AVX512 {
       var a10 = HalfLanes.Floats(), a11 = HalfLanes.Floats(), a12 = HalfLanes.Floats(), a13 = HalfLanes.Floats()
       var a20 = HalfLanes.Floats(), a21 = HalfLanes.Floats(), a22 = HalfLanes.Floats(), a23 = HalfLanes.Floats()
       var a30 = HalfLanes.Floats(), a31 = HalfLanes.Floats(), a32 = HalfLanes.Floats(), a33 = HalfLanes.Floats()
-      prefetchAhead(k0, lines: hd / 8, distance: AVX512.cachePrefetchDistance)  // 4 rows of 2 hd bytes
+      prefetchAhead(k0, lines: hd / 8, distance: cachePrefetchDistance)  // 4 rows of 2 hd bytes
       var c = 0
       while c < hd {
         let x0 = HalfLanes.load(k0 + c), x1 = HalfLanes.load(k1 + c)
@@ -89,7 +85,7 @@ extension AVX512 {
       if width == 64 {
         for j in 0..<count {
           let row = values + j * hd + c
-          prefetchAhead(row, lines: 2, distance: AVX512.cachePrefetchDistance)
+          prefetchAhead(row, lines: 2, distance: cachePrefetchDistance)
           let x0 = HalfLanes.load(row), x1 = HalfLanes.load(row + 16)
           let x2 = HalfLanes.load(row + 32), x3 = HalfLanes.load(row + 48)
           var w = HalfLanes.Floats(repeating: p0[j])

@@ -5,6 +5,11 @@ import Synchronization
 // MARK: - Row-parallel loops
 
 enum Parallel {
+  /// How many ranges `ranges` cuts `0..<count` into.
+  static func parts(_ count: Int, threads: Int, minimumPerRange: Int = 1) -> Int {
+    max(1, min(threads, count / max(1, minimumPerRange)))
+  }
+
   /// Runs `body` over `0..<count` split in at most `threads` contiguous ranges, concurrently
   /// when `threads > 1` and there is more than one range. Callers write disjoint rows only,
   /// which is why the closure (holding raw pointers) may cross threads.
@@ -14,7 +19,7 @@ enum Parallel {
   /// (another caller, or a call from inside a pool job) they run through `concurrentPerform`.
   static func ranges(_ count: Int, threads: Int, minimumPerRange: Int = 1,
                      _ body: (Range<Int>) -> Void) {
-    let parts = max(1, min(threads, count / max(1, minimumPerRange)))
+    let parts = Self.parts(count, threads: threads, minimumPerRange: minimumPerRange)
     if parts == 1 { body(0..<count); return }
     withoutActuallyEscaping(body) { escapable in
       let shared = DisjointWork(body: escapable)

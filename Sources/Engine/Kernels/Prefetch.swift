@@ -5,9 +5,9 @@ import Builtin
 // Decode reads every weight once per token, a matrix row after row. The hardware prefetcher
 // alone left the block kernels well short of the read bandwidth on the machine measured: 1-thread
 // SmolLM2-135M Q8_0 decode ran at 132 tokens/s on the AVX2 kernels and 150-170 on the AVX-512 ones;
-// asking for the rows 8 KB ahead gave 167 and 210-225 (4 KB and 16-32 KB ahead gave less). So the
-// row loops ask for the bytes they will read `prefetchDistance` ahead (the AVX-512 kernels do the
-// same in their own module).
+// asking for the rows 8 KB ahead gave 167 and 210-225 (on the AVX-512 kernels, 4 KB and 16-32 KB
+// ahead gave less). So the row loops ask for the bytes they will read `prefetchDistance` ahead (the
+// AVX-512 kernels do the same in their own module).
 
 /// How far ahead of the bytes being read the decode kernels ask for weight rows.
 let prefetchDistance = 8192

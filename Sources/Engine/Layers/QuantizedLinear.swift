@@ -22,28 +22,20 @@ extension QuantizedMatrix {
   /// `Q8Row` handles (all quantized types).
   func linearProduct(_ x: UnsafePointer<Float>, rows n: Int, bias: [Float]?, int8Decode: Bool, threads: Int,
                      _ out: UnsafeMutablePointer<Float>) {
+    // Decode rows of GGML block types under int8 decode: x rounded to int8 blocks, integer dots.
+    if int8Decode, Self.int8DecodeProducts([self], biases: [bias], x, rows: n, threads: threads, out) { return }
     let m = rows, k = columns
-    let layout = int8Decode && n < Self.batchedProductRows ? Q8Row.layout(for: type) : nil
     // GGML block types under int8 decode: prefill rounds both operands to int8 blocks too, where
     // the CPU has the kernel for it (`GEMM.PackedInt8Rows`).
     let int8Prefill = int8Decode && Q8Row.layout(for: type) != nil && n >= Self.batchedProductRows
     let packed = int8Prefill ? GEMM.PackedInt8Rows(x, rows: n, k: k, threads: threads) : nil  // x rounded once
     // The float product's copy of x, made once, when a thread's share of W spans several
-    // scratch blocks (shares as `Parallel.ranges` below cuts them).
-    let shares = max(1, min(threads, m / 64))
+    // scratch blocks.
+    let shares = Parallel.parts(m, threads: threads, minimumPerRange: 64)
     let floatPacked = packed == nil && n >= Self.batchedProductRows && (m + shares - 1) / shares > Self.scratchRows
       ? GEMM.PackedRows(x, rows: n, k: k, threads: threads) : nil
-    let activations = layout.map { l in (0..<n).map { Q8Row(x + $0 * k, count: k, layout: l) } } ?? []
-    let int8Dots = int8RowsKernel(type, blocks: k / type.blockSize)  // AVX-512, AVX2 or portable
     Parallel.ranges(m, threads: threads, minimumPerRange: 64) { features in
-      if !activations.isEmpty {
-        for (r, a) in activations.enumerated() {
-          let yr = out + r * m
-          // W[f] (k,) · x_r (k,) -> out[r, f], one row at a time: a single sequential stream of
-          // weights (two rows interleaved streamed at a quarter of the read bandwidth here)
-          int8Dots(rowPointer(features.lowerBound), rowBytes, features.count, a, yr + features.lowerBound)
-        }
-      } else if n < Self.batchedProductRows {
+      if n < Self.batchedProductRows {
         for r in 0..<n {
           let xr = x + r * k, yr = out + r * m
           // W[f] (k,) · x_r (k,) -> out[r, f]
@@ -90,15 +82,15 @@ extension QuantizedMatrix {
   /// width k and n is a decode batch.
   static func int8DecodeProducts(_ matrices: [QuantizedMatrix], biases: [[Float]?], _ x: UnsafePointer<Float>,
                                  rows n: Int, threads: Int, _ out: UnsafeMutablePointer<Float>) -> Bool {
-    guard n > 0, n < batchedProductRows, let k = matrices.first?.columns,
-          matrices.allSatisfy({ $0.columns == k && Q8Row.layout(for: $0.type) != nil }) else { return false }
-    var rounded: [Q8Row.Layout: [Q8Row]] = [:]  // x's rows, once per layout
+    let layouts = matrices.compactMap { Q8Row.layout(for: $0.type) }
+    guard n > 0, n < batchedProductRows, let k = matrices.first?.columns, layouts.count == matrices.count,
+          matrices.allSatisfy({ $0.columns == k }) else { return false }
     var activations: [[Q8Row]] = [], kernels: [Int8RowsKernel] = [], starts: [Int] = []
     var total = 0
-    for w in matrices {
-      guard let layout = Q8Row.layout(for: w.type) else { return false }
-      if rounded[layout] == nil { rounded[layout] = (0..<n).map { Q8Row(x + $0 * k, count: k, layout: layout) } }
-      activations.append(rounded[layout] ?? [])
+    for (i, (w, layout)) in zip(matrices, layouts).enumerated() {
+      // x's rows, rounded once per layout
+      let earlier = layouts[..<i].firstIndex(of: layout)
+      activations.append(earlier.map { activations[$0] } ?? (0..<n).map { Q8Row(x + $0 * k, count: k, layout: layout) })
       kernels.append(int8RowsKernel(w.type, blocks: k / w.type.blockSize))
       starts.append(total)
       total += w.rows
@@ -111,6 +103,8 @@ extension QuantizedMatrix {
         let block = out + n * starts[i]  // (n, w.rows)
         for (r, a) in activations[i].enumerated() {
           let yr = block + r * w.rows
+          // W[f] (k,) · x_r (k,) -> out[r, f], one row at a time: a single sequential stream of
+          // weights (two rows interleaved streamed at a quarter of the read bandwidth here)
           kernels[i](w.rowPointer(lo), w.rowBytes, hi - lo, a, yr + lo)
           if let bias = biases[i] {
             for f in lo..<hi { yr[f] += bias[f] }
